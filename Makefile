@@ -1,0 +1,89 @@
+# One Makefile for everything a developer or a new user runs. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
+PG_URL ?= postgres://postgres@127.0.0.1:5432/ipgrants
+
+.DEFAULT_GOAL := help
+.PHONY: help system-deps install install-dev migrate setup run test lint format check \
+	test-sqlite test-postgres demo bench messages timers worker clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+system-deps: ## Install the Debian packages WeasyPrint needs for Chinese PDFs (when missing)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+install: system-deps $(VENV)/.installed ## Create the virtual environment and install everything
+
+install-dev: install $(VENV)/.installed-dev ## Also install the test and lint tools
+
+migrate: install ## Create or update the database (SQLite in var/ unless DATABASE_URL is set)
+	$(MANAGE) migrate --noinput
+
+setup: migrate ## Load the program files, roles and demo data
+	$(MANAGE) load_programs
+	$(MANAGE) demo_data
+
+run: setup ## Install, migrate, load programs and demo data, serve on http://127.0.0.1:8000
+	$(MANAGE) runserver 127.0.0.1:8000
+
+check: install-dev ## Lint, format check, Django checks, missing migrations
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run
+
+test-sqlite: install-dev ## The test suite on SQLite
+	@echo "== Test suite on SQLite =="
+	env -u DATABASE_URL $(VENV)/bin/pytest
+
+test-postgres: install-dev ## The test suite on PostgreSQL (DATABASE_URL, or the local server)
+	@url="$${DATABASE_URL:-$(PG_URL)}"; \
+	echo "== Test suite on PostgreSQL ($${url%%\?*}) =="; \
+	DATABASE_URL="$$url" $(VENV)/bin/pytest
+
+test: check test-sqlite ## All checks and tests: SQLite always, PostgreSQL when reachable
+	@if [ -n "$$DATABASE_URL" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else \
+		echo "== PostgreSQL not reachable: ran the suite on SQLite only =="; \
+	fi
+
+demo: setup ## A scripted batch of 50 applications through every branch; PDFs under var/demo/
+	$(MANAGE) demo_batch --count 50 --out var/demo
+
+bench: install-dev ## Benchmarks (full lifecycles per second, queries per transition)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/lifecycle.py
+
+messages: install-dev ## Rebuild the zh_Hans catalogue (needs gettext)
+	$(MANAGE) makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(MANAGE) compilemessages -l zh_Hans --ignore=.venv
+
+timers: ## Fire due workflow timers once (cron runs this every minute in production)
+	$(MANAGE) workflow_timers
+
+worker: ## Run the background-job worker (django-tasks database backend)
+	$(MANAGE) db_worker
+
+clean: ## Remove the virtual environment and local data (var/)
+	rm -rf $(VENV) var

@@ -1,0 +1,18 @@
+"""Production settings: PostgreSQL via DATABASE_URL, secrets from the environment, a task worker."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F401,F403
+from .base import DATABASES, env
+
+DEBUG = False
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set in the environment for production.")
+if not env("DATABASE_URL", default=""):
+    raise ImproperlyConfigured("DATABASE_URL must name the PostgreSQL database in production.")
+assert DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

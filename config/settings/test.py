@@ -1,0 +1,12 @@
+"""Test settings: fast hashing, the embedded database unless DATABASE_URL names another."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F401,F403
+
+SECRET_KEY = "test-only-not-secret"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ipgrants-test-media-"))
+LANGUAGE_CODE = "zh-hans"

@@ -1,0 +1,90 @@
+"""Issued documents and their number sequences. An issued file is stored once, never replaced."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentImmutableError(Exception):
+    """Someone tried to change or overwrite an issued document."""
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        ACCEPTANCE_NOTICE = "acceptance_notice", _("受理通知书")
+        REFUSAL_DECISION = "refusal_decision", _("不予受理决定书")
+        FUNDING_DECISION = "funding_decision", _("资助决定")
+        DECISION_NOTICE = "decision_notice", _("资助决定通知书")
+        AWARD_LETTER = "award_letter", _("奖励通知书")
+
+    kind = models.CharField(_("文书类型"), max_length=32, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    number = models.CharField(_("文号"), max_length=64, blank=True)
+    application = models.ForeignKey(
+        "workflows.Application",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    call = models.ForeignKey(
+        "workflows.Call", on_delete=models.PROTECT, related_name="documents"
+    )
+    institution = models.ForeignKey(
+        "workflows.Institution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("收文单位"),
+    )
+    file = models.FileField(_("文件"), upload_to="documents/%Y/%m/")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    issued_at = models.DateTimeField(_("印发时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("公文")
+        verbose_name_plural = _("公文")
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            # Issued once: a second request for the same document returns the first.
+            models.UniqueConstraint(
+                fields=["kind", "application"],
+                condition=Q(application__isnull=False),
+                name="one_document_per_kind_and_application",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "call"],
+                condition=Q(application__isnull=True),
+                name="one_batch_document_per_kind_and_call",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}".strip()
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values("file", "sha256").first()
+            if stored and (stored["file"] != self.file.name or stored["sha256"] != self.sha256):
+                raise DocumentImmutableError(f"Document {self.pk} is issued; its file is final.")
+        super().save(*args, **kwargs)
+
+
+class DocumentSequence(models.Model):
+    """Next number per issuer code and year (`<code>〔<year>〕<n>号`)."""
+
+    issuer_code = models.CharField(max_length=32)
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer_code", "year"], name="one_sequence_per_year")
+        ]

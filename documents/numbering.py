@@ -1,0 +1,33 @@
+"""Document numbers (发文字号) per GB/T 9704: issuer code, full year in 〔〕, sequence, 号.
+
+One sequence per issuer code and year, kept in `DocumentSequence`. The row is locked while a number
+is taken, so concurrent issuers queue and no number is handed out twice; a transaction that rolls
+back after taking a number gives it back.
+"""
+
+from django.db import IntegrityError, transaction
+
+from .models import DocumentSequence
+
+
+def document_number_next(*, issuer_code: str, year: int) -> str:
+    """Take the next number of `issuer_code` in `year`, e.g. "黔市监知〔2026〕12号"."""
+    if not issuer_code.strip():
+        raise ValueError("A document number needs an issuer code.")
+    if not 1000 <= year <= 9999:
+        raise ValueError(f"Year {year} is not a four-digit year.")
+    sequences = DocumentSequence.objects.select_for_update()
+    with transaction.atomic():
+        try:
+            sequence = sequences.get(issuer_code=issuer_code, year=year)
+        except DocumentSequence.DoesNotExist:
+            try:
+                # Savepoint: a concurrent first number may create the row before us.
+                with transaction.atomic():
+                    DocumentSequence.objects.create(issuer_code=issuer_code, year=year)
+            except IntegrityError:
+                pass  # created by the other transaction; lock that row below
+            sequence = sequences.get(issuer_code=issuer_code, year=year)
+        sequence.last_number += 1
+        sequence.save(update_fields=["last_number"])
+    return f"{issuer_code}〔{year}〕{sequence.last_number}号"

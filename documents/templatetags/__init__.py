@@ -1,0 +1,1 @@
+"""Template filters of the documents app (`{% load documents_tags %}`)."""

@@ -1,0 +1,42 @@
+"""Flow classes, one per program file, built from the file's ordered stage list.
+
+viewflow stores dotted paths to these classes in its tables, so each class is a module attribute
+with a stable name derived from the program slug (`tech_transfer_agency` ->
+`TechTransferAgencyFlow`). Nothing here knows a particular program.
+"""
+
+from viewflow.workflow import flow, lock
+
+from .programs import ProgramFile, programs_loaded
+from .stages import STAGE_TYPES
+
+
+def flow_class_build(program: ProgramFile) -> type[flow.Flow]:
+    """Wire the program's stages back to front: each stage's exit is the next stage's entry."""
+    attrs: dict = {}
+    next_node = None
+    for stage in reversed(program.content["stages"]):
+        entry, nodes = STAGE_TYPES[stage["type"]].build(stage, next_node)
+        clash = set(nodes) & set(attrs)
+        if clash:
+            raise ValueError(f"{program.source}: stages define the same nodes twice: {clash}")
+        attrs.update(nodes)
+        next_node = entry
+    title = program.content["title"]
+    attrs.update(
+        __module__=__name__,
+        __doc__=f"{title['zh']}\n\n{title['en']}",
+        process_title=title["zh"],
+        lock_impl=lock.select_for_update_lock,
+        program_slug=program.slug,
+    )
+    return type(program.flow_class_name, (flow.Flow,), attrs)
+
+
+FLOWS: dict[str, type[flow.Flow]] = {}
+for _program in programs_loaded().values():
+    FLOWS[_program.slug] = globals()[_program.flow_class_name] = flow_class_build(_program)
+
+
+def flow_for(slug: str) -> type[flow.Flow]:
+    return FLOWS[slug]

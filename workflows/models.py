@@ -1,0 +1,420 @@
+"""Domain records: institutions, calls, applications and everything that happens to them.
+
+Workflow position lives in viewflow's Process/Task tables; what a user sees, sums or filters lives
+here in real columns. Allowed status changes are data (`Application.TRANSITIONS`) enforced in one
+place (`services.application_move`).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class AppendOnlyError(Exception):
+    """An audit record was about to be changed or deleted."""
+
+
+class ProgramVersion(models.Model):
+    """One content version of a program file; applications keep the version they started under."""
+
+    slug = models.SlugField(_("项目代号"), max_length=64)
+    sha256 = models.CharField(_("内容哈希"), max_length=64)
+    content = models.JSONField(_("内容"))
+    source_name = models.CharField(_("文件名"), max_length=200)
+    loaded_at = models.DateTimeField(_("载入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("项目版本")
+        verbose_name_plural = _("项目版本")
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "sha256"], name="program_version_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.slug}@{self.sha256[:12]}"
+
+    @property
+    def title(self):
+        return self.content["title"]["zh"]
+
+    def tier(self, key: str) -> dict:
+        return next(t for t in self.content["tiers"] if t["key"] == key)
+
+    def stage(self, stage_type: str) -> dict:
+        return next(s for s in self.content["stages"] if s["type"] == stage_type)
+
+
+class Institution(models.Model):
+    """One content version of a program file; an application keeps the version it began under."""
+
+    name = models.CharField(_("机构名称"), max_length=200)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    region_code = models.CharField(_("所在地区代码"), max_length=6)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="institutions", verbose_name=_("成员")
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("申报单位")
+        verbose_name_plural = _("申报单位")
+        permissions = [("act_for_institution", _("代表单位申报"))]
+
+    def __str__(self):
+        return self.name
+
+
+class InstitutionUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Institution, on_delete=models.CASCADE)
+
+
+class InstitutionGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Institution, on_delete=models.CASCADE)
+
+
+class Call(models.Model):
+    """申报批次: one round of a program with its deadline, designation window and budget."""
+
+    program_slug = models.SlugField(_("项目"), max_length=64)
+    title = models.CharField(_("批次名称"), max_length=200)
+    opens_at = models.DateTimeField(_("开始申报时间"))
+    closes_at = models.DateTimeField(_("申报截止时间"))
+    designation_from = models.DateField(_("获批日期起"))
+    designation_to = models.DateField(_("获批日期止"))
+    budget_total = models.DecimalField(
+        _("预算指标"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    budget_paid = models.DecimalField(
+        _("已拨付"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("申报批次")
+        verbose_name_plural = _("申报批次")
+        ordering = ["-opens_at"]
+        constraints = [
+            # The balance can never go negative, whatever code path writes the row.
+            models.CheckConstraint(
+                condition=Q(budget_paid__gte=0) & Q(budget_paid__lte=F("budget_total")),
+                name="call_budget_never_overdrawn",
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="call_closes_after_opening"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def budget_left(self) -> Decimal:
+        return self.budget_total - self.budget_paid
+
+    def is_open(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.opens_at <= at < self.closes_at
+
+
+class Application(models.Model):
+    """An institution's application in a call, from draft to payment."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("待形式审查")
+        CORRECTION = "correction", _("退回补正")
+        ACCEPTED = "accepted", _("已受理")
+        REFUSED = "refused", _("不予受理")
+        APPROVED = "approved", _("审议通过")
+        REJECTED = "rejected", _("审议未通过")
+        IN_NOTICE = "in_notice", _("公示中")
+        WITHDRAWN = "withdrawn", _("异议成立，撤销")
+        NOTICE_CLOSED = "notice_closed", _("公示期满")
+        DECIDED = "decided", _("已决定资助")
+        LETTER_ISSUED = "letter_issued", _("已发奖励通知书")
+        PAID = "paid", _("已拨付")
+
+    # Allowed status changes, as data; services.application_move is the only writer.
+    TRANSITIONS = {
+        Status.DRAFT: {Status.SUBMITTED},
+        Status.SUBMITTED: {Status.ACCEPTED, Status.CORRECTION, Status.REFUSED},
+        Status.CORRECTION: {Status.SUBMITTED},
+        Status.ACCEPTED: {Status.APPROVED, Status.REJECTED},
+        Status.APPROVED: {Status.IN_NOTICE},
+        Status.IN_NOTICE: {Status.WITHDRAWN, Status.NOTICE_CLOSED},
+        Status.NOTICE_CLOSED: {Status.DECIDED},
+        Status.DECIDED: {Status.LETTER_ISSUED},
+        Status.LETTER_ISSUED: {Status.PAID},
+    }
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="applications")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="applications"
+    )
+    program_version = models.ForeignKey(ProgramVersion, on_delete=models.PROTECT)
+    process = models.OneToOneField(
+        "viewflow.Process",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="application",
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    tier = models.CharField(_("获批级别"), max_length=32)
+    approval_number = models.CharField(_("批准文号"), max_length=100)
+    approval_date = models.DateField(_("获批日期"))
+    bank_name = models.CharField(_("开户银行"), max_length=100)
+    bank_account = models.CharField(_("银行账号"), max_length=40)
+    account_name = models.CharField(_("账户名称"), max_length=200)
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    contact_phone = models.CharField(_("联系电话"), max_length=30)
+    extra = models.JSONField(_("其他申报信息"), default=dict, blank=True)
+    correction_reason = models.TextField(_("补正要求"), blank=True)
+    correction_deadline = models.DateTimeField(_("补正期限"), null=True, blank=True)
+    award_amount = models.DecimalField(
+        _("资助金额"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    public_notice = models.ForeignKey(
+        "PublicNotice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("申报")
+        verbose_name_plural = _("申报")
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_all_applications", _("查看全部申报")),
+            ("formal_review", _("形式审查")),
+            ("leadership_review", _("审议")),
+            ("run_public_notice", _("办理公示和异议")),
+            ("issue_decision", _("印发决定")),
+            ("disburse", _("拨付资金")),
+        ]
+        constraints = [
+            # One application per institution, call and designation level.
+            models.UniqueConstraint(
+                fields=["call", "institution", "tier"], name="one_application_per_designation"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.institution} · {self.tier_label}"
+
+    @property
+    def program(self) -> dict:
+        return self.program_version.content
+
+    @property
+    def tier_label(self) -> str:
+        return self.program_version.tier(self.tier)["zh"]
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.CORRECTION)
+
+
+class Attachment(models.Model):
+    """A PDF uploaded with an application; files are stored once and never replaced in place."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
+    kind = models.CharField(_("材料类型"), max_length=64)
+    file = models.FileField(_("文件"), upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(_("大小"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    superseded = models.BooleanField(_("已被替换"), default=False)
+
+    class Meta:
+        verbose_name = _("申报材料")
+        verbose_name_plural = _("申报材料")
+        ordering = ["kind", "-uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class PublicNotice(models.Model):
+    """公示: the approved list of a call, published for a period in which objections are taken."""
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="public_notices")
+    title = models.CharField(_("公示标题"), max_length=200)
+    starts_at = models.DateTimeField(_("公示开始"))
+    ends_at = models.DateTimeField(_("公示截止"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("公示")
+        verbose_name_plural = _("公示")
+        ordering = ["-starts_at"]
+
+    def __str__(self):
+        return self.title
+
+    def is_open(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.starts_at <= at < self.ends_at
+
+
+class Objection(models.Model):
+    """异议: a written objection with evidence against an application on a public notice."""
+
+    class Capacity(models.TextChoices):
+        ORGANISATION = "organisation", _("单位（加盖公章）")
+        PERSON = "person", _("个人（实名）")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        UPHELD = "upheld", _("异议成立")
+        DISMISSED = "dismissed", _("异议不成立")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="objections"
+    )
+    lodged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="objections"
+    )
+    capacity = models.CharField(_("异议人身份"), max_length=20, choices=Capacity.choices)
+    organisation_name = models.CharField(_("单位名称"), max_length=200, blank=True)
+    real_name = models.CharField(_("真实姓名"), max_length=50, blank=True)
+    id_number = models.CharField(_("身份证号码"), max_length=18, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30)
+    statement = models.TextField(_("异议内容"))
+    evidence = models.FileField(_("证据材料"), upload_to="objections/%Y/%m/")
+    status = models.CharField(
+        _("处理状态"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    handling_reason = models.TextField(_("处理理由"), blank=True)
+    lodged_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["-lodged_at"]
+
+    def __str__(self):
+        return f"{self.application} · {self.get_status_display()}"
+
+
+class Payment(models.Model):
+    """A disbursement recorded by finance with its voucher; one per designation, ever."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="payment"
+    )
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="payments")
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="payments")
+    program_slug = models.SlugField(max_length=64)
+    tier = models.CharField(_("级别"), max_length=32)
+    amount = models.DecimalField(
+        _("金额"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    voucher_number = models.CharField(_("凭证号"), max_length=64)
+    paid_on = models.DateField(_("拨付日期"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("拨付记录")
+        verbose_name_plural = _("拨付记录")
+        constraints = [
+            # The same designation is never paid twice (DOMAIN.md, upgrade rule).
+            models.UniqueConstraint(
+                fields=["institution", "program_slug", "tier"], name="one_payment_per_designation"
+            ),
+            models.UniqueConstraint(
+                fields=["program_slug", "voucher_number"], name="voucher_number_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.institution} ¥{self.amount}"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit records are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit records are append-only.")
+
+
+class AuditRecord(models.Model):
+    """Append-only trail: who did what, when, from which state to which, and why."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, null=True, blank=True, related_name="audit"
+    )
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    action = models.CharField(_("操作"), max_length=64)
+    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, blank=True)
+    reason = models.TextField(_("理由"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Audit records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit records are append-only.")
+
+    @property
+    def from_label(self) -> str:
+        return Application.Status(self.from_status).label if self.from_status else ""
+
+    @property
+    def to_label(self) -> str:
+        return Application.Status(self.to_status).label if self.to_status else ""

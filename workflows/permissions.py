@@ -1,0 +1,59 @@
+"""Roles and what each may do. Roles are groups; what a person may see is decided here and in
+`selectors`, with guardian object permissions for applicants (one per institution membership)."""
+
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+
+# role key -> (label, model permissions the group holds)
+ROLES = {
+    "applicant": (_("申报单位经办人"), []),
+    "formal_reviewer": (
+        _("形式审查员"),
+        ["workflows.view_all_applications", "workflows.formal_review"],
+    ),
+    "leadership": (
+        _("局务会（审议）"),
+        ["workflows.view_all_applications", "workflows.leadership_review"],
+    ),
+    "notice_officer": (
+        _("公示与决定经办人"),
+        [
+            "workflows.view_all_applications",
+            "workflows.run_public_notice",
+            "workflows.issue_decision",
+        ],
+    ),
+    "finance_officer": (
+        _("财务人员"),
+        ["workflows.view_all_applications", "workflows.disburse"],
+    ),
+}
+
+# The permission a stage's `role` stands for when a task of that stage waits for someone.
+ROLE_TASK_PERMISSION = {
+    "formal_reviewer": "workflows.formal_review",
+    "leadership": "workflows.leadership_review",
+    "notice_officer": "workflows.run_public_notice",
+    "finance_officer": "workflows.disburse",
+}
+APPLICANT_PERMISSION = "workflows.act_for_institution"
+VIEW_ALL = "workflows.view_all_applications"
+
+
+def roles_sync() -> None:
+    """Create the role groups and give each its model permissions (idempotent)."""
+    from django.contrib.auth.models import Permission
+
+    for key, (_label, perms) in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=key)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+
+
+def is_staff_role(user) -> bool:
+    return user.is_authenticated and user.has_perm(VIEW_ALL)

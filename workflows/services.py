@@ -1,0 +1,893 @@
+"""Every write in the application: one function per action, keyword-only, atomic, validated first.
+
+Errors a user can fix raise `ValidationError` with a Chinese message (translated through gettext);
+broken invariants raise a named domain exception. Each action writes an audit record.
+"""
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm
+from stdnum.cn import uscc as uscc_module
+from stdnum.exceptions import ValidationError as StdnumError
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from documents.amounts import amount_in_words
+from documents.models import Document
+from documents.services import document_issue
+
+from . import calendar
+from .flows import flow_for
+from .models import (
+    Application,
+    Attachment,
+    AuditRecord,
+    Call,
+    Institution,
+    Objection,
+    Payment,
+    ProgramVersion,
+    PublicNotice,
+)
+from .permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION, is_staff_role
+from .programs import COLUMN_FIELDS, program_get
+
+Status = Application.Status
+PDF_MAGIC = b"%PDF-"
+
+
+class IllegalTransition(Exception):
+    """An application was asked to move to a status its current status does not allow."""
+
+
+class TaskAlreadyDone(Exception):
+    """Someone else completed the task first (or it is no longer waiting)."""
+
+
+# --- audit and status ------------------------------------------------------------------------
+
+
+def audit_write(
+    *,
+    actor,
+    action: str,
+    application: Application | None = None,
+    call: Call | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict | None = None,
+) -> AuditRecord:
+    return AuditRecord.objects.create(
+        application=application,
+        call=call or (application.call if application else None),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def application_move(
+    *, application: Application, to: str, actor, action: str, reason: str = ""
+) -> Application:
+    """The only place an application's status changes; the allowed moves are data on the model."""
+    source = application.status
+    if to not in Application.TRANSITIONS.get(source, set()):
+        raise IllegalTransition(f"{application.pk}: {source} -> {to}")
+    application.status = to
+    application.save(update_fields=["status", "updated_at"])
+    audit_write(
+        actor=actor,
+        action=action,
+        application=application,
+        from_status=source,
+        to_status=to,
+        reason=reason,
+    )
+    return application
+
+
+# --- program versions ------------------------------------------------------------------------
+
+
+def program_version_current(*, slug: str) -> ProgramVersion:
+    """The stored version of the program file as it is now (created on first use)."""
+    program = program_get(slug)
+    version, _created = ProgramVersion.objects.get_or_create(
+        slug=slug,
+        sha256=program.sha256,
+        defaults={"content": program.content, "source_name": program.source},
+    )
+    return version
+
+
+# --- institutions ------------------------------------------------------------------------------
+
+
+def uscc_clean(value: str) -> str:
+    try:
+        return uscc_module.validate(value.strip().upper())
+    except StdnumError as error:
+        raise ValidationError(
+            _("统一社会信用代码无效：应为18位，且校验码正确（%(value)s）。") % {"value": value},
+            code="invalid_uscc",
+        ) from error
+
+
+@transaction.atomic
+def institution_register(
+    *, user, name: str, uscc: str, region_code: str, address: str = ""
+) -> Institution:
+    code = uscc_clean(uscc)
+    if Institution.objects.filter(uscc=code).exists():
+        raise ValidationError(
+            _("该统一社会信用代码已登记，请联系本单位已登记的经办人添加您为成员。"),
+            code="uscc_taken",
+        )
+    if not (region_code.isdigit() and len(region_code) == 6):
+        raise ValidationError(_("地区代码应为6位数字。"), code="invalid_region")
+    institution = Institution.objects.create(
+        name=name.strip(), uscc=code, region_code=region_code, address=address
+    )
+    institution_member_add(institution=institution, user=user, actor=user)
+    return institution
+
+
+def institution_member_add(*, institution: Institution, user, actor) -> None:
+    institution.members.add(user)
+    assign_perm("workflows.view_institution", user, institution)
+    assign_perm(APPLICANT_PERMISSION, user, institution)
+    audit_write(
+        actor=actor,
+        action="institution_member_add",
+        data={"institution": institution.pk, "user": user.pk},
+    )
+
+
+def _require_member(user, institution: Institution) -> None:
+    if not user.has_perm(APPLICANT_PERMISSION, institution):
+        raise PermissionDenied
+
+
+# --- applications: drafts, attachments, submission ---------------------------------------------
+
+
+def _fields_apply(application: Application, data: dict) -> None:
+    for field in application.program["fields"]:
+        name = field["name"]
+        if name not in data:
+            continue
+        if name in COLUMN_FIELDS:
+            setattr(application, name, data[name])
+        else:
+            value = data[name]
+            application.extra[name] = value.isoformat() if isinstance(value, date) else value
+
+
+@transaction.atomic
+def application_create(*, user, call: Call, institution: Institution, data: dict) -> Application:
+    """Save a new draft. Drafts may be saved at any time while the call is open."""
+    _require_member(user, institution)
+    if not call.is_open():
+        raise ValidationError(_("该申报批次不在申报期内。"), code="call_closed")
+    application = Application(
+        call=call,
+        institution=institution,
+        program_version=program_version_current(slug=call.program_slug),
+        created_by=user,
+        extra={},
+    )
+    _fields_apply(application, data)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            _("本单位在该批次已有同一级别的申报，请在原申报上修改。"), code="duplicate"
+        ) from error
+    audit_write(actor=user, action="application_create", application=application, to_status="draft")
+    return application
+
+
+@transaction.atomic
+def application_update(*, user, application: Application, data: dict) -> Application:
+    _require_member(user, application.institution)
+    if not application.is_editable:
+        raise ValidationError(_("申报已提交，当前不能修改。"), code="not_editable")
+    _fields_apply(application, data)
+    application.save()
+    audit_write(actor=user, action="application_update", application=application)
+    return application
+
+
+def _pdf_check(upload) -> bytes:
+    from django.conf import settings
+
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            _("文件“%(name)s”超过20 MB，请压缩后重新上传。") % {"name": upload.name},
+            code="too_large",
+        )
+    upload.seek(0)
+    head = upload.read(1024)
+    upload.seek(0)
+    if PDF_MAGIC not in head:
+        raise ValidationError(
+            _("文件“%(name)s”不是PDF文件（按文件内容判断），请上传PDF。") % {"name": upload.name},
+            code="not_pdf",
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def attachment_add(*, user, application: Application, kind: str, upload) -> Attachment:
+    """Store an uploaded PDF; an earlier file of the same kind is kept, marked superseded."""
+    _require_member(user, application.institution)
+    if not application.is_editable:
+        raise ValidationError(_("申报已提交，当前不能更换材料。"), code="not_editable")
+    kinds = {a["key"] for a in application.program["attachments"]}
+    if kind not in kinds:
+        raise ValidationError(_("未知的材料类型。"), code="unknown_kind")
+    sha256 = _pdf_check(upload)
+    application.attachments.filter(kind=kind, superseded=False).update(superseded=True)
+    attachment = Attachment.objects.create(
+        application=application,
+        kind=kind,
+        file=upload,
+        original_name=upload.name[:255],
+        sha256=sha256,
+        size=upload.size,
+        uploaded_by=user,
+    )
+    audit_write(
+        actor=user,
+        action="attachment_add",
+        application=application,
+        data={"kind": kind, "sha256": sha256, "name": attachment.original_name},
+    )
+    return attachment
+
+
+def paid_for(*, institution: Institution, program_slug: str) -> dict[str, Decimal]:
+    """What an institution was already paid under a program, by tier."""
+    rows = Payment.objects.filter(institution=institution, program_slug=program_slug)
+    return {row.tier: row.amount for row in rows}
+
+
+def award_amount(*, application: Application) -> tuple[Decimal, Decimal]:
+    """(amount to pay now, amount paid before for lower tiers) under the program's upgrade rule."""
+    program = application.program
+    tier = application.program_version.tier(application.tier)
+    full = Decimal(tier["amount"])
+    paid = paid_for(institution=application.institution, program_slug=application.call.program_slug)
+    if application.tier in paid:
+        raise ValidationError(
+            _("该单位的“%(tier)s”认定已获资助，同一认定不重复资助。")
+            % {"tier": application.tier_label},
+            code="already_paid",
+        )
+    lower = sum(
+        (
+            amount
+            for key, amount in paid.items()
+            if application.program_version.tier(key)["rank"] < tier["rank"]
+        ),
+        Decimal("0.00"),
+    )
+    rule = program["upgrade"]["rule"]
+    if lower and rule == "none":
+        raise ValidationError(
+            _("该单位已获较低级别资助，按本项目“从高不重复”规则不再资助。"), code="no_upgrade"
+        )
+    if rule == "top_up":
+        return full - lower, lower
+    return full, lower
+
+
+def _eligibility_errors(application: Application) -> list[str]:
+    errors = []
+    program = application.program
+    call = application.call
+    rules = program["eligibility"]
+    if (
+        rules.get("designation_in_call_window", True)
+        and application.approval_date
+        and not (call.designation_from <= application.approval_date <= call.designation_to)
+    ):
+        errors.append(
+            _("获批日期须在%(start)s至%(end)s之间（本批次受理的获批时间范围）。")
+            % {"start": call.designation_from, "end": call.designation_to}
+        )
+    prefix = rules.get("region_prefix")
+    if prefix and not application.institution.region_code.startswith(prefix):
+        errors.append(_("申报单位须在本省登记注册。"))
+    current = {a.kind for a in application.attachments.all() if not a.superseded}
+    for attachment in program["attachments"]:
+        if attachment.get("required", True) and attachment["key"] not in current:
+            errors.append(_("缺少必需的申报材料：%(name)s。") % {"name": attachment["zh"]})
+    try:
+        award_amount(application=application)
+    except ValidationError as error:
+        errors.extend(error.messages)
+    return errors
+
+
+def application_submit(*, user, application: Application) -> Application:
+    """Submit a draft (starts the process) or resubmit after correction (completes that task)."""
+    _require_member(user, application.institution)
+    now = timezone.now()
+    if application.status == Status.DRAFT:
+        if now >= application.call.closes_at:
+            raise ValidationError(
+                _("申报已于%(deadline)s截止，不能再提交。")
+                % {"deadline": f"{timezone.localtime(application.call.closes_at):%Y-%m-%d %H:%M}"},
+                code="deadline",
+            )
+    elif application.status == Status.CORRECTION:
+        if application.correction_deadline and now > application.correction_deadline:
+            raise ValidationError(
+                _("补正期限（%(deadline)s）已过，不能再提交补正材料。")
+                % {"deadline": f"{timezone.localtime(application.correction_deadline):%Y-%m-%d}"},
+                code="correction_deadline",
+            )
+    else:
+        raise ValidationError(_("申报已提交，请勿重复提交。"), code="already_submitted")
+    errors = _eligibility_errors(application)
+    if errors:
+        raise ValidationError(errors)
+
+    if application.status == Status.CORRECTION:
+        task = _open_task(application, "correction")
+        with _task_activation(task, user, "correction") as activation:
+            application.refresh_from_db()
+            application.submitted_at = now
+            application.save(update_fields=["submitted_at"])
+            application_move(
+                application=application, to=Status.SUBMITTED, actor=user, action="resubmit"
+            )
+            activation.execute()
+        return application
+
+    with transaction.atomic():
+        application.submitted_at = now
+        application.save(update_fields=["submitted_at"])
+        application_move(application=application, to=Status.SUBMITTED, actor=user, action="submit")
+        flow_for(application.call.program_slug).instance.submit.run(application=application)
+    return application
+
+
+def process_link(activation, application: Application):
+    """StartHandle body: save the new process and link it to the application."""
+    activation.process.save()
+    application.process = activation.process
+    application.save(update_fields=["process"])
+    return activation.process
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+
+def _open_task(application: Application, node_name: str) -> Task:
+    node = flow_for(application.call.program_slug).instance.node(node_name)
+    task = (
+        Task.objects.filter(
+            process_id=application.process_id,
+            flow_task=node,
+            status__in=[STATUS.NEW, STATUS.ASSIGNED],
+        )
+        .order_by("-created")
+        .first()
+    )
+    if task is None:
+        raise TaskAlreadyDone(f"application {application.pk} has no open {node_name} task")
+    return task
+
+
+class _task_activation:
+    """Lock the process, make sure the task still waits, and start it for `user`."""
+
+    def __init__(self, task: Task, user, node_name: str):
+        self.task, self.user, self.node_name = task, user, node_name
+
+    def __enter__(self):
+        self._context = self.task.activation()  # takes select_for_update on the process row
+        activation = self._context.__enter__()
+        task = activation.task
+        if task.flow_task.name != self.node_name or task.status not in (
+            STATUS.NEW,
+            STATUS.ASSIGNED,
+        ):
+            self._context.__exit__(None, None, None)
+            raise TaskAlreadyDone(f"task {task.pk} is {task.status}")
+        if task.status == STATUS.NEW:
+            activation.assign(self.user)
+        elif task.owner_id != self.user.pk:
+            self._context.__exit__(None, None, None)
+            raise TaskAlreadyDone(f"task {task.pk} belongs to someone else")
+        activation.start(request=None)
+        return activation
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)
+
+
+def task_can_act(user, task: Task) -> bool:
+    """Whether `user` may complete `task` (the inbox selector uses the same rule in SQL)."""
+    if task.status not in (STATUS.NEW, STATUS.ASSIGNED) or not user.is_authenticated:
+        return False
+    if task.owner_id:
+        return task.owner_id == user.pk
+    if not task.owner_permission:
+        return False
+    if task.owner_permission_obj_pk:
+        return user.has_perm(task.owner_permission, task.owner_permission_obj)
+    return user.has_perm(task.owner_permission)
+
+
+def _require_task_permission(user, application: Application, node_name: str) -> Task:
+    task = _open_task(application, node_name)
+    if not task_can_act(user, task):
+        raise PermissionDenied
+    return task
+
+
+# --- formal review -------------------------------------------------------------------------------
+
+
+def _document_context(application: Application | None, call: Call) -> dict:
+    program = _program_content(application, call)
+    context = {
+        "issuer": program["issuer"],
+        "program": {
+            "title": program["title"]["zh"],
+            "policy_document": program["policy_basis"]["document"],
+            "policy_clause": program["policy_basis"]["clause"],
+            "policy_text": program["policy_basis"]["text"],
+        },
+        "call": {"title": call.title},
+    }
+    if application is not None:
+        context["application"] = {
+            "institution_name": application.institution.name,
+            "uscc": application.institution.uscc,
+            "tier_label": application.tier_label,
+            "approval_number": application.approval_number,
+            "approval_date": application.approval_date,
+            "submitted_at": application.submitted_at,
+            "bank_name": application.bank_name,
+            "bank_account": application.bank_account,
+            "account_name": application.account_name,
+        }
+    return context
+
+
+def _program_content(application: Application | None, call: Call) -> dict:
+    """The rules of the application's own program version; for a batch, the call's first one."""
+    if application is not None:
+        return application.program
+    first = call.applications.exclude(status=Status.DRAFT).select_related("program_version")
+    first = first.order_by("pk").first()
+    if first is not None:
+        return first.program
+    return program_version_current(slug=call.program_slug).content
+
+
+def _issue(*, kind: str, application: Application | None, call: Call, user, context: dict):
+    program = _program_content(application, call)
+    document = document_issue(
+        kind=kind,
+        call=call,
+        application=application,
+        institution=application.institution if application else None,
+        issued_by=user,
+        title=str(Document.Kind(kind).label),
+        context=context,
+        issuer_code=program["issuer"]["code"],
+    )
+    audit_write(
+        actor=user,
+        action="document_issue",
+        application=application,
+        call=call,
+        data={"document": document.pk, "kind": kind, "number": document.number},
+    )
+    return document
+
+
+def formal_review_complete(
+    *, user, application: Application, outcome: str, reason: str = ""
+) -> Application:
+    """受理 (accept), 补正 (return for correction with a deadline) or 不予受理 (refuse)."""
+    task = _require_task_permission(user, application, "formal_review")
+    reason = reason.strip()
+    if outcome in ("correction", "refuse") and not reason:
+        raise ValidationError(_("退回补正或不予受理时必须写明理由。"), code="reason_required")
+    if outcome not in ("accept", "correction", "refuse"):
+        raise ValidationError(_("请选择审查结论。"), code="outcome")
+    stage = application.program_version.stage("formal_review")
+    with _task_activation(task, user, "formal_review") as activation:
+        application.refresh_from_db()
+        if outcome == "accept":
+            application_move(
+                application=application,
+                to=Status.ACCEPTED,
+                actor=user,
+                action="accept",
+                reason=reason,
+            )
+            _issue(
+                kind=Document.Kind.ACCEPTANCE_NOTICE,
+                application=application,
+                call=application.call,
+                user=user,
+                context=_document_context(application, application.call),
+            )
+        elif outcome == "correction":
+            application.correction_reason = reason
+            application.correction_deadline = calendar.working_days_after(
+                timezone.now(), stage["correction_working_days"]
+            )
+            application.save(update_fields=["correction_reason", "correction_deadline"])
+            application_move(
+                application=application,
+                to=Status.CORRECTION,
+                actor=user,
+                action="correction",
+                reason=reason,
+            )
+        else:
+            application_move(
+                application=application,
+                to=Status.REFUSED,
+                actor=user,
+                action="refuse",
+                reason=reason,
+            )
+            context = _document_context(application, application.call)
+            context["reasons"] = reason
+            _issue(
+                kind=Document.Kind.REFUSAL_DECISION,
+                application=application,
+                call=application.call,
+                user=user,
+                context=context,
+            )
+        activation.execute()
+    return application
+
+
+# --- leadership meeting --------------------------------------------------------------------------
+
+
+def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -> list[Application]:
+    """Approve or reject each listed application (one, several, or a call's whole list)."""
+    if not user.has_perm(ROLE_TASK_PERMISSION["leadership"]):
+        raise PermissionDenied
+    for application, approved, reason in decisions:
+        if not approved and not reason.strip():
+            raise ValidationError(
+                _("不通过的申报须写明理由：%(name)s。") % {"name": application.institution.name},
+                code="reason_required",
+            )
+    done = []
+    with transaction.atomic():
+        for application, approved, reason in decisions:
+            task = _require_task_permission(user, application, "leadership_review")
+            with _task_activation(task, user, "leadership_review") as activation:
+                application.refresh_from_db()
+                application_move(
+                    application=application,
+                    to=Status.APPROVED if approved else Status.REJECTED,
+                    actor=user,
+                    action="leadership_approve" if approved else "leadership_reject",
+                    reason=reason.strip(),
+                )
+                activation.execute()
+            done.append(application)
+    return done
+
+
+# --- public notice and objections --------------------------------------------------------------
+
+
+def public_notice_publish(*, user, call: Call) -> PublicNotice:
+    """Publish the call's approved list; each application's timer closes the period by itself."""
+    if not user.has_perm("workflows.run_public_notice"):
+        raise PermissionDenied
+    applications = list(
+        call.applications.filter(status=Status.APPROVED).select_related(
+            "institution", "program_version"
+        )
+    )
+    if not applications:
+        raise ValidationError(_("该批次没有待公示的审议通过名单。"), code="nothing_to_publish")
+    stage = applications[0].program_version.stage("public_notice")
+    now = timezone.now()
+    flow_class = flow_for(call.program_slug)
+    with transaction.atomic():
+        notice = PublicNotice.objects.create(
+            call=call,
+            title=_("%(call)s拟资助名单公示") % {"call": call.title},
+            starts_at=now,
+            ends_at=calendar.period_end(now, stage["days"], stage["day_kind"]),
+            published_by=user,
+        )
+        audit_write(
+            actor=user,
+            action="public_notice_publish",
+            call=call,
+            data={"notice": notice.pk, "ends_at": notice.ends_at.isoformat()},
+        )
+        for application in applications:
+            application.public_notice = notice
+            application.save(update_fields=["public_notice"])
+            application_move(
+                application=application, to=Status.IN_NOTICE, actor=user, action="notice_start"
+            )
+            flow_class.instance.await_notice.run(_open_task(application, "await_notice"))
+    return notice
+
+
+def objection_lodge(
+    *,
+    user,
+    application: Application,
+    capacity: str,
+    organisation_name: str = "",
+    real_name: str = "",
+    id_number: str = "",
+    phone: str,
+    statement: str,
+    evidence,
+) -> Objection:
+    """A written, signed objection with evidence, during the notice period only."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    application = Application.objects.select_related("public_notice").get(pk=application.pk)
+    notice = application.public_notice
+    if application.status != Status.IN_NOTICE or notice is None or not notice.is_open():
+        raise ValidationError(_("公示期已结束或该申报不在公示中，不能再提出异议。"), code="closed")
+    if capacity == Objection.Capacity.ORGANISATION and not organisation_name.strip():
+        raise ValidationError(_("以单位名义提出异议须填写单位名称并加盖公章。"), code="org")
+    if capacity == Objection.Capacity.PERSON:
+        from stdnum.cn import ric
+
+        if not real_name.strip() or not ric.is_valid(id_number):
+            raise ValidationError(
+                _("以个人名义提出异议须填写真实姓名和有效的身份证号码。"), code="person"
+            )
+    if not statement.strip():
+        raise ValidationError(_("请写明异议的事实和理由。"), code="statement")
+    if evidence is None:
+        raise ValidationError(_("请上传证据材料。"), code="evidence")
+    _pdf_check(evidence)
+    with transaction.atomic():
+        objection = Objection.objects.create(
+            application=application,
+            lodged_by=user,
+            capacity=capacity,
+            organisation_name=organisation_name.strip(),
+            real_name=real_name.strip(),
+            id_number=id_number.strip(),
+            phone=phone,
+            statement=statement.strip(),
+            evidence=evidence,
+        )
+        audit_write(
+            actor=user,
+            action="objection_lodge",
+            application=application,
+            data={"objection": objection.pk},
+        )
+    return objection
+
+
+@transaction.atomic
+def objection_handle(*, user, objection: Objection, upheld: bool, reason: str) -> Objection:
+    """Uphold (the application drops out with reasons) or dismiss an objection."""
+    if not user.has_perm("workflows.run_public_notice"):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError(_("请写明处理理由。"), code="reason_required")
+    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    if objection.status != Objection.Status.PENDING:
+        raise ValidationError(_("该异议已处理。"), code="handled")
+    objection.status = Objection.Status.UPHELD if upheld else Objection.Status.DISMISSED
+    objection.handled_by = user
+    objection.handled_at = timezone.now()
+    objection.handling_reason = reason.strip()
+    objection.save()
+    application = objection.application
+    audit_write(
+        actor=user,
+        action="objection_uphold" if upheld else "objection_dismiss",
+        application=application,
+        reason=reason.strip(),
+        data={"objection": objection.pk},
+    )
+    if upheld and application.status == Status.IN_NOTICE:
+        application_move(
+            application=application,
+            to=Status.WITHDRAWN,
+            actor=user,
+            action="withdraw",
+            reason=reason.strip(),
+        )
+    return objection
+
+
+def application_notice_close(*, application: Application) -> None:
+    """Called by the flow when the notice period's timer fires."""
+    if application.status == Status.IN_NOTICE:
+        application_move(
+            application=application, to=Status.NOTICE_CLOSED, actor=None, action="notice_close"
+        )
+
+
+# --- decision -------------------------------------------------------------------------------------
+
+
+def decision_issue(*, user, call: Call) -> Document:
+    """One funding decision for the call's list plus a decision notice per applicant."""
+    if not user.has_perm("workflows.issue_decision"):
+        raise PermissionDenied
+    if Objection.objects.filter(application__call=call, status=Objection.Status.PENDING).exists():
+        raise ValidationError(
+            _("该批次还有未处理的异议，处理完毕后才能印发决定。"), code="pending_objections"
+        )
+    if call.applications.filter(status=Status.IN_NOTICE).exists():
+        raise ValidationError(_("公示期尚未结束，不能印发决定。"), code="notice_open")
+    applications = list(
+        call.applications.filter(status=Status.NOTICE_CLOSED)
+        .select_related("institution", "program_version")
+        .order_by("pk")
+    )
+    if not applications:
+        raise ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
+    flow_class = flow_for(call.program_slug)
+    with transaction.atomic():
+        rows = []
+        for application in applications:
+            amount, _lower = award_amount(application=application)
+            application.award_amount = amount
+            application.save(update_fields=["award_amount"])
+            rows.append(
+                {
+                    "institution_name": application.institution.name,
+                    "uscc": application.institution.uscc,
+                    "tier_label": application.tier_label,
+                    "amount": amount,
+                    "amount_words": amount_in_words(amount),
+                }
+            )
+        context = _document_context(None, call)
+        context.update(rows=rows, total=sum((r["amount"] for r in rows), Decimal("0.00")))
+        decision = _issue(
+            kind=Document.Kind.FUNDING_DECISION,
+            application=None,
+            call=call,
+            user=user,
+            context=context,
+        )
+        for application in applications:
+            context = _document_context(application, call)
+            context.update(
+                amount=application.award_amount,
+                amount_words=amount_in_words(application.award_amount),
+                decision_number=decision.number,
+            )
+            _issue(
+                kind=Document.Kind.DECISION_NOTICE,
+                application=application,
+                call=call,
+                user=user,
+                context=context,
+            )
+            application_move(
+                application=application, to=Status.DECIDED, actor=user, action="decide"
+            )
+            flow_class.instance.await_decision.run(_open_task(application, "await_decision"))
+    return decision
+
+
+# --- disbursement -----------------------------------------------------------------------------
+
+
+def award_letter_issue(*, user, application: Application) -> Document:
+    task = _require_task_permission(user, application, "award_letter")
+    with _task_activation(task, user, "award_letter") as activation:
+        application.refresh_from_db()
+        amount, lower = award_amount(application=application)
+        tier_amount = Decimal(application.program_version.tier(application.tier)["amount"])
+        context = _document_context(application, application.call)
+        context.update(
+            amount=amount,
+            amount_words=amount_in_words(amount),
+            tier_amount=tier_amount,
+            previously_paid=lower or None,
+        )
+        application.award_amount = amount
+        application.save(update_fields=["award_amount"])
+        letter = _issue(
+            kind=Document.Kind.AWARD_LETTER,
+            application=application,
+            call=application.call,
+            user=user,
+            context=context,
+        )
+        application_move(
+            application=application, to=Status.LETTER_ISSUED, actor=user, action="award_letter"
+        )
+        activation.execute()
+    return letter
+
+
+def payment_record(
+    *, user, application: Application, voucher_number: str, paid_on: date
+) -> Payment:
+    """Record a payment: draws down the call's budget, never below zero, never twice."""
+    task = _require_task_permission(user, application, "payment")
+    voucher_number = voucher_number.strip()
+    if not voucher_number:
+        raise ValidationError(_("请填写凭证号。"), code="voucher")
+    if paid_on > timezone.localdate():
+        raise ValidationError(_("拨付日期不能晚于今天。"), code="future")
+    with _task_activation(task, user, "payment") as activation:
+        application.refresh_from_db()
+        call = Call.objects.select_for_update().get(pk=application.call_id)
+        amount, _lower = award_amount(application=application)
+        if amount > call.budget_left:
+            raise ValidationError(
+                _("预算余额不足：本批次剩余¥%(left)s，本次应拨付¥%(amount)s。拨付未登记。")
+                % {"left": f"{call.budget_left:,.2f}", "amount": f"{amount:,.2f}"},
+                code="overdraft",
+            )
+        if Payment.objects.filter(
+            program_slug=call.program_slug, voucher_number=voucher_number
+        ).exists():
+            raise ValidationError(_("该凭证号已被使用。"), code="voucher_taken")
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    application=application,
+                    institution=application.institution,
+                    call=call,
+                    program_slug=call.program_slug,
+                    tier=application.tier,
+                    amount=amount,
+                    voucher_number=voucher_number,
+                    paid_on=paid_on,
+                    recorded_by=user,
+                )
+        except IntegrityError as error:
+            raise ValidationError(
+                _("该单位的同一认定已拨付，不能重复拨付。"), code="already_paid"
+            ) from error
+        call.budget_paid += amount
+        call.save(update_fields=["budget_paid"])
+        audit_write(
+            actor=user,
+            action="payment_record",
+            application=application,
+            data={"amount": str(amount), "voucher": voucher_number, "paid_on": str(paid_on)},
+        )
+        application_move(application=application, to=Status.PAID, actor=user, action="pay")
+        activation.execute()
+    return payment
+
+
+def staff_or_member(user, application: Application) -> bool:
+    return is_staff_role(user) or user.has_perm(APPLICANT_PERMISSION, application.institution)

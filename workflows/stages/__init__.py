@@ -1,0 +1,27 @@
+"""The fixed vocabulary of stage types. One module per type; every program using a type shares it.
+
+A stage module declares:
+- `PARAMS`: {name: (kind, default)}; kind is int, str or a set of allowed values; default None
+  means the program file must give it.
+- `REQUIRES`: stage types that must come earlier in the program's list.
+- `build(stage, next_node) -> (entry_node_name, {name: node})`: the viewflow nodes of the stage,
+  wired to `next_node` (the next stage's entry), or to an end of its own when it is last.
+"""
+
+from . import (
+    application,
+    decision,
+    disbursement,
+    formal_review,
+    leadership_meeting,
+    public_notice,
+)
+
+STAGE_TYPES = {
+    "application": application,
+    "formal_review": formal_review,
+    "leadership_meeting": leadership_meeting,
+    "public_notice": public_notice,
+    "decision": decision,
+    "disbursement": disbursement,
+}

@@ -1,0 +1,39 @@
+"""公示: the approved list is published for N calendar or working days; objections may remove an
+application. The period closes by itself through viewflow's timer (`manage.py workflow_timers`)."""
+
+from viewflow import this
+from viewflow.workflow import flow
+
+from .base import application_of, next_or_end, status_in
+
+PARAMS = {
+    "role": (str, "notice_officer"),
+    "days": (int, 7),
+    "day_kind": ({"calendar", "working"}, "calendar"),
+}
+REQUIRES = ("application", "leadership_meeting")
+
+
+def notice_end(activation):
+    """The timer fires when the application's public notice period ends."""
+    return application_of(activation).public_notice.ends_at
+
+
+def notice_close(activation):
+    from ..services import application_notice_close
+
+    application_notice_close(application=application_of(activation))
+
+
+def build(stage: dict, next_node: str | None):
+    nodes: dict = {}
+    nodes["await_notice"] = flow.Handle().Next(this.notice_period)
+    nodes["notice_period"] = flow.Timer(notice_end).Next(this.close_notice)
+    nodes["close_notice"] = flow.Function(notice_close).Next(this.check_objections)
+    nodes["check_objections"] = (
+        flow.If(status_in("withdrawn"))
+        .Then(this.withdrawn)
+        .Else(next_or_end(nodes, next_node, "noticed"))
+    )
+    nodes["withdrawn"] = flow.End()
+    return "await_notice", nodes
