@@ -1,6 +1,7 @@
 """Demo data and scripted lifecycles, shared by `manage.py demo_data`, `manage.py demo_batch`
 and the benchmarks in `bench/`. Everything goes through the services, as a user's clicks would."""
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -140,7 +141,7 @@ def notice_expire(call: Call) -> None:
     Task.objects.filter(
         process__application__call=call, flow_task_type="TIMER", scheduled__isnull=False
     ).update(scheduled=past)
-    call_command("workflow_timers", verbosity=0)
+    call_command("workflow_timers", stdout=io.StringIO())
 
 
 BRANCHES = (
@@ -153,8 +154,10 @@ BRANCHES = (
 )
 
 
-def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int = 1):
-    """Run one application per entry of `branches` from draft to its end, as one call's batch."""
+def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int = 1, progress=None):
+    """Run one application per entry of `branches` from draft to its end, as one call's batch.
+    `progress(n)` is told of each application that reached the end of its branch."""
+    progress = progress or (lambda n: None)
     apps = []
     for i, branch in enumerate(branches):
         institution = institution_make(user=cast.applicant, serial=serial_start + i)
@@ -186,6 +189,7 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
                 outcome="refuse",
                 reason="获批文件非本批次受理范围内的认定文件。",
             )
+            progress(1)
             continue
         services.formal_review_complete(
             user=cast.formal_reviewer, application=application, outcome="accept"
@@ -198,6 +202,7 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
             if branch != "refused"
         ],
     )
+    progress(sum(1 for _a, branch in apps if branch == "rejected"))
     services.public_notice_publish(user=cast.notice_officer, call=call)
     for application, branch in apps:
         if branch.startswith("objection"):
@@ -218,6 +223,7 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
                 + ("异议成立。" if branch == "objection_upheld" else "异议不成立。"),
             )
     notice_expire(call)
+    progress(sum(1 for _a, branch in apps if branch == "objection_upheld"))
     services.decision_issue(user=cast.notice_officer, call=call)
     for application, _branch in apps:
         application.refresh_from_db()
@@ -229,6 +235,7 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
                 voucher_number=f"PZ{call.pk:04d}{application.pk:06d}",
                 paid_on=timezone.localdate(),
             )
+            progress(1)
     return [a for a, _b in apps]
 
 

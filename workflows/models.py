@@ -51,7 +51,7 @@ class ProgramVersion(models.Model):
 
 
 class Institution(models.Model):
-    """One content version of a program file; an application keeps the version it began under."""
+    """An applicant organisation, identified by its unified social credit code (USCC)."""
 
     name = models.CharField(_("机构名称"), max_length=200)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)

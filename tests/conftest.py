@@ -1,0 +1,85 @@
+"""Role fixtures and helpers shared by every test. Tests use the real database, real PDFs and
+Django's HTTP test client."""
+
+import pytest
+from django.db import connection
+
+from tests.factories import CallFactory, UserFactory, institution_for
+from workflows.permissions import roles_sync
+
+
+@pytest.fixture(autouse=True)
+def roles(db):
+    roles_sync()
+
+
+@pytest.fixture
+def call(db):
+    return CallFactory()
+
+
+@pytest.fixture
+def applicant(db):
+    return UserFactory(username="applicant", role="applicant")
+
+
+@pytest.fixture
+def other_applicant(db):
+    return UserFactory(username="other_applicant", role="applicant")
+
+
+@pytest.fixture
+def institution(applicant):
+    return institution_for(applicant, name="贵州省技术转移示范中心")
+
+
+@pytest.fixture
+def other_institution(other_applicant):
+    return institution_for(other_applicant, name="遵义市技术转移服务中心")
+
+
+@pytest.fixture
+def formal_reviewer(db):
+    return UserFactory(username="reviewer", role="formal_reviewer")
+
+
+@pytest.fixture
+def second_reviewer(db):
+    return UserFactory(username="reviewer2", role="formal_reviewer")
+
+
+@pytest.fixture
+def leadership(db):
+    return UserFactory(username="leader", role="leadership")
+
+
+@pytest.fixture
+def notice_officer(db):
+    return UserFactory(username="notice", role="notice_officer")
+
+
+@pytest.fixture
+def finance_officer(db):
+    return UserFactory(username="finance", role="finance_officer")
+
+
+@pytest.fixture
+def second_finance_officer(db):
+    return UserFactory(username="finance2", role="finance_officer")
+
+
+@pytest.fixture
+def client_for(client):
+    """`client_for(user)` -> Django test client logged in as `user`."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

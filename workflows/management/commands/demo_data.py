@@ -1,0 +1,22 @@
+"""Demo logins (one per role), a demo institution and an open call, for `make run`."""
+
+from django.core.management.base import BaseCommand
+
+from workflows import demo
+from workflows.models import Call
+
+
+class Command(BaseCommand):
+    help = "Create one demo user per role, a demo institution and an open call (idempotent)."
+
+    def handle(self, *args, **options):
+        cast = demo.cast_make()
+        demo.institution_make(user=cast.applicant, serial=1, name="贵州省技术转移演示中心")
+        if not Call.objects.filter(program_slug="tech_transfer_agency").exists():
+            demo.call_make()
+        self.stdout.write(
+            self.style.SUCCESS("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+        )
+        for role, (username, label) in demo.DEMO_USERS.items():
+            self.stdout.write(f"  {username:<10} {label}  [{role}]")
+        self.stdout.write("Open http://127.0.0.1:8000/ and log in.")
