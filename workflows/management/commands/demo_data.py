@@ -15,7 +15,7 @@ class Command(BaseCommand):
         if not Call.objects.filter(program_slug="tech_transfer_agency").exists():
             demo.call_make()
         self.stdout.write(
-            self.style.SUCCESS("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+            self.style.SUCCESS(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         )
         for role, (username, label) in demo.DEMO_USERS.items():
             self.stdout.write(f"  {username:<10} {label}  [{role}]")
