@@ -1,0 +1,163 @@
+"""Benchmark: full tech-transfer-agency grant lifecycles per second on SQLite, and the number of
+SQL queries each transition costs.
+
+Run with `make bench` (SQLite file database in a temporary folder; PostgreSQL when DATABASE_URL
+names one). Every lifecycle goes through the services, renders its real PDFs (acceptance notice,
+decision notice, award letter, plus the batch decision) and passes viewflow's timer.
+"""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import (  # noqa: E402
+    CaptureQueriesContext,
+    setup_databases,
+    setup_test_environment,
+)
+from django.utils import timezone  # noqa: E402
+
+BATCH = int(os.environ.get("BENCH_BATCH", "20"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+
+
+def transitions_measured(cast, call):
+    """One application step by step; queries per transition."""
+    from workflows import demo, services
+
+    counts = {}
+
+    def measure(name, func, **kwargs):
+        with CaptureQueriesContext(connection) as queries:
+            result = func(**kwargs)
+        counts[name] = len(queries)
+        return result
+
+    institution = demo.institution_make(user=cast.applicant, serial=900001)
+    application = measure(
+        "draft (fields)",
+        services.application_create,
+        user=cast.applicant,
+        call=call,
+        institution=institution,
+        data={
+            "tier": "national",
+            "approval_number": "黔科函〔2026〕1号",
+            "approval_date": call.designation_from,
+            "bank_name": "中国银行",
+            "account_name": institution.name,
+            "bank_account": "240200000001",
+            "contact_name": "张敏",
+            "contact_phone": "0851-85550000",
+        },
+    )
+    for key in ("approval_document", "business_licence"):
+        measure(
+            f"attachment ({key})",
+            services.attachment_add,
+            user=cast.applicant,
+            application=application,
+            kind=key,
+            upload=demo.pdf_upload(),
+        )
+    measure("submit", services.application_submit, user=cast.applicant, application=application)
+    measure(
+        "formal review: correction",
+        services.formal_review_complete,
+        user=cast.formal_reviewer,
+        application=application,
+        outcome="correction",
+        reason="请补充材料",
+    )
+    measure("resubmit", services.application_submit, user=cast.applicant, application=application)
+    measure(
+        "formal review: accept (+PDF)",
+        services.formal_review_complete,
+        user=cast.formal_reviewer,
+        application=application,
+        outcome="accept",
+    )
+    measure(
+        "leadership approve",
+        services.leadership_decide,
+        user=cast.leadership,
+        decisions=[(application, True, "")],
+    )
+    measure(
+        "public notice publish (1 app)",
+        services.public_notice_publish,
+        user=cast.notice_officer,
+        call=call,
+    )
+    measure("notice period closes (timer)", demo.notice_expire, call=call)
+    measure(
+        "decision (batch doc + notice, 1 app)",
+        services.decision_issue,
+        user=cast.notice_officer,
+        call=call,
+    )
+    measure(
+        "award letter (+PDF)",
+        services.award_letter_issue,
+        user=cast.finance_officer,
+        application=application,
+    )
+    measure(
+        "payment",
+        services.payment_record,
+        user=cast.finance_officer,
+        application=application,
+        voucher_number="PZ-BENCH-1",
+        paid_on=timezone.localdate(),
+    )
+    return counts
+
+
+def main():
+    from workflows import demo
+
+    folder = tempfile.mkdtemp(prefix="ipgrants-bench-")
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = str(Path(folder) / "bench.sqlite3")
+    setup_test_environment()
+    setup_databases(verbosity=0, interactive=False)
+    print(f"Database: {connection.vendor}; media in {settings.MEDIA_ROOT}")
+
+    cast = demo.cast_make()
+    counts = transitions_measured(cast, demo.call_make(title="基准：逐步"))
+    print("\nQueries per transition (one application, national tier):")
+    for name, n in counts.items():
+        print(f"  {name:<40} {n:>4}")
+    print(f"  {'total for one lifecycle':<40} {sum(counts.values()):>4}")
+
+    rates = []
+    serial = 100
+    for round_no in range(ROUNDS):
+        call = demo.call_make(title=f"基准批次{round_no}")
+        started = time.perf_counter()
+        demo.batch_run(cast=cast, call=call, branches=["paid"] * BATCH, serial_start=serial)
+        elapsed = time.perf_counter() - started
+        serial += BATCH
+        rates.append(BATCH / elapsed)
+        print(f"round {round_no + 1}: {BATCH} paid lifecycles in {elapsed:.2f} s")
+    print(
+        f"\nFull lifecycles per second (batch of {BATCH}, draft to paid, 5 PDFs each incl. the "
+        f"batch decision): median {statistics.median(rates):.2f}, min {min(rates):.2f}, "
+        f"max {max(rates):.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
