@@ -1,0 +1,152 @@
+"""Service-level rules: working days, audit trail, upgrade rules, the notice timer."""
+
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from tests.factories import CallFactory
+from workflows import calendar, services
+from workflows.demo import application_draft, batch_run, cast_make, institution_make
+from workflows.models import AppendOnlyError, Application, AuditRecord, Payment
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args):
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    "start, days, expected",
+    [
+        # National Day 2026: 1–7 October off; Saturday 10 October is a make-up working day.
+        (at(2026, 9, 30, 10), 1, at(2026, 10, 8, 23, 59, 59)),
+        (at(2026, 9, 30, 10), 3, at(2026, 10, 10, 23, 59, 59)),
+        (at(2026, 10, 9, 10), 2, at(2026, 10, 12, 23, 59, 59)),
+        # Spring Festival 2026: Saturday 14 February is a make-up working day.
+        (at(2026, 2, 13, 10), 1, at(2026, 2, 14, 23, 59, 59)),
+    ],
+)
+def test_working_days_skip_holidays_and_count_make_up_days(start, days, expected):
+    assert calendar.working_days_after(start, days) == expected
+
+
+def test_calendar_notice_of_seven_days_ends_on_the_seventh_day():
+    assert calendar.period_end(at(2026, 3, 2, 9), 7, "calendar") == at(2026, 3, 8, 23, 59, 59)
+
+
+def test_audit_records_are_append_only(db, applicant, institution, call):
+    """Nobody can edit or delete the trail, not even through a queryset."""
+    application_draft(user=applicant, call=call, institution=institution)
+    record = AuditRecord.objects.filter(action="application_create").get()
+    record.reason = "changed"
+    with pytest.raises(AppendOnlyError):
+        record.save()
+    with pytest.raises(AppendOnlyError):
+        record.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditRecord.objects.all().update(reason="x")
+    with pytest.raises(AppendOnlyError):
+        AuditRecord.objects.all().delete()
+
+
+def test_every_transition_is_audited_with_actor_and_states(db):
+    """A paid lifecycle leaves one record per transition with who, from, to."""
+    cast = cast_make()
+    (application,) = batch_run(cast=cast, call=CallFactory(), branches=["paid"])
+    moves = list(
+        AuditRecord.objects.filter(application=application)
+        .exclude(to_status="")
+        .values_list("action", "from_status", "to_status", "actor__username")
+    )
+    assert moves == [
+        ("application_create", "", "draft", "applicant"),
+        ("submit", "draft", "submitted", "applicant"),
+        ("accept", "submitted", "accepted", "reviewer"),
+        ("leadership_approve", "accepted", "approved", "leader"),
+        ("notice_start", "approved", "in_notice", "notice"),
+        ("notice_close", "in_notice", "notice_closed", None),
+        ("decide", "notice_closed", "decided", "notice"),
+        ("award_letter", "decided", "letter_issued", "finance"),
+        ("pay", "letter_issued", "paid", "finance"),
+    ]
+
+
+def test_illegal_transition_is_a_domain_error(db, applicant, institution, call):
+    application = application_draft(user=applicant, call=call, institution=institution)
+    with pytest.raises(services.IllegalTransition):
+        services.application_move(
+            application=application, to=Application.Status.PAID, actor=applicant, action="x"
+        )
+
+
+def test_notice_period_closes_by_itself_through_the_timer(db):
+    """Nobody acts: `workflow_timers` (cron) closes the period once it has passed."""
+    cast = cast_make()
+    call = CallFactory()
+    institution = institution_make(user=cast.applicant, serial=77)
+    application = application_draft(user=cast.applicant, call=call, institution=institution)
+    services.application_submit(user=cast.applicant, application=application)
+    services.formal_review_complete(
+        user=cast.formal_reviewer, application=application, outcome="accept"
+    )
+    services.leadership_decide(user=cast.leadership, decisions=[(application, True, "")])
+    notice = services.public_notice_publish(user=cast.notice_officer, call=call)
+    timer = Task.objects.get(process=application.process, flow_task_type="TIMER")
+    assert timer.scheduled == notice.ends_at
+
+    call_command("workflow_timers", stdout=io.StringIO())
+    application.refresh_from_db()
+    assert application.status == Application.Status.IN_NOTICE  # not yet due
+
+    Task.objects.filter(pk=timer.pk).update(scheduled=timezone.now() - timedelta(seconds=1))
+    call_command("workflow_timers", stdout=io.StringIO())
+    application.refresh_from_db()
+    assert application.status == Application.Status.NOTICE_CLOSED
+
+
+@pytest.mark.parametrize(
+    "rule, expected",
+    [("top_up", Decimal("700000.00")), ("full", Decimal("1000000.00")), ("none", None)],
+)
+def test_upgrade_rule_comes_from_the_program_file(db, rule, expected):
+    """Provincial paid, then national: the file's rule decides what is paid."""
+    cast = cast_make()
+    _national, first = batch_run(
+        cast=cast, call=CallFactory(), branches=["paid", "paid"], serial_start=500
+    )
+    first.refresh_from_db()
+    assert first.tier == "provincial" and first.payment.amount == Decimal("300000.00")
+    second_call = CallFactory()
+    application = application_draft(
+        user=cast.applicant, call=second_call, institution=first.institution, tier="national"
+    )
+    version = application.program_version
+    version.content = {**version.content, "upgrade": {"rule": rule}}
+    version.save()
+    application.refresh_from_db()
+    if expected is None:
+        with pytest.raises(ValidationError, match="从高不重复"):
+            services.award_amount(application=application)
+    else:
+        assert services.award_amount(application=application) == (expected, Decimal("300000.00"))
+
+
+def test_same_designation_is_never_paid_twice(db):
+    """A national designation already paid cannot be paid again in a later call."""
+    cast = cast_make()
+    (first,) = batch_run(cast=cast, call=CallFactory(), branches=["paid"], serial_start=600)
+    again = application_draft(
+        user=cast.applicant, call=CallFactory(), institution=first.institution, tier="national"
+    )
+    with pytest.raises(ValidationError, match="同一认定不重复资助"):
+        services.application_submit(user=cast.applicant, application=again)
+    again.refresh_from_db()
+    assert again.status == Application.Status.DRAFT
