@@ -1,8 +1,8 @@
 """Money amounts as official documents print them: Chinese capitals and figures.
 
-The capitals follow 《会计基础工作规范》第五十二条: digits 零壹贰叁肆伍陆柒捌玖, units 拾佰仟万亿,
-元角分, "人民币" directly before the first digit, "整" after 元, nothing after 分, and one 零 for a run
-of zeros inside the amount (¥1,000,010.00 → 人民币壹佰万零壹拾元整).
+The capitals follow 《会计基础工作规范》第五十二条: digits 零壹贰叁肆伍陆柒捌玖, units
+拾佰仟万亿, 元角分, "人民币" directly before the first digit, "整" after 元, nothing after 分,
+and one 零 for a run of zeros inside the amount (¥1,000,010.00 → 人民币壹佰万零壹拾元整).
 
 Two choices the rule leaves open are made here once:
 - After 角 no "整" is written (¥1,409.50 → 人民币壹仟肆佰零玖元伍角), as in the rule's own example

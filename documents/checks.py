@@ -69,6 +69,4 @@ def chinese_font_families() -> frozenset[str] | None:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return frozenset(
-        family.strip() for line in listing.splitlines() for family in line.split(",")
-    )
+    return frozenset(family.strip() for line in listing.splitlines() for family in line.split(","))

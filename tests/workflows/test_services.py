@@ -14,7 +14,7 @@ from viewflow.workflow.models import Task
 from tests.factories import CallFactory
 from workflows import calendar, services
 from workflows.demo import application_draft, batch_run, cast_make, institution_make
-from workflows.models import AppendOnlyError, Application, AuditRecord, Payment
+from workflows.models import AppendOnlyError, Application, AuditRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
