@@ -740,8 +740,8 @@ def application_notice_close(*, application: Application) -> None:
 # --- decision -------------------------------------------------------------------------------------
 
 
-def decision_issue(*, user, call: Call) -> Document:
-    """One funding decision for the call's list plus a decision notice per applicant."""
+def decision_issue_check(*, user, call: Call) -> None:
+    """What must hold before a call's decision is issued (checked again inside the job)."""
     if not user.has_perm("workflows.issue_decision"):
         raise PermissionDenied
     if Objection.objects.filter(application__call=call, status=Objection.Status.PENDING).exists():
@@ -750,13 +750,18 @@ def decision_issue(*, user, call: Call) -> Document:
         )
     if call.applications.filter(status=Status.IN_NOTICE).exists():
         raise ValidationError(_("公示期尚未结束，不能印发决定。"), code="notice_open")
+    if not call.applications.filter(status=Status.NOTICE_CLOSED).exists():
+        raise ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
+
+
+def decision_issue(*, user, call: Call) -> Document:
+    """One funding decision for the call's list plus a decision notice per applicant."""
+    decision_issue_check(user=user, call=call)
     applications = list(
         call.applications.filter(status=Status.NOTICE_CLOSED)
         .select_related("institution", "program_version")
         .order_by("pk")
     )
-    if not applications:
-        raise ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
     flow_class = flow_for(call.program_slug)
     with transaction.atomic():
         rows = []

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_tasks import TaskResultStatus
 from viewflow.workflow import chart
 from viewflow.workflow.models import Task
 
@@ -29,6 +30,7 @@ from . import selectors, services
 from .flows import FLOWS
 from .models import Application, Call
 from .permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
+from .tasks import decision_issue_job
 
 Status = Application.Status
 
@@ -378,8 +380,14 @@ def call_manage(request, call_pk):
                 services.public_notice_publish(user=request.user, call=call)
                 messages.success(request, _("公示已发布。"))
             elif action == "decide":
-                services.decision_issue(user=request.user, call=call)
-                messages.success(request, _("资助决定及通知书已印发。"))
+                services.decision_issue_check(user=request.user, call=call)
+                result = decision_issue_job.enqueue(user_id=request.user.pk, call_id=call.pk)
+                if result.status == TaskResultStatus.SUCCESSFUL:
+                    messages.success(request, _("资助决定及通知书已印发。"))
+                elif result.status == TaskResultStatus.FAILED:
+                    messages.error(request, _("印发失败，请稍后重试或联系管理员。"))
+                else:
+                    messages.info(request, _("资助决定正在后台印发，稍后刷新本页查看。"))
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
