@@ -29,9 +29,7 @@ class Document(models.Model):
         blank=True,
         related_name="documents",
     )
-    call = models.ForeignKey(
-        "workflows.Call", on_delete=models.PROTECT, related_name="documents"
-    )
+    call = models.ForeignKey("workflows.Call", on_delete=models.PROTECT, related_name="documents")
     institution = models.ForeignKey(
         "workflows.Institution",
         on_delete=models.PROTECT,
@@ -88,3 +86,6 @@ class DocumentSequence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issuer_code", "year"], name="one_sequence_per_year")
         ]
+
+    def __str__(self):
+        return f"{self.issuer_code}〔{self.year}〕{self.last_number}号"

@@ -56,8 +56,7 @@ class SafeURLFetcher(URLFetcher):
         super().__init__(allowed_protocols={STATIC_SCHEME, "data"}, fail_on_errors=False)
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        scheme, _, _ = url.partition(":")
-        scheme = scheme.lower()
+        scheme = url.partition(":")[0].lower()
         if scheme == "data":
             return super().fetch(url, headers)
         if scheme == STATIC_SCHEME:

@@ -1,0 +1,1 @@
+"""Tests of the documents app: amounts, numbering, rendering, issuing, start-up checks."""

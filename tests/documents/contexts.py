@@ -1,0 +1,100 @@
+"""Fabricated template contexts with the names documents.services and the workflow services use."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+NUMBER = "黔市监知〔2026〕12号"
+
+
+def common_context(title: str) -> dict:
+    return {
+        "title": title,
+        "issuer": {
+            "name": "贵州省市场监督管理局",
+            "code": "黔市监知",
+            "reconsideration_body": "贵州省人民政府",
+            "court": "贵阳市中级人民法院",
+        },
+        "program": {
+            "title": "技术转移机构经费资助",
+            "policy_document": "贵州省专利转化运用专项行动实施方案（2023—2025年）",
+            "policy_clause": "二（三）3",
+            "policy_text": "对新获批的国家级、省级技术转移机构，分别给予100万元、30万元经费资助。",
+        },
+        "number": NUMBER,
+        "issued_on": date(2026, 3, 5),
+        "call": {"title": "2026年度技术转移机构经费资助申报（第1批）"},
+    }
+
+
+def application_context(**changes) -> dict:
+    return {
+        "institution_name": "贵州黔创技术转移中心有限公司",
+        "uscc": "91520100MA6DK1234X",
+        "tier_label": "国家级技术转移机构",
+        "approval_number": "国科火字〔2025〕88号",
+        "approval_date": date(2025, 11, 3),
+        # 17:30 UTC on 28 February is already 1 March in Guiyang.
+        "submitted_at": datetime(2026, 2, 28, 17, 30, tzinfo=UTC),
+        "bank_name": "中国工商银行贵阳中华北路支行",
+        "bank_account": "2402000109200012345",
+        "account_name": "贵州黔创技术转移中心有限公司",
+        **changes,
+    }
+
+
+def award_letter_context(**changes) -> dict:
+    return {
+        **common_context("奖励通知书"),
+        "application": application_context(),
+        "amount": Decimal("1000000.00"),
+        "amount_words": "人民币壹佰万元整",
+        "previously_paid": None,
+        "tier_amount": Decimal("1000000.00"),
+        **changes,
+    }
+
+
+def funding_rows() -> list[dict]:
+    return [
+        {
+            "institution_name": "贵州黔创技术转移中心有限公司",
+            "uscc": "91520100MA6DK1234X",
+            "tier_label": "国家级",
+            "amount": Decimal("1000000.00"),
+            "amount_words": "人民币壹佰万元整",
+        },
+        {
+            "institution_name": "遵义市技术转移服务中心",
+            "uscc": "12520300MB1234567Y",
+            "tier_label": "省级",
+            "amount": Decimal("300000.00"),
+            "amount_words": "人民币叁拾万元整",
+        },
+    ]
+
+
+CONTEXTS = {
+    "acceptance_notice": lambda: {
+        **common_context("受理通知书"),
+        "application": application_context(),
+    },
+    "refusal_decision": lambda: {
+        **common_context("不予受理决定书"),
+        "application": application_context(),
+        "reasons": "1. 获批日期不在本批次规定的获批期间内；\n\n2. 未提供营业执照或法人登记证书。",
+    },
+    "funding_decision": lambda: {
+        **common_context("资助决定"),
+        "rows": funding_rows(),
+        "total": Decimal("1300000.00"),
+    },
+    "decision_notice": lambda: {
+        **common_context("资助决定通知书"),
+        "application": application_context(),
+        "amount": Decimal("1000000.00"),
+        "amount_words": "人民币壹佰万元整",
+        "decision_number": "黔市监知〔2026〕11号",
+    },
+    "award_letter": award_letter_context,
+}
