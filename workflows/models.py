@@ -149,7 +149,8 @@ class Application(models.Model):
         Status.ACCEPTED: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.IN_NOTICE},
         Status.IN_NOTICE: {Status.WITHDRAWN, Status.NOTICE_CLOSED},
-        Status.NOTICE_CLOSED: {Status.DECIDED},
+        # An objection lodged in time may be upheld after the period has closed.
+        Status.NOTICE_CLOSED: {Status.DECIDED, Status.WITHDRAWN},
         Status.DECIDED: {Status.LETTER_ISSUED},
         Status.LETTER_ISSUED: {Status.PAID},
     }

@@ -61,16 +61,32 @@ def documents_visible_to(user) -> QuerySet[Document]:
         return base.none()
     if user.has_perm(VIEW_ALL):
         return base
-    return base.filter(institution__isnull=False).filter(_membership(user, "institution_id"))
+    own = Q(institution__isnull=False) & Q(_membership(user, "institution_id"))
+    # A batch decision is issued to every institution on its list.
+    listed = Application.objects.filter(
+        _membership(user, "institution_id"), status__in=DECIDED_STATUSES
+    ).values("call_id")
+    return base.filter(own | Q(application__isnull=True, call_id__in=listed))
+
+
+DECIDED_STATUSES = [
+    Application.Status.DECIDED,
+    Application.Status.LETTER_ISSUED,
+    Application.Status.PAID,
+]
 
 
 def objections_visible_to(user) -> QuerySet[Objection]:
     base = Objection.objects.select_related("application__institution", "lodged_by")
     if not user.is_authenticated:
         return base.none()
-    if user.has_perm("workflows.run_public_notice"):
+    if user.has_perm(VIEW_ALL):
         return base
     return base.filter(lodged_by=user)
+
+
+def objections_pending_for(application: Application) -> bool:
+    return application.objections.filter(status=Objection.Status.PENDING).exists()
 
 
 def audit_of(application: Application) -> QuerySet[AuditRecord]:

@@ -37,6 +37,7 @@ from .models import (
 )
 from .permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION, is_staff_role
 from .programs import COLUMN_FIELDS, program_get
+from .selectors import objections_pending_for
 
 Status = Application.Status
 PDF_MAGIC = b"%PDF-"
@@ -380,9 +381,9 @@ def process_link(activation, application: Application):
 # --- tasks ---------------------------------------------------------------------------------------
 
 
-def _open_task(application: Application, node_name: str) -> Task:
+def _open_task_or_none(application: Application, node_name: str) -> Task | None:
     node = flow_for(application.call.program_slug).instance.node(node_name)
-    task = (
+    return (
         Task.objects.filter(
             process_id=application.process_id,
             flow_task=node,
@@ -391,6 +392,10 @@ def _open_task(application: Application, node_name: str) -> Task:
         .order_by("-created")
         .first()
     )
+
+
+def _open_task(application: Application, node_name: str) -> Task:
+    task = _open_task_or_none(application, node_name)
     if task is None:
         raise TaskAlreadyDone(f"application {application.pk} has no open {node_name} task")
     return task
@@ -485,6 +490,18 @@ def _program_content(application: Application | None, call: Call) -> dict:
     return program_version_current(slug=call.program_slug).content
 
 
+def _document_title(kind: str, program: dict) -> str:
+    """The heading printed on the document (official text: Chinese by law)."""
+    if kind == Document.Kind.FUNDING_DECISION:
+        return f"关于给予{program['title']['zh']}的决定"
+    return {
+        Document.Kind.ACCEPTANCE_NOTICE: "受理通知书",
+        Document.Kind.REFUSAL_DECISION: "不予受理决定书",
+        Document.Kind.DECISION_NOTICE: "资助决定通知书",
+        Document.Kind.AWARD_LETTER: "奖励通知书",
+    }[kind]
+
+
 def _issue(*, kind: str, application: Application | None, call: Call, user, context: dict):
     program = _program_content(application, call)
     document = document_issue(
@@ -493,7 +510,7 @@ def _issue(*, kind: str, application: Application | None, call: Call, user, cont
         application=application,
         institution=application.institution if application else None,
         issued_by=user,
-        title=str(Document.Kind(kind).label),
+        title=_document_title(kind, program),
         context=context,
         issuer_code=program["issuer"]["code"],
     )
@@ -718,7 +735,7 @@ def objection_handle(*, user, objection: Objection, upheld: bool, reason: str) -
         reason=reason.strip(),
         data={"objection": objection.pk},
     )
-    if upheld and application.status == Status.IN_NOTICE:
+    if upheld and application.status in (Status.IN_NOTICE, Status.NOTICE_CLOSED):
         application_move(
             application=application,
             to=Status.WITHDRAWN,
@@ -726,6 +743,11 @@ def objection_handle(*, user, objection: Objection, upheld: bool, reason: str) -
             action="withdraw",
             reason=reason.strip(),
         )
+    if application.status != Status.IN_NOTICE and not objections_pending_for(application):
+        # The period is over and this was the last objection: the application moves on.
+        waiting = _open_task_or_none(application, "await_objections")
+        if waiting is not None:
+            flow_for(application.call.program_slug).instance.await_objections.run(waiting)
     return objection
 
 

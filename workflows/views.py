@@ -1,9 +1,11 @@
 """Thin views: find the object through a selector (404 when the user may not see it), check the
 action (403 when the user may not take it), validate the form, call one service, redirect."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -33,6 +35,28 @@ from .permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
 from .tasks import decision_issue_job
 
 Status = Application.Status
+
+
+def role_required(perm: str):
+    """Anonymous users go to the login page; a logged-in user without the role gets 403."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perm(perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _require(user, perm: str) -> None:
+    """After the object was found (404 first), the action needs the role (403)."""
+    if not user.has_perm(perm):
+        raise PermissionDenied
 
 
 def _form_errors(form, error: ValidationError) -> None:
@@ -108,9 +132,10 @@ def application_create(request, call_pk):
     if not institutions.exists():
         messages.info(request, _("请先登记申报单位。"))
         return redirect("institution_register")
+    chosen = request.POST.get("institution") or request.GET.get("institution")
+    institution = get_object_or_404(institutions, pk=chosen) if chosen else institutions.first()
     program = services.program_version_current(slug=call.program_slug).content
     form = ApplicationForm(request.POST or None, request.FILES or None, program=program, call=call)
-    institution = institutions.first()
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_create(
@@ -124,11 +149,20 @@ def application_create(request, call_pk):
                 messages.success(request, _("草稿已保存。"))
                 return redirect("application_detail", pk=application.pk)
             messages.warning(request, _("草稿已保存，但有材料未能上传，请更正后重新上传。"))
+            for field, errors in form.errors.items():
+                for error in errors:
+                    messages.error(request, f"{form.fields[field].label}：{error}")
             return redirect("application_edit", pk=application.pk)
     return render(
         request,
         "workflows/application_form.html",
-        {"form": form, "call": call, "institution": institution, "program": program},
+        {
+            "form": form,
+            "call": call,
+            "institution": institution,
+            "institutions": institutions,
+            "program": program,
+        },
     )
 
 
@@ -299,8 +333,7 @@ def task_detail(request, task_pk):
 @login_required
 def formal_review(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
-    if not request.user.has_perm("workflows.formal_review"):
-        raise PermissionDenied
+    _require(request.user, "workflows.formal_review")
     form = FormalReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -331,9 +364,8 @@ def formal_review(request, pk):
 
 @login_required
 def leadership_meeting(request, call_pk):
-    if not request.user.has_perm("workflows.leadership_review"):
-        raise PermissionDenied
     call = get_object_or_404(Call, pk=call_pk)
+    _require(request.user, "workflows.leadership_review")
     waiting = list(
         selectors.applications_visible_to(request.user)
         .filter(call=call, status=Status.ACCEPTED)
@@ -360,17 +392,21 @@ def leadership_meeting(request, call_pk):
             else:
                 messages.success(request, _("已审议%(n)d项申报。") % {"n": len(decisions)})
                 return redirect("leadership_meeting", call_pk=call.pk)
-    return render(
-        request,
-        "workflows/leadership_meeting.html",
-        {"call": call, "waiting": waiting, "posted": request.POST},
-    )
+    rows = [
+        {
+            "application": a,
+            "decision": request.POST.get(f"decision_{a.pk}", ""),
+            "reason": request.POST.get(f"reason_{a.pk}", ""),
+        }
+        for a in waiting
+    ]
+    return render(request, "workflows/leadership_meeting.html", {"call": call, "rows": rows})
 
 
 # --- public notice, objections, decision ---------------------------------------------------
 
 
-@permission_required("workflows.run_public_notice", raise_exception=True)
+@role_required("workflows.run_public_notice")
 def call_manage(request, call_pk):
     call = get_object_or_404(Call, pk=call_pk)
     if request.method == "POST":
@@ -445,9 +481,10 @@ def objection_lodge(request, notice_pk, application_pk):
     )
 
 
-@permission_required("workflows.run_public_notice", raise_exception=True)
+@login_required
 def objection_handle(request, pk):
     objection = get_object_or_404(selectors.objections_visible_to(request.user), pk=pk)
+    _require(request.user, "workflows.run_public_notice")
     form = ObjectionHandleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -476,7 +513,7 @@ def objection_evidence(request, pk):
 # --- finance -------------------------------------------------------------------------------------
 
 
-@permission_required("workflows.disburse", raise_exception=True)
+@role_required("workflows.disburse")
 def finance_list(request):
     applications = (
         selectors.applications_visible_to(request.user)
@@ -489,10 +526,11 @@ def finance_list(request):
     )
 
 
-@permission_required("workflows.disburse", raise_exception=True)
+@login_required
 @require_POST
 def award_letter_issue(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
+    _require(request.user, "workflows.disburse")
     try:
         services.award_letter_issue(user=request.user, application=application)
     except ValidationError as error:
@@ -505,9 +543,10 @@ def award_letter_issue(request, pk):
     return redirect("finance_list")
 
 
-@permission_required("workflows.disburse", raise_exception=True)
+@login_required
 def payment_record(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
+    _require(request.user, "workflows.disburse")
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -529,7 +568,7 @@ def payment_record(request, pk):
 # --- program chart ---------------------------------------------------------------------------
 
 
-@permission_required(VIEW_ALL, raise_exception=True)
+@role_required(VIEW_ALL)
 def program_chart(request, slug):
     flow_class = FLOWS.get(slug)
     if flow_class is None:
@@ -538,7 +577,7 @@ def program_chart(request, slug):
     return HttpResponse(chart.grid_to_svg(grid), content_type="image/svg+xml")
 
 
-@permission_required(VIEW_ALL, raise_exception=True)
+@role_required(VIEW_ALL)
 def program_list(request):
     from .programs import programs_loaded
 

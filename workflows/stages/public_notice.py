@@ -25,11 +25,22 @@ def notice_close(activation):
     application_notice_close(application=application_of(activation))
 
 
+def objections_pending(activation) -> bool:
+    from ..selectors import objections_pending_for
+
+    return objections_pending_for(application_of(activation))
+
+
 def build(stage: dict, next_node: str | None):
     nodes: dict = {}
     nodes["await_notice"] = flow.Handle().Next(this.notice_period)
     nodes["notice_period"] = flow.Timer(notice_end).Next(this.close_notice)
-    nodes["close_notice"] = flow.Function(notice_close).Next(this.check_objections)
+    nodes["close_notice"] = flow.Function(notice_close).Next(this.check_pending_objections)
+    # Objections lodged in time but not yet handled hold the application here.
+    nodes["check_pending_objections"] = (
+        flow.If(objections_pending).Then(this.await_objections).Else(this.check_objections)
+    )
+    nodes["await_objections"] = flow.Handle().Next(this.check_objections)
     nodes["check_objections"] = (
         flow.If(status_in("withdrawn"))
         .Then(this.withdrawn)
