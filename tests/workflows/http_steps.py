@@ -124,10 +124,9 @@ def pdf_text(data: bytes) -> str:
 def download(client: Client, href: str) -> bytes:
     response = client.get(href)
     assert response.status_code == 200, f"download {href}: {response.status_code}"
-    try:
-        return b"".join(response.streaming_content)
-    finally:
-        response.close()
+    # Consuming the stream closes the file; calling response.close() here would fire
+    # request_finished and close the test's database connection.
+    return b"".join(response.streaming_content)
 
 
 def document_text(client: Client, application: Application, title: str) -> str:
