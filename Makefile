@@ -75,9 +75,12 @@ demo: setup ## A scripted batch of 50 applications through every branch; PDFs un
 bench: install-dev ## Benchmarks (full lifecycles per second, queries per transition)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/lifecycle.py
 
-messages: install-dev ## Rebuild the zh_Hans catalogue (needs gettext)
-	$(MANAGE) makemessages -l zh_Hans --ignore=.venv --ignore=var
-	$(MANAGE) compilemessages -l zh_Hans --ignore=.venv
+messages: install-dev ## Rebuild the zh_Hans and en catalogues (needs gettext), keeping viewflow's
+	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+	msgattrib --no-obsolete -o locale/zh_Hans/LC_MESSAGES/django.po locale/zh_Hans/LC_MESSAGES/django.po
+	msgcat --use-first -o locale/zh_Hans/LC_MESSAGES/django.po \
+		locale/zh_Hans/LC_MESSAGES/django.po locale/viewflow.zh_Hans.po
+	$(MANAGE) compilemessages -l zh_Hans -l en --ignore=.venv
 
 timers: ## Fire due workflow timers once (cron runs this every minute in production)
 	$(MANAGE) workflow_timers

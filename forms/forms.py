@@ -7,18 +7,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from workflows.models import Objection
+from workflows.programs import localised
 from workflows.services import uscc_clean
 
 PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
 BANK_ACCOUNT_RE = re.compile(r"^[0-9 ]{8,32}$")
-
-
-def _label(item: dict) -> str:
-    return item["en"] if (get_language() or "").startswith("en") else item["zh"]
 
 
 class SignupForm(UserCreationForm):
@@ -60,18 +56,18 @@ class ApplicationForm(forms.Form):
         for attachment in program["attachments"]:
             required = attachment.get("required", True) and attachment["key"] not in existing_kinds
             self.fields[f"attachment_{attachment['key']}"] = forms.FileField(
-                label=_label(attachment),
+                label=localised(attachment),
                 required=False,
                 help_text=_("PDF，不超过20 MB")
                 + (" " + str(_("（已上传，重新选择则替换）")) if not required else ""),
             )
 
     def _field(self, field: dict) -> forms.Field:
-        label = _label(field)
+        label = localised(field)
         required = field.get("required", True)
         kind = field["type"]
         if kind == "tier":
-            choices = [(t["key"], _label(t)) for t in self.program["tiers"]]
+            choices = [(t["key"], localised(t)) for t in self.program["tiers"]]
             return forms.ChoiceField(label=label, choices=choices, required=required)
         if kind == "date":
             return forms.DateField(

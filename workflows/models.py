@@ -226,6 +226,13 @@ class Application(models.Model):
 
     @property
     def tier_label(self) -> str:
+        from .programs import localised
+
+        return localised(self.program_version.tier(self.tier))
+
+    @property
+    def tier_label_zh(self) -> str:
+        """For official documents, which are Chinese whatever the reader's language."""
         return self.program_version.tier(self.tier)["zh"]
 
     @property
@@ -369,6 +376,33 @@ class Payment(models.Model):
         return f"{self.institution} ¥{self.amount}"
 
 
+AUDIT_ACTIONS = {
+    "application_create": _("创建草稿"),
+    "application_update": _("修改草稿"),
+    "attachment_add": _("上传材料"),
+    "submit": _("提交申报"),
+    "resubmit": _("提交补正"),
+    "accept": _("受理"),
+    "correction": _("退回补正"),
+    "refuse": _("不予受理"),
+    "leadership_approve": _("审议通过"),
+    "leadership_reject": _("审议不通过"),
+    "public_notice_publish": _("发布公示"),
+    "notice_start": _("列入公示"),
+    "objection_lodge": _("提出异议"),
+    "objection_uphold": _("异议成立"),
+    "objection_dismiss": _("异议不成立"),
+    "withdraw": _("撤销申报"),
+    "notice_close": _("公示期满"),
+    "decide": _("决定资助"),
+    "document_issue": _("印发文书"),
+    "award_letter": _("印发奖励通知书"),
+    "payment_record": _("登记拨付"),
+    "pay": _("已拨付"),
+    "institution_member_add": _("添加单位成员"),
+}
+
+
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError("Audit records are append-only.")
@@ -411,6 +445,10 @@ class AuditRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit records are append-only.")
+
+    @property
+    def action_label(self) -> str:
+        return str(AUDIT_ACTIONS.get(self.action, self.action))
 
     @property
     def from_label(self) -> str:

@@ -305,5 +305,12 @@ def programs_loaded() -> dict[str, ProgramFile]:
     return {program.slug: program for program in programs}
 
 
+def localised(item: dict) -> str:
+    """An item's `en` text when English is active, else its `zh` text."""
+    from django.utils.translation import get_language
+
+    return item["en"] if (get_language() or "").startswith("en") else item["zh"]
+
+
 def program_get(slug: str) -> ProgramFile:
     return programs_loaded()[slug]

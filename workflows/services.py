@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 from stdnum.cn import uscc as uscc_module
@@ -36,7 +36,7 @@ from .models import (
     PublicNotice,
 )
 from .permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION, is_staff_role
-from .programs import COLUMN_FIELDS, program_get
+from .programs import COLUMN_FIELDS, localised, program_get
 from .selectors import objections_pending_for
 
 Status = Application.Status
@@ -52,6 +52,12 @@ class TaskAlreadyDone(Exception):
 
 
 # --- audit and status ------------------------------------------------------------------------
+
+
+def _official_text(message: str) -> str:
+    """Text published on the public record stays Chinese, whatever language the officer uses."""
+    with translation.override("zh-hans"):
+        return _(message)
 
 
 def audit_write(
@@ -318,7 +324,7 @@ def _eligibility_errors(application: Application) -> list[str]:
     current = {a.kind for a in application.attachments.all() if not a.superseded}
     for attachment in program["attachments"]:
         if attachment.get("required", True) and attachment["key"] not in current:
-            errors.append(_("缺少必需的申报材料：%(name)s。") % {"name": attachment["zh"]})
+            errors.append(_("缺少必需的申报材料：%(name)s。") % {"name": localised(attachment)})
     try:
         award_amount(application=application)
     except ValidationError as error:
@@ -468,7 +474,7 @@ def _document_context(application: Application | None, call: Call) -> dict:
         context["application"] = {
             "institution_name": application.institution.name,
             "uscc": application.institution.uscc,
-            "tier_label": application.tier_label,
+            "tier_label": application.tier_label_zh,
             "approval_number": application.approval_number,
             "approval_date": application.approval_date,
             "submitted_at": application.submitted_at,
@@ -637,7 +643,7 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
     with transaction.atomic():
         notice = PublicNotice.objects.create(
             call=call,
-            title=_("%(call)s拟资助名单公示") % {"call": call.title},
+            title=_official_text("%(call)s拟资助名单公示") % {"call": call.title},
             starts_at=now,
             ends_at=calendar.period_end(now, stage["days"], stage["day_kind"]),
             published_by=user,
@@ -795,7 +801,7 @@ def decision_issue(*, user, call: Call) -> Document:
                 {
                     "institution_name": application.institution.name,
                     "uscc": application.institution.uscc,
-                    "tier_label": application.tier_label,
+                    "tier_label": application.tier_label_zh,
                     "amount": amount,
                     "amount_words": amount_in_words(amount),
                 }

@@ -507,6 +507,9 @@ def objection_handle(request, pk):
 @login_required
 def objection_evidence(request, pk):
     objection = get_object_or_404(selectors.objections_visible_to(request.user), pk=pk)
+    if objection.lodged_by_id != request.user.pk:
+        # Evidence may carry the objector's name and ID number: only the notice officer opens it.
+        _require(request.user, "workflows.run_public_notice")
     return FileResponse(objection.evidence.open("rb"), as_attachment=True)
 
 

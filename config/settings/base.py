@@ -26,14 +26,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Our apps first: their templates (login, error pages) take precedence over viewflow's.
+    "workflows",
+    "forms",
+    "documents",
     "guardian",
     "viewflow",
     "viewflow.workflow",
     "django_tasks",
     "django_tasks_db",
-    "workflows",
-    "forms",
-    "documents",
 ]
 
 MIDDLEWARE = [

@@ -150,3 +150,38 @@ def test_same_designation_is_never_paid_twice(db):
         services.application_submit(user=cast.applicant, application=again)
     again.refresh_from_db()
     assert again.status == Application.Status.DRAFT
+
+
+def test_objection_evidence_opens_only_for_the_notice_officer_and_the_objector(
+    db, client_for, formal_reviewer, other_applicant
+):
+    """Evidence may carry an objector's ID number: other staff roles get 403."""
+    from django.urls import reverse
+
+    from workflows.demo import pdf_upload
+
+    cast = cast_make()
+    call = CallFactory()
+    institution = institution_make(user=cast.applicant, serial=88)
+    application = application_draft(user=cast.applicant, call=call, institution=institution)
+    services.application_submit(user=cast.applicant, application=application)
+    services.formal_review_complete(
+        user=cast.formal_reviewer, application=application, outcome="accept"
+    )
+    services.leadership_decide(user=cast.leadership, decisions=[(application, True, "")])
+    services.public_notice_publish(user=cast.notice_officer, call=call)
+    objection = services.objection_lodge(
+        user=other_applicant,
+        application=application,
+        capacity="person",
+        real_name="李明",
+        id_number="11010519491231002X",
+        phone="13800000000",
+        statement="获批文件与事实不符。",
+        evidence=pdf_upload("evidence.pdf"),
+    )
+    url = reverse("objection_evidence", args=[objection.pk])
+    assert client_for(other_applicant).get(url).status_code == 200
+    assert client_for(cast.notice_officer).get(url).status_code == 200
+    assert client_for(formal_reviewer).get(url).status_code == 403
+    assert client_for(cast.applicant).get(url).status_code == 404
