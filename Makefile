@@ -77,7 +77,9 @@ bench: install-dev ## Benchmarks (full lifecycles per second, queries per transi
 
 messages: install-dev ## Rebuild the zh_Hans and en catalogues (needs gettext), keeping viewflow's
 	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench
-	msgattrib --no-obsolete -o locale/zh_Hans/LC_MESSAGES/django.po locale/zh_Hans/LC_MESSAGES/django.po
+	msgattrib --no-obsolete --clear-fuzzy -o locale/zh_Hans/LC_MESSAGES/django.po locale/zh_Hans/LC_MESSAGES/django.po
+	# Our msgids are Chinese: in zh_Hans each one translates to itself.
+	msgen -o locale/zh_Hans/LC_MESSAGES/django.po locale/zh_Hans/LC_MESSAGES/django.po
 	msgcat --use-first -o locale/zh_Hans/LC_MESSAGES/django.po \
 		locale/zh_Hans/LC_MESSAGES/django.po locale/viewflow.zh_Hans.po
 	$(MANAGE) compilemessages -l zh_Hans -l en --ignore=.venv
