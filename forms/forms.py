@@ -54,12 +54,17 @@ class ApplicationForm(forms.Form):
         for field in program["fields"]:
             self.fields[field["name"]] = self._field(field)
         for attachment in program["attachments"]:
-            required = attachment.get("required", True) and attachment["key"] not in existing_kinds
+            needed = attachment.get("required", True)
+            uploaded = attachment["key"] in existing_kinds
+            help_text = str(_("PDF，不超过20 MB"))
+            if needed:
+                help_text += " " + str(_("（提交前必须上传）"))
+            if uploaded:
+                help_text += " " + str(_("（已上传，重新选择则替换）"))
+            # Not required by the form: a draft may be saved before every file is at hand;
+            # submission checks the required ones.
             self.fields[f"attachment_{attachment['key']}"] = forms.FileField(
-                label=localised(attachment),
-                required=False,
-                help_text=_("PDF，不超过20 MB")
-                + (" " + str(_("（已上传，重新选择则替换）")) if not required else ""),
+                label=localised(attachment), required=False, help_text=help_text
             )
 
     def _field(self, field: dict) -> forms.Field:

@@ -265,6 +265,15 @@ class Attachment(models.Model):
     def __str__(self):
         return self.original_name
 
+    @property
+    def kind_label(self) -> str:
+        from .programs import localised
+
+        for attachment in self.application.program["attachments"]:
+            if attachment["key"] == self.kind:
+                return localised(attachment)
+        return self.kind
+
 
 class PublicNotice(models.Model):
     """公示: the approved list of a call, published for a period in which objections are taken."""

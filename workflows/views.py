@@ -250,7 +250,9 @@ def application_detail(request, pk):
         "workflows/application_detail.html",
         {
             "application": application,
-            "attachments": application.attachments.filter(superseded=False),
+            "attachments": application.attachments.filter(superseded=False).select_related(
+                "application__program_version"
+            ),
             "documents": selectors.documents_visible_to(request.user).filter(
                 application=application
             ),
