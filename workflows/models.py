@@ -130,6 +130,7 @@ class Application(models.Model):
         DRAFT = "draft", _("草稿")
         SUBMITTED = "submitted", _("待形式审查")
         CORRECTION = "correction", _("退回补正")
+        LAPSED = "lapsed", _("逾期未补正")
         ACCEPTED = "accepted", _("已受理")
         REFUSED = "refused", _("不予受理")
         APPROVED = "approved", _("审议通过")
@@ -145,7 +146,7 @@ class Application(models.Model):
     TRANSITIONS = {
         Status.DRAFT: {Status.SUBMITTED},
         Status.SUBMITTED: {Status.ACCEPTED, Status.CORRECTION, Status.REFUSED},
-        Status.CORRECTION: {Status.SUBMITTED},
+        Status.CORRECTION: {Status.SUBMITTED, Status.LAPSED},
         Status.ACCEPTED: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.IN_NOTICE},
         Status.IN_NOTICE: {Status.WITHDRAWN, Status.NOTICE_CLOSED},
@@ -403,6 +404,7 @@ AUDIT_ACTIONS = {
     "objection_dismiss": _("异议不成立"),
     "withdraw": _("撤销申报"),
     "notice_close": _("公示期满"),
+    "correction_lapse": _("补正期限届满"),
     "decide": _("决定资助"),
     "document_issue": _("印发文书"),
     "award_letter": _("印发奖励通知书"),

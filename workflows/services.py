@@ -350,6 +350,8 @@ def application_submit(*, user, application: Application) -> Application:
                 % {"deadline": f"{timezone.localtime(application.correction_deadline):%Y-%m-%d}"},
                 code="correction_deadline",
             )
+    elif application.status == Status.LAPSED:
+        raise ValidationError(_("补正期限已过，未提交补正材料，申报已视为放弃。"), code="lapsed")
     else:
         raise ValidationError(_("申报已提交，请勿重复提交。"), code="already_submitted")
     errors = _eligibility_errors(application)
@@ -374,6 +376,18 @@ def application_submit(*, user, application: Application) -> Application:
         application_move(application=application, to=Status.SUBMITTED, actor=user, action="submit")
         flow_for(application.call.program_slug).instance.submit.run(application=application)
     return application
+
+
+def application_correction_lapse(*, application: Application) -> None:
+    """Called by the flow when the correction deadline passes without a resubmission."""
+    if application.status == Status.CORRECTION:
+        application_move(
+            application=application,
+            to=Status.LAPSED,
+            actor=None,
+            action="correction_lapse",
+            reason=_official_text("逾期未提交补正材料，视为放弃申报。"),
+        )
 
 
 def process_link(activation, application: Application):

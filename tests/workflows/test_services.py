@@ -185,3 +185,66 @@ def test_objection_evidence_opens_only_for_the_notice_officer_and_the_objector(
     assert client_for(cast.notice_officer).get(url).status_code == 200
     assert client_for(formal_reviewer).get(url).status_code == 403
     assert client_for(cast.applicant).get(url).status_code == 404
+
+
+def test_correction_deadline_passing_lapses_the_application(db, client_for):
+    """No resubmission by the deadline: viewflow's timer ends the application as lapsed, and
+    the applicant can no longer submit."""
+    from django.urls import reverse
+
+    cast = cast_make()
+    call = CallFactory()
+    institution = institution_make(user=cast.applicant, serial=99)
+    application = application_draft(user=cast.applicant, call=call, institution=institution)
+    services.application_submit(user=cast.applicant, application=application)
+    services.formal_review_complete(
+        user=cast.formal_reviewer,
+        application=application,
+        outcome="correction",
+        reason="请补充营业执照副本。",
+    )
+    application.refresh_from_db()
+    timer = Task.objects.get(
+        process=application.process, flow_task_type="TIMER", status="SCHEDULED"
+    )
+    assert timer.scheduled == application.correction_deadline
+
+    call_command("workflow_timers", stdout=io.StringIO())
+    application.refresh_from_db()
+    assert application.status == Application.Status.CORRECTION  # the deadline has not passed
+
+    past = timezone.now() - timedelta(seconds=1)
+    Application.objects.filter(pk=application.pk).update(correction_deadline=past)
+    Task.objects.filter(pk=timer.pk).update(scheduled=past)
+    call_command("workflow_timers", stdout=io.StringIO())
+    application.refresh_from_db()
+    application.process.refresh_from_db()
+    assert application.status == Application.Status.LAPSED
+    assert application.process.status == "DONE"
+    assert AuditRecord.objects.filter(application=application, action="correction_lapse").exists()
+
+    response = client_for(cast.applicant).post(
+        reverse("application_submit", args=[application.pk]), follow=True
+    )
+    assert "补正期限已过，未提交补正材料，申报已视为放弃。" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == Application.Status.LAPSED
+
+
+def test_resubmitting_in_time_cancels_the_correction_timer(db):
+    """After a correction is resubmitted, its deadline timer no longer waits to fire."""
+    cast = cast_make()
+    call = CallFactory()
+    institution = institution_make(user=cast.applicant, serial=98)
+    application = application_draft(user=cast.applicant, call=call, institution=institution)
+    services.application_submit(user=cast.applicant, application=application)
+    for _round in range(2):
+        services.formal_review_complete(
+            user=cast.formal_reviewer, application=application, outcome="correction", reason="补充"
+        )
+        services.application_submit(user=cast.applicant, application=application)
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    assert not Task.objects.filter(
+        process=application.process, flow_task_type="TIMER", status="SCHEDULED"
+    ).exists()

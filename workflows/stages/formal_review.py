@@ -4,7 +4,7 @@ from viewflow import this
 from viewflow.workflow import flow
 
 from ..permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
-from .base import next_or_end, status_in, task_view
+from .base import application_of, next_or_end, status_in, task_view
 
 PARAMS = {"role": (str, "formal_reviewer"), "correction_working_days": (int, 5)}
 REQUIRES = ("application",)
@@ -12,6 +12,17 @@ REQUIRES = ("application",)
 
 def institution_of(process):
     return process.application.institution
+
+
+def correction_deadline(activation):
+    """The correction task's timer fires at the deadline given to the applicant."""
+    return application_of(activation).correction_deadline
+
+
+def correction_lapse(activation):
+    from ..services import application_correction_lapse
+
+    application_correction_lapse(application=application_of(activation))
 
 
 def build(stage: dict, next_node: str | None):
@@ -31,7 +42,10 @@ def build(stage: dict, next_node: str | None):
     nodes["correction"] = (
         flow.View(task_view)
         .Permission(APPLICANT_PERMISSION, obj=institution_of)
+        .OnTimeout(correction_deadline, this.correction_lapse, title="补正期限届满")
         .Next(this.formal_review)
     )
+    nodes["correction_lapse"] = flow.Function(correction_lapse).Next(this.lapsed)
+    nodes["lapsed"] = flow.End()
     nodes["refused"] = flow.End()
     return "formal_review", nodes
