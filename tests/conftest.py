@@ -2,6 +2,8 @@
 Django's HTTP test client."""
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 from django.db import connection
 
 from tests.factories import CallFactory, UserFactory, institution_for
@@ -11,6 +13,14 @@ from workflows.permissions import roles_sync
 @pytest.fixture(autouse=True)
 def roles(db):
     roles_sync()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language, whatever the previous one chose."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
