@@ -7,6 +7,7 @@ PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
 SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
 PG_URL ?= postgres://postgres@127.0.0.1:5432/ipgrants
+ZH_PO := locale/zh_Hans/LC_MESSAGES/django.po
 
 .DEFAULT_GOAL := help
 .PHONY: help system-deps install install-dev migrate setup run test lint format check \
@@ -77,11 +78,11 @@ bench: install-dev ## Benchmarks (full lifecycles per second, queries per transi
 
 messages: install-dev ## Rebuild the zh_Hans and en catalogues (needs gettext), keeping viewflow's
 	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench
-	msgattrib --no-obsolete --clear-fuzzy -o locale/zh_Hans/LC_MESSAGES/django.po locale/zh_Hans/LC_MESSAGES/django.po
-	# Our msgids are Chinese: in zh_Hans each one translates to itself.
-	msgen -o locale/zh_Hans/LC_MESSAGES/django.po locale/zh_Hans/LC_MESSAGES/django.po
-	msgcat --use-first -o locale/zh_Hans/LC_MESSAGES/django.po \
-		locale/zh_Hans/LC_MESSAGES/django.po locale/viewflow.zh_Hans.po
+	# Our msgids are Chinese: in zh_Hans each one translates to itself (no fuzzy guesses).
+	msgattrib --no-obsolete --clear-fuzzy --clear-previous -o $(ZH_PO) $(ZH_PO)
+	msgfilter --keep-header -i $(ZH_PO) -o $(ZH_PO) sed -e d
+	msgen -o $(ZH_PO) $(ZH_PO)
+	msgcat --use-first -o $(ZH_PO) $(ZH_PO) locale/viewflow.zh_Hans.po
 	$(MANAGE) compilemessages -l zh_Hans -l en --ignore=.venv
 
 timers: ## Fire due workflow timers once (cron runs this every minute in production)

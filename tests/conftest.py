@@ -3,8 +3,8 @@ Django's HTTP test client."""
 
 import pytest
 from django.conf import settings
-from django.utils import translation
 from django.db import connection
+from django.utils import translation
 
 from tests.factories import CallFactory, UserFactory, institution_for
 from workflows.permissions import roles_sync
