@@ -15,7 +15,7 @@ from stdnum.cn import uscc
 
 from . import services
 from .models import Application, Call, Institution
-from .permissions import ROLES, roles_sync
+from .permissions import roles_sync
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = {
@@ -132,6 +132,27 @@ def institution_make(*, user, serial: int, name: str | None = None) -> Instituti
     )
 
 
+def application_submitted(*, cast: Cast, call: Call, serial: int, tier: str = "provincial"):
+    institution = institution_make(user=cast.applicant, serial=serial)
+    application = application_draft(
+        user=cast.applicant, call=call, institution=institution, tier=tier
+    )
+    services.application_submit(user=cast.applicant, application=application)
+    return application
+
+
+def application_in_notice(*, cast: Cast, call: Call, serial: int):
+    """One application accepted, approved and on a published notice: (application, notice)."""
+    application = application_submitted(cast=cast, call=call, serial=serial)
+    services.formal_review_complete(
+        user=cast.formal_reviewer, application=application, outcome="accept"
+    )
+    services.leadership_decide(user=cast.leadership, decisions=[(application, True, "")])
+    notice = services.public_notice_publish(user=cast.notice_officer, call=call)
+    application.refresh_from_db()
+    return application, notice
+
+
 def notice_expire(call: Call) -> None:
     """Move the call's notice period into the past and let viewflow's timer close it."""
     from viewflow.workflow.models import Task
@@ -237,6 +258,3 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
             )
             progress(1)
     return [a for a, _b in apps]
-
-
-__all__ = ["ROLES", "DEMO_PASSWORD", "DEMO_USERS", "BRANCHES", "batch_run", "cast_make"]

@@ -411,6 +411,7 @@ AUDIT_ACTIONS = {
     "payment_record": _("登记拨付"),
     "pay": _("已拨付"),
     "institution_member_add": _("添加单位成员"),
+    "user_signup": _("注册账号"),
 }
 
 

@@ -3,7 +3,7 @@ visibility rule lives in one place: staff roles see every application (model per
 `view_all_applications`); an applicant sees its institutions' applications through guardian
 object permissions on `Institution`."""
 
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -91,6 +91,28 @@ def objections_pending_for(application: Application) -> bool:
 
 def audit_of(application: Application) -> QuerySet[AuditRecord]:
     return application.audit.select_related("actor").order_by("created_at", "pk")
+
+
+def calls_all() -> QuerySet[Call]:
+    return Call.objects.order_by("-opens_at")
+
+
+def calls_of(applications: QuerySet[Application]) -> QuerySet[Call]:
+    return Call.objects.filter(pk__in=applications.values("call_id"))
+
+
+def call_status_counts(call: Call) -> dict[str, int]:
+    """{status label: number of the call's applications}, in one query."""
+    rows = dict(call.applications.values_list("status").annotate(n=Count("pk")))
+    return {label: rows.get(value, 0) for value, label in Application.Status.choices}
+
+
+def call_decision(call: Call) -> Document | None:
+    return call.documents.filter(kind=Document.Kind.FUNDING_DECISION).first()
+
+
+def tasks_with_application() -> QuerySet[Task]:
+    return Task.objects.select_related("process__application")
 
 
 def calls_open(at=None) -> QuerySet[Call]:

@@ -8,6 +8,7 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -117,7 +118,7 @@ def program_version_current(*, slug: str) -> ProgramVersion:
     return version
 
 
-# --- institutions ------------------------------------------------------------------------------
+# --- accounts and institutions -------------------------------------------------------------
 
 
 def uscc_clean(value: str) -> str:
@@ -128,6 +129,15 @@ def uscc_clean(value: str) -> str:
             _("统一社会信用代码无效：应为18位，且校验码正确（%(value)s）。") % {"value": value},
             code="invalid_uscc",
         ) from error
+
+
+@transaction.atomic
+def user_signup(*, form):
+    """A new account from the sign-up form; every new account starts as an applicant."""
+    user = form.save()
+    user.groups.add(Group.objects.get(name="applicant"))
+    audit_write(actor=user, action="user_signup", data={"user": user.pk})
+    return user
 
 
 @transaction.atomic

@@ -6,17 +6,14 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tasks import TaskResultStatus
 from viewflow.workflow import chart
-from viewflow.workflow.models import Task
 
 from forms.forms import (
     ApplicationForm,
@@ -83,9 +80,7 @@ def home(request):
 def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save()
-            user.groups.add(Group.objects.get(name="applicant"))
+        user = services.user_signup(form=form)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("注册成功。请先登记申报单位。"))
         return redirect("institution_register")
@@ -315,7 +310,7 @@ TASK_ROUTES = {
 
 @login_required
 def task_detail(request, task_pk):
-    task = get_object_or_404(Task.objects.select_related("process__application"), pk=task_pk)
+    task = get_object_or_404(selectors.tasks_with_application(), pk=task_pk)
     application = getattr(task.process, "application", None)
     if (
         application is None
@@ -430,9 +425,7 @@ def call_manage(request, call_pk):
             for message in error.messages:
                 messages.error(request, message)
         return redirect("call_manage", call_pk=call.pk)
-    counts = {
-        label: call.applications.filter(status=value).count() for value, label in Status.choices
-    }
+    counts = selectors.call_status_counts(call)
     return render(
         request,
         "workflows/call_manage.html",
@@ -443,7 +436,7 @@ def call_manage(request, call_pk):
             "objections": selectors.objections_visible_to(request.user).filter(
                 application__call=call
             ),
-            "decision": call.documents.filter(kind="funding_decision").first(),
+            "decision": selectors.call_decision(call),
         },
     )
 
@@ -525,7 +518,7 @@ def finance_list(request):
         .filter(status__in=[Status.DECIDED, Status.LETTER_ISSUED, Status.PAID])
         .order_by("call", "institution__name")
     )
-    calls = Call.objects.filter(pk__in=applications.values("call_id"))
+    calls = selectors.calls_of(applications)
     return render(
         request, "workflows/finance_list.html", {"applications": applications, "calls": calls}
     )
@@ -589,5 +582,5 @@ def program_list(request):
     return render(
         request,
         "workflows/program_list.html",
-        {"programs": programs_loaded().values(), "calls": Call.objects.all()},
+        {"programs": programs_loaded().values(), "calls": selectors.calls_all()},
     )

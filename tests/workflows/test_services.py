@@ -13,7 +13,13 @@ from viewflow.workflow.models import Task
 
 from tests.factories import CallFactory
 from workflows import calendar, services
-from workflows.demo import application_draft, batch_run, cast_make, institution_make
+from workflows.demo import (
+    application_draft,
+    application_in_notice,
+    application_submitted,
+    batch_run,
+    cast_make,
+)
 from workflows.models import AppendOnlyError, Application, AuditRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -91,14 +97,7 @@ def test_notice_period_closes_by_itself_through_the_timer(db):
     """Nobody acts: `workflow_timers` (cron) closes the period once it has passed."""
     cast = cast_make()
     call = CallFactory()
-    institution = institution_make(user=cast.applicant, serial=77)
-    application = application_draft(user=cast.applicant, call=call, institution=institution)
-    services.application_submit(user=cast.applicant, application=application)
-    services.formal_review_complete(
-        user=cast.formal_reviewer, application=application, outcome="accept"
-    )
-    services.leadership_decide(user=cast.leadership, decisions=[(application, True, "")])
-    notice = services.public_notice_publish(user=cast.notice_officer, call=call)
+    application, notice = application_in_notice(cast=cast, call=call, serial=77)
     timer = Task.objects.get(process=application.process, flow_task_type="TIMER")
     assert timer.scheduled == notice.ends_at
 
@@ -161,15 +160,7 @@ def test_objection_evidence_opens_only_for_the_notice_officer_and_the_objector(
     from workflows.demo import pdf_upload
 
     cast = cast_make()
-    call = CallFactory()
-    institution = institution_make(user=cast.applicant, serial=88)
-    application = application_draft(user=cast.applicant, call=call, institution=institution)
-    services.application_submit(user=cast.applicant, application=application)
-    services.formal_review_complete(
-        user=cast.formal_reviewer, application=application, outcome="accept"
-    )
-    services.leadership_decide(user=cast.leadership, decisions=[(application, True, "")])
-    services.public_notice_publish(user=cast.notice_officer, call=call)
+    application, _notice = application_in_notice(cast=cast, call=CallFactory(), serial=88)
     objection = services.objection_lodge(
         user=other_applicant,
         application=application,
@@ -193,10 +184,7 @@ def test_correction_deadline_passing_lapses_the_application(db, client_for):
     from django.urls import reverse
 
     cast = cast_make()
-    call = CallFactory()
-    institution = institution_make(user=cast.applicant, serial=99)
-    application = application_draft(user=cast.applicant, call=call, institution=institution)
-    services.application_submit(user=cast.applicant, application=application)
+    application = application_submitted(cast=cast, call=CallFactory(), serial=99)
     services.formal_review_complete(
         user=cast.formal_reviewer,
         application=application,
@@ -234,10 +222,7 @@ def test_correction_deadline_passing_lapses_the_application(db, client_for):
 def test_resubmitting_in_time_cancels_the_correction_timer(db):
     """After a correction is resubmitted, its deadline timer no longer waits to fire."""
     cast = cast_make()
-    call = CallFactory()
-    institution = institution_make(user=cast.applicant, serial=98)
-    application = application_draft(user=cast.applicant, call=call, institution=institution)
-    services.application_submit(user=cast.applicant, application=application)
+    application = application_submitted(cast=cast, call=CallFactory(), serial=98)
     for _round in range(2):
         services.formal_review_complete(
             user=cast.formal_reviewer, application=application, outcome="correction", reason="补充"
