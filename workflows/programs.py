@@ -30,7 +30,8 @@ TOP_LEVEL_KEYS = {
 }
 UPGRADE_RULES = {"top_up", "full", "none"}
 FIELD_TYPES = {"text", "date", "tier", "bank_account", "phone", "textarea"}
-# Fields stored in application columns; any other field name goes to `Application.extra`.
+# Fields stored in application columns (every program needs them); any other field name goes
+# to `Application.extra`.
 COLUMN_FIELDS = {
     "tier",
     "approval_number",
@@ -41,7 +42,6 @@ COLUMN_FIELDS = {
     "contact_name",
     "contact_phone",
 }
-REQUIRED_COLUMN_FIELDS = COLUMN_FIELDS
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 
@@ -193,7 +193,7 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
             problems.append(
                 ProgramProblem(source, f"{key}.type", f"must be one of {sorted(FIELD_TYPES)}")
             )
-    missing = REQUIRED_COLUMN_FIELDS - field_names
+    missing = COLUMN_FIELDS - field_names
     if "fields" in content and missing:
         problems.append(
             ProgramProblem(source, "fields", f"these fields are required: {sorted(missing)}")

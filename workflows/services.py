@@ -5,6 +5,7 @@ broken invariants raise a named domain exception. Each action writes an audit re
 """
 
 import hashlib
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -36,7 +37,7 @@ from .models import (
     ProgramVersion,
     PublicNotice,
 )
-from .permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION, is_staff_role
+from .permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
 from .programs import COLUMN_FIELDS, localised, program_get
 from .selectors import objections_pending_for
 
@@ -431,32 +432,20 @@ def _open_task(application: Application, node_name: str) -> Task:
     return task
 
 
-class _task_activation:
-    """Lock the process, make sure the task still waits, and start it for `user`."""
-
-    def __init__(self, task: Task, user, node_name: str):
-        self.task, self.user, self.node_name = task, user, node_name
-
-    def __enter__(self):
-        self._context = self.task.activation()  # takes select_for_update on the process row
-        activation = self._context.__enter__()
+@contextmanager
+def _task_activation(task: Task, user, node_name: str):
+    """Lock the process (select_for_update), make sure the task still waits for `user` at
+    `node_name`, and start it. Raising inside rolls the whole step back."""
+    with task.activation() as activation:
         task = activation.task
-        if task.flow_task.name != self.node_name or task.status not in (
-            STATUS.NEW,
-            STATUS.ASSIGNED,
-        ):
-            self._context.__exit__(None, None, None)
+        if task.flow_task.name != node_name or task.status not in (STATUS.NEW, STATUS.ASSIGNED):
             raise TaskAlreadyDone(f"task {task.pk} is {task.status}")
         if task.status == STATUS.NEW:
-            activation.assign(self.user)
-        elif task.owner_id != self.user.pk:
-            self._context.__exit__(None, None, None)
+            activation.assign(user)
+        elif task.owner_id != user.pk:
             raise TaskAlreadyDone(f"task {task.pk} belongs to someone else")
         activation.start(request=None)
-        return activation
-
-    def __exit__(self, *exc):
-        return self._context.__exit__(*exc)
+        yield activation
 
 
 def task_can_act(user, task: Task) -> bool:
@@ -944,7 +933,3 @@ def payment_record(
         application_move(application=application, to=Status.PAID, actor=user, action="pay")
         activation.execute()
     return payment
-
-
-def staff_or_member(user, application: Application) -> bool:
-    return is_staff_role(user) or user.has_perm(APPLICANT_PERMISSION, application.institution)
