@@ -25,11 +25,11 @@ from forms.forms import (
     SignupForm,
 )
 
-from . import selectors, services
-from .flows import FLOWS
-from .models import Application, Call
-from .permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
-from .tasks import decision_issue_job
+from .. import selectors, services
+from ..flows import FLOWS
+from ..models import Application, Call
+from ..permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
+from ..tasks import decision_issue_job
 
 Status = Application.Status
 
@@ -577,7 +577,7 @@ def program_chart(request, slug):
 
 @role_required(VIEW_ALL)
 def program_list(request):
-    from .programs import programs_loaded
+    from ..programs import programs_loaded
 
     return render(
         request,

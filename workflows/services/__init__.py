@@ -24,9 +24,9 @@ from documents.amounts import amount_in_words
 from documents.models import Document
 from documents.services import document_issue
 
-from . import calendar
-from .flows import flow_for
-from .models import (
+from .. import calendar
+from ..flows import flow_for
+from ..models import (
     Application,
     Attachment,
     AuditRecord,
@@ -37,9 +37,9 @@ from .models import (
     ProgramVersion,
     PublicNotice,
 )
-from .permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
-from .programs import COLUMN_FIELDS, localised, program_get
-from .selectors import objections_pending_for
+from ..permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
+from ..programs import COLUMN_FIELDS, localised, program_get
+from ..selectors import objections_pending_for
 
 Status = Application.Status
 PDF_MAGIC = b"%PDF-"
