@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from workflows import views
+from workflows.views import committee, expert_review, recognition, recommendation
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,4 +43,8 @@ urlpatterns = [
     path("objections/<int:pk>/evidence/", views.objection_evidence, name="objection_evidence"),
     path("programs/", views.program_list, name="program_list"),
     path("programs/<slug:slug>/chart/", views.program_chart, name="program_chart"),
+    path("recommendation/", include(recommendation.urlpatterns)),
+    path("expert-review/", include(expert_review.urlpatterns)),
+    path("committee/", include(committee.urlpatterns)),
+    path("recognitions/", include(recognition.urlpatterns)),
 ]

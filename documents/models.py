@@ -18,6 +18,9 @@ class Document(models.Model):
         FUNDING_DECISION = "funding_decision", _("资助决定")
         DECISION_NOTICE = "decision_notice", _("资助决定通知书")
         AWARD_LETTER = "award_letter", _("奖励通知书")
+        RECOGNITION_DECISION = "recognition_decision", _("认定决定")
+        COMMENDATION_DECISION = "commendation_decision", _("表彰决定")
+        CERTIFICATE = "certificate", _("证书")
 
     kind = models.CharField(_("文书类型"), max_length=32, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)

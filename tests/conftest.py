@@ -93,3 +93,40 @@ def client_for(client):
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def city_office(db):
+    """The Guiyang city office (region 520100); tests' institutions are registered there."""
+    from workflows.models import OfficeRegion
+
+    user = UserFactory(username="guiyang", role="city_office")
+    OfficeRegion.objects.create(user=user, region_code="520100", name="贵阳市市场监督管理局")
+    return user
+
+
+@pytest.fixture
+def other_city_office(db):
+    """The Zunyi city office (region 520300)."""
+    from workflows.models import OfficeRegion
+
+    user = UserFactory(username="zunyi", role="city_office")
+    OfficeRegion.objects.create(user=user, region_code="520300", name="遵义市市场监督管理局")
+    return user
+
+
+@pytest.fixture
+def experts(db):
+    """An expert pool of seven, none employed by the tests' institutions."""
+    from workflows.models import Expert
+
+    pool = []
+    for n in range(1, 8):
+        user = UserFactory(username=f"expert{n}", role="expert")
+        pool.append(Expert.objects.create(user=user, name=f"专家{n}", specialty="知识产权"))
+    return pool
+
+
+@pytest.fixture
+def award_committee(db):
+    return UserFactory(username="committee", role="award_committee")

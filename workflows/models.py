@@ -123,32 +123,60 @@ class Call(models.Model):
         return self.opens_at <= at < self.closes_at
 
 
+def _onward_moves(passed, outcomes) -> dict:
+    return {status: set(outcomes) - {status} for status in passed}
+
+
 class Application(models.Model):
     """An institution's application in a call, from draft to payment."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
-        SUBMITTED = "submitted", _("待形式审查")
+        SUBMITTED = "submitted", _("已提交")
+        RECOMMENDED = "recommended", _("已推荐")
+        NOT_RECOMMENDED = "not_recommended", _("未获推荐")
         CORRECTION = "correction", _("退回补正")
         LAPSED = "lapsed", _("逾期未补正")
         ACCEPTED = "accepted", _("已受理")
         REFUSED = "refused", _("不予受理")
+        SCORED = "scored", _("专家评审完成")
         APPROVED = "approved", _("审议通过")
         REJECTED = "rejected", _("审议未通过")
         IN_NOTICE = "in_notice", _("公示中")
         WITHDRAWN = "withdrawn", _("异议成立，撤销")
         NOTICE_CLOSED = "notice_closed", _("公示期满")
-        DECIDED = "decided", _("已决定资助")
+        DECIDED = "decided", _("已印发决定")
         LETTER_ISSUED = "letter_issued", _("已发奖励通知书")
         PAID = "paid", _("已拨付")
 
-    # Allowed status changes, as data; services.application_move is the only writer.
+    # A stage that ends well leaves one of these; the next stage of the program (its order comes
+    # from the program file, and viewflow enforces it) moves on from there.
+    PASSED = (
+        Status.SUBMITTED,
+        Status.RECOMMENDED,
+        Status.ACCEPTED,
+        Status.SCORED,
+        Status.APPROVED,
+        Status.NOTICE_CLOSED,
+    )
+    STAGE_OUTCOMES = (
+        Status.RECOMMENDED,
+        Status.NOT_RECOMMENDED,
+        Status.CORRECTION,
+        Status.ACCEPTED,
+        Status.REFUSED,
+        Status.SCORED,
+        Status.APPROVED,
+        Status.REJECTED,
+        Status.IN_NOTICE,
+        Status.DECIDED,
+    )
+    # Allowed status changes, as data; services.application_move is the only writer. Statuses
+    # missing here are final.
     TRANSITIONS = {
         Status.DRAFT: {Status.SUBMITTED},
-        Status.SUBMITTED: {Status.ACCEPTED, Status.CORRECTION, Status.REFUSED},
+        **_onward_moves(PASSED, STAGE_OUTCOMES),
         Status.CORRECTION: {Status.SUBMITTED, Status.LAPSED},
-        Status.ACCEPTED: {Status.APPROVED, Status.REJECTED},
-        Status.APPROVED: {Status.IN_NOTICE},
         Status.IN_NOTICE: {Status.WITHDRAWN, Status.NOTICE_CLOSED},
         # An objection lodged in time may be upheld after the period has closed.
         Status.NOTICE_CLOSED: {Status.DECIDED, Status.WITHDRAWN},
@@ -171,14 +199,30 @@ class Application(models.Model):
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
-    tier = models.CharField(_("获批级别"), max_length=32)
-    approval_number = models.CharField(_("批准文号"), max_length=100)
-    approval_date = models.DateField(_("获批日期"))
-    bank_name = models.CharField(_("开户银行"), max_length=100)
-    bank_account = models.CharField(_("银行账号"), max_length=40)
-    account_name = models.CharField(_("账户名称"), max_length=200)
-    contact_name = models.CharField(_("联系人"), max_length=50)
-    contact_phone = models.CharField(_("联系电话"), max_length=30)
+    # Which columns a program uses comes from its file; the rest stay blank.
+    tier = models.CharField(_("级别"), max_length=32, blank=True)
+    approval_number = models.CharField(_("批准文号"), max_length=100, blank=True)
+    approval_date = models.DateField(_("获批日期"), null=True, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
+    bank_account = models.CharField(_("银行账号"), max_length=40, blank=True)
+    account_name = models.CharField(_("账户名称"), max_length=200, blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    patent_number = models.CharField(_("专利号"), max_length=32, blank=True, db_index=True)
+    recommended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("推荐人"),
+    )
+    recommended_at = models.DateTimeField(_("推荐时间"), null=True, blank=True)
+    recommendation_reason = models.TextField(_("推荐意见"), blank=True)
+    panel_score = models.DecimalField(
+        _("专家评审得分"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
     extra = models.JSONField(_("其他申报信息"), default=dict, blank=True)
     correction_reason = models.TextField(_("补正要求"), blank=True)
     correction_deadline = models.DateTimeField(_("补正期限"), null=True, blank=True)
@@ -205,6 +249,10 @@ class Application(models.Model):
         ordering = ["-created_at"]
         permissions = [
             ("view_all_applications", _("查看全部申报")),
+            ("recommend", _("市州推荐")),
+            ("manage_panels", _("组织专家评审")),
+            ("expert_review", _("专家评分")),
+            ("committee_vote", _("评审委员会表决")),
             ("formal_review", _("形式审查")),
             ("leadership_review", _("审议")),
             ("run_public_notice", _("办理公示和异议")),
@@ -229,12 +277,16 @@ class Application(models.Model):
     def tier_label(self) -> str:
         from .programs import localised
 
-        return localised(self.program_version.tier(self.tier))
+        return localised(self.program_version.tier(self.tier)) if self.tier else ""
 
     @property
     def tier_label_zh(self) -> str:
         """For official documents, which are Chinese whatever the reader's language."""
-        return self.program_version.tier(self.tier)["zh"]
+        return self.program_version.tier(self.tier)["zh"] if self.tier else ""
+
+    @property
+    def is_expired(self) -> bool:
+        return self.valid_until is not None and self.valid_until < timezone.localdate()
 
     @property
     def is_editable(self) -> bool:
@@ -358,6 +410,8 @@ class Payment(models.Model):
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="payments")
     program_slug = models.SlugField(max_length=64)
     tier = models.CharField(_("级别"), max_length=32)
+    # What is paid for besides the tier: the patent number for a patent award, else empty.
+    designation = models.CharField(_("认定对象"), max_length=64, blank=True, default="")
     amount = models.DecimalField(
         _("金额"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
     )
@@ -374,7 +428,8 @@ class Payment(models.Model):
         constraints = [
             # The same designation is never paid twice (DOMAIN.md, upgrade rule).
             models.UniqueConstraint(
-                fields=["institution", "program_slug", "tier"], name="one_payment_per_designation"
+                fields=["institution", "program_slug", "tier", "designation"],
+                name="one_payment_per_designation",
             ),
             models.UniqueConstraint(
                 fields=["program_slug", "voucher_number"], name="voucher_number_unique"
@@ -384,6 +439,136 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.institution} ¥{self.amount}"
+
+
+class OfficeRegion(models.Model):
+    """The region a city (市州) office user acts for: GB/T 2260 code, city level (e.g. 520100)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="office_region"
+    )
+    region_code = models.CharField(_("地区代码"), max_length=6)
+    name = models.CharField(_("市州名称"), max_length=50)
+
+    class Meta:
+        verbose_name = _("市州局")
+        verbose_name_plural = _("市州局")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def prefix(self) -> str:
+        """Institutions whose region code starts with this belong to the city."""
+        return self.region_code[:4]
+
+
+class Expert(models.Model):
+    """A member of the expert pool (专家库)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert"
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    employer = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="employed_experts",
+        verbose_name=_("工作单位"),
+    )
+    specialty = models.CharField(_("专业领域"), max_length=100, blank=True)
+    active = models.BooleanField(_("在库"), default=True)
+
+    class Meta:
+        verbose_name = _("专家")
+        verbose_name_plural = _("专家")
+
+    def __str__(self):
+        return self.name
+
+
+class ExpertRelation(models.Model):
+    """A relation an expert declared with an institution: a conflict of interest (回避)."""
+
+    class Kind(models.TextChoices):
+        COLLABORATION = "collaboration", _("近三年合作关系")
+        RELATIVE = "relative", _("近亲属在该单位任职")
+        OTHER = "other", _("其他利害关系")
+
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="relations")
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("关系"), max_length=20, choices=Kind.choices)
+    declared_at = models.DateTimeField(_("申报时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("专家利害关系")
+        verbose_name_plural = _("专家利害关系")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["expert", "institution", "kind"], name="one_relation_per_kind"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.expert} · {self.institution}"
+
+
+class PanelSeat(models.Model):
+    """One expert's place on one application's panel, from the draw to the score."""
+
+    class Status(models.TextChoices):
+        DRAWN = "drawn", _("待声明")
+        DECLARED = "declared", _("已声明无利害关系")
+        RECUSED = "recused", _("已回避")
+        REPLACED = "replaced", _("逾期已替换")
+        SCORED = "scored", _("已评分")
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="seats")
+    expert = models.ForeignKey(Expert, on_delete=models.PROTECT, related_name="seats")
+    task = models.ForeignKey(
+        "viewflow.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAWN
+    )
+    drawn_at = models.DateTimeField(_("抽取时间"), default=timezone.now)
+    due_at = models.DateTimeField(_("评审期限"), null=True, blank=True)
+    declared_at = models.DateTimeField(_("声明时间"), null=True, blank=True)
+    recusal_reason = models.TextField(_("回避理由"), blank=True)
+    comment = models.TextField(_("评审意见"), blank=True)
+    total = models.DecimalField(_("得分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    scored_at = models.DateTimeField(_("评分时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评审席位")
+        verbose_name_plural = _("评审席位")
+        ordering = ["application", "drawn_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "expert"], name="one_seat_per_expert")
+        ]
+
+    def __str__(self):
+        return f"{self.application} · {self.expert}"
+
+
+class ReviewScore(models.Model):
+    """Points an expert gave one rubric criterion."""
+
+    seat = models.ForeignKey(PanelSeat, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.CharField(_("评分项"), max_length=64)
+    points = models.DecimalField(_("得分"), max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("评分")
+        verbose_name_plural = _("评分")
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "criterion"], name="one_score_per_criterion")
+        ]
+
+    def __str__(self):
+        return f"{self.criterion}: {self.points}"
 
 
 AUDIT_ACTIONS = {

@@ -9,7 +9,11 @@ ROLES = {
     "applicant": (_("申报单位经办人"), []),
     "formal_reviewer": (
         _("形式审查员"),
-        ["workflows.view_all_applications", "workflows.formal_review"],
+        [
+            "workflows.view_all_applications",
+            "workflows.formal_review",
+            "workflows.manage_panels",
+        ],
     ),
     "leadership": (
         _("局务会（审议）"),
@@ -27,6 +31,14 @@ ROLES = {
         _("财务人员"),
         ["workflows.view_all_applications", "workflows.disburse"],
     ),
+    # Sees only its own region's applications (selectors), so no view_all.
+    "city_office": (_("市州局（推荐单位）"), ["workflows.recommend"]),
+    # Sees only the applications on its panels, after declaring no conflict.
+    "expert": (_("评审专家"), ["workflows.expert_review"]),
+    "award_committee": (
+        _("评审委员会"),
+        ["workflows.view_all_applications", "workflows.committee_vote"],
+    ),
 }
 
 # The permission a stage's `role` stands for when a task of that stage waits for someone.
@@ -35,6 +47,9 @@ ROLE_TASK_PERMISSION = {
     "leadership": "workflows.leadership_review",
     "notice_officer": "workflows.run_public_notice",
     "finance_officer": "workflows.disburse",
+    "city_office": "workflows.recommend",
+    "expert": "workflows.expert_review",
+    "award_committee": "workflows.committee_vote",
 }
 APPLICANT_PERMISSION = "workflows.act_for_institution"
 VIEW_ALL = "workflows.view_all_applications"

@@ -15,25 +15,37 @@ from pathlib import Path
 from django.conf import settings
 
 from .permissions import ROLE_TASK_PERMISSION
+from .rubric import rubric_problems
 
 TOP_LEVEL_KEYS = {
     "slug": True,
     "title": True,
     "policy_basis": True,
     "issuer": True,
-    "tiers": True,
-    "upgrade": True,
+    "tiers": False,
+    "upgrade": False,
+    "rubric": False,
     "eligibility": False,
     "attachments": True,
     "fields": True,
     "stages": True,
 }
 UPGRADE_RULES = {"top_up", "full", "none"}
-FIELD_TYPES = {"text", "date", "tier", "bank_account", "phone", "textarea"}
+FIELD_TYPES = {
+    "text",
+    "date",
+    "tier",
+    "bank_account",
+    "phone",
+    "textarea",
+    "declaration",
+    "patent_number",
+}
 # Fields stored in application columns (every program needs them); any other field name goes
 # to `Application.extra`.
 COLUMN_FIELDS = {
     "tier",
+    "patent_number",
     "approval_number",
     "approval_date",
     "bank_name",
@@ -41,6 +53,14 @@ COLUMN_FIELDS = {
     "account_name",
     "contact_name",
     "contact_phone",
+}
+# A program that pays (a disbursement stage) needs tiers with amounts and a bank account.
+PAYMENT_FIELDS = {"bank_name", "bank_account", "account_name"}
+ELIGIBILITY_KEYS = {
+    "designation_in_call_window",
+    "region_prefix",
+    "max_entries_per_institution",
+    "patent_not_awarded_before",
 }
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
@@ -163,13 +183,7 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
 
     eligibility = content.get("eligibility", {})
     if _require_table(problems, source, "eligibility", eligibility):
-        _check_unknown(
-            problems,
-            source,
-            "eligibility",
-            eligibility,
-            {"designation_in_call_window", "region_prefix"},
-        )
+        _check_unknown(problems, source, "eligibility", eligibility, ELIGIBILITY_KEYS)
 
     for i, attachment in enumerate(content.get("attachments") or []):
         key = f"attachments[{i}]"
@@ -193,11 +207,6 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
             problems.append(
                 ProgramProblem(source, f"{key}.type", f"must be one of {sorted(FIELD_TYPES)}")
             )
-    missing = COLUMN_FIELDS - field_names
-    if "fields" in content and missing:
-        problems.append(
-            ProgramProblem(source, "fields", f"these fields are required: {sorted(missing)}")
-        )
 
     seen_types = []
     for i, stage in enumerate(content.get("stages") or []):
@@ -223,7 +232,13 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
             value = stage.get(name, default)
             if value is None:
                 problems.append(ProgramProblem(source, f"{key}.{name}", "required parameter"))
-            elif kind is int and (not isinstance(value, int) or value <= 0):
+            elif kind is str and not isinstance(value, str):
+                problems.append(ProgramProblem(source, f"{key}.{name}", "must be a string"))
+            elif kind is dict and not isinstance(value, dict):
+                problems.append(ProgramProblem(source, f"{key}.{name}", "must be a table"))
+            elif kind is int and (
+                not isinstance(value, int) or value < 0 or (value == 0 and default != 0)
+            ):
                 problems.append(
                     ProgramProblem(source, f"{key}.{name}", "must be a positive integer")
                 )
@@ -239,6 +254,17 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
                         f"unknown role; known: {sorted(ROLE_TASK_PERMISSION)}",
                     )
                 )
+    problems.extend(rubric_problems(content, source))
+    if "disbursement" in seen_types:
+        if not content.get("tiers"):
+            problems.append(ProgramProblem(source, "tiers", "a paying program needs tiers"))
+        missing = PAYMENT_FIELDS - field_names
+        if missing:
+            problems.append(
+                ProgramProblem(
+                    source, "fields", f"a paying program needs the fields {sorted(missing)}"
+                )
+            )
     if "stages" in content:
         if not seen_types or seen_types[0] != "application":
             problems.append(
@@ -263,6 +289,9 @@ def program_normalise(content: dict) -> dict:
 
     content = dict(content)
     content.setdefault("eligibility", {})
+    content.setdefault("tiers", [])
+    content.setdefault("upgrade", {"rule": "none"})
+    content.setdefault("rubric", [])
     stages = []
     for stage in content["stages"]:
         params = STAGE_TYPES[stage["type"]].PARAMS

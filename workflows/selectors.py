@@ -19,9 +19,14 @@ from .models import (
     Institution,
     InstitutionUserObjectPermission,
     Objection,
+    OfficeRegion,
+    PanelSeat,
     PublicNotice,
 )
 from .permissions import APPLICANT_PERMISSION, VIEW_ALL
+
+RECOMMEND = "workflows.recommend"
+EXPERT_REVIEW = "workflows.expert_review"
 
 
 def _membership(user, institution_ref: str = "pk") -> Exists:
@@ -42,13 +47,38 @@ def institutions_of(user) -> QuerySet[Institution]:
     return Institution.objects.filter(_membership(user)).order_by("name")
 
 
+def office_region_of(user) -> OfficeRegion | None:
+    """The city a city-office user acts for (None for everyone else)."""
+    if not user.is_authenticated or not user.has_perm(RECOMMEND):
+        return None
+    return OfficeRegion.objects.filter(user_id=user.pk).first()
+
+
 def applications_visible_to(user) -> QuerySet[Application]:
+    """Staff roles: all. Applicants: their institutions'. City offices: submitted applications
+    from their region. Experts: applications on their panels once they declared no conflict."""
     base = Application.objects.select_related("call", "institution", "program_version")
     if not user.is_authenticated:
         return base.none()
     if user.has_perm(VIEW_ALL):
         return base
-    return base.filter(_membership(user, "institution_id"))
+    rule = Q(_membership(user, "institution_id"))
+    region = office_region_of(user)
+    if region is not None:
+        rule |= Q(institution__region_code__startswith=region.prefix) & ~Q(
+            status=Application.Status.DRAFT
+        )
+    if user.has_perm(EXPERT_REVIEW):
+        rule |= Q(
+            Exists(
+                PanelSeat.objects.filter(
+                    application=OuterRef("pk"),
+                    expert__user_id=user.pk,
+                    status__in=[PanelSeat.Status.DECLARED, PanelSeat.Status.SCORED],
+                )
+            )
+        )
+    return base.filter(rule)
 
 
 def attachments_visible_to(user) -> QuerySet[Attachment]:
@@ -153,11 +183,21 @@ def tasks_actionable_by(user) -> QuerySet[Task]:
         )
     )
     waiting = Q(owner__isnull=True, status=STATUS.NEW)
+    by_role = [perm for perm in model_perms if perm != RECOMMEND]
+    by_region = Q(pk__in=[])
+    region = office_region_of(user)
+    if region is not None:
+        # A city office recommends only for institutions of its own region.
+        by_region = Q(
+            owner_permission=RECOMMEND,
+            process__application__institution__region_code__startswith=region.prefix,
+        )
     return (
         Task.objects.filter(flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED])
         .filter(
             Q(owner_id=user.pk)
-            | (waiting & Q(owner_permission__in=model_perms, owner_permission_obj_pk__isnull=True))
+            | (waiting & Q(owner_permission__in=by_role, owner_permission_obj_pk__isnull=True))
+            | (waiting & by_region)
             | (waiting & Q(owner_permission=APPLICANT_PERMISSION) & object_perm)
         )
         .select_related(

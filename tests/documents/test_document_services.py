@@ -176,7 +176,7 @@ def test_number_year_and_date_are_taken_in_beijing_time(application, monkeypatch
 def test_unknown_kind_is_refused(call):
     with pytest.raises(ValueError):
         document_issue(
-            kind="certificate",
+            kind="membership_card",
             call=call,
             title="证书",
             context={"total": Decimal("0")},

@@ -60,7 +60,7 @@ def test_accepted_approved_noticed_decided_and_paid(
     paid: it downloads the acceptance notice, the decision notice and the award letter (stating the
     amount in words and figures), the page shows 已拨付 and the call's budget drew down."""
     application = steps.application_submitted(clients.applicant, call, tier=tier)
-    assert steps.status_shown(clients.applicant, application) == "待形式审查"
+    assert steps.status_shown(clients.applicant, application) == "已提交"
 
     response = steps.formal_review(clients.reviewer, application, "accept")
     assert "形式审查结论已提交。" in steps.messages_shown(response)
@@ -88,7 +88,7 @@ def test_accepted_approved_noticed_decided_and_paid(
     assert steps.status_shown(clients.applicant, application) == "公示期满"
     response = steps.call_manage(clients.notice, call, "decide")
     assert "资助决定及通知书已印发。" in steps.messages_shown(response)
-    assert steps.status_shown(clients.applicant, application) == "已决定资助"
+    assert steps.status_shown(clients.applicant, application) == "已印发决定"
 
     manage = clients.notice.get(reverse("call_manage", args=[call.pk]))
     (decision_link,) = steps.hrefs(manage, "document_download")
@@ -169,7 +169,7 @@ def test_correction_twice_then_accepted(clients, call):
         assert "approval_document.pdf" not in shown
         response = steps.submit(clients.applicant, application)
         assert "申报已提交。" in steps.messages_shown(response)
-        assert steps.status_shown(clients.applicant, application) == "待形式审查"
+        assert steps.status_shown(clients.applicant, application) == "已提交"
 
     steps.formal_review(clients.reviewer, application, "accept")
     assert steps.status_shown(clients.applicant, application) == "已受理"
@@ -180,7 +180,7 @@ def test_correction_twice_then_accepted(clients, call):
     assert "办理记录" in staff_view
     for reason in reasons:
         assert reason in staff_view
-    assert staff_view.count("待形式审查 → 退回补正") == 2
+    assert staff_view.count("已提交 → 退回补正") == 2
     applicant_view = steps.page(
         clients.applicant.get(reverse("application_detail", args=[application.pk]))
     )
@@ -198,7 +198,7 @@ def test_refused_with_reasons_and_remedies(clients, call, institution):
 
     response = steps.formal_review(clients.reviewer, application, "refuse", "")
     assert "退回补正或不予受理时必须写明理由。" in steps.form_errors(response)
-    assert steps.status_shown(clients.applicant, application) == "待形式审查"
+    assert steps.status_shown(clients.applicant, application) == "已提交"
 
     steps.formal_review(clients.reviewer, application, "refuse", reason)
     assert steps.status_shown(clients.applicant, application) == "不予受理"
@@ -333,7 +333,7 @@ def test_objection_upheld_removes_the_application(clients, client_for, call, obj
     assert steps.status_shown(clients.applicant, application) == "异议成立，撤销"
     steps.call_manage(clients.notice, call, "decide")
     assert steps.status_shown(clients.applicant, application) == "异议成立，撤销"
-    assert steps.status_shown(other_browser, other) == "已决定资助"
+    assert steps.status_shown(other_browser, other) == "已印发决定"
     manage = clients.notice.get(reverse("call_manage", args=[call.pk]))
     (href,) = steps.hrefs(manage, "document_download")
     decision = steps.squeeze(steps.pdf_text(steps.download(clients.notice, href)))
@@ -367,7 +367,7 @@ def test_objection_lodged_in_time_and_upheld_after_the_period_removes_the_applic
 
     assert steps.status_shown(clients.applicant, application) == "异议成立，撤销"
     steps.call_manage(clients.notice, call, "decide")
-    assert steps.status_shown(other_browser, other) == "已决定资助"
+    assert steps.status_shown(other_browser, other) == "已印发决定"
     assert steps.status_shown(clients.applicant, application) == "异议成立，撤销"
     assert not application.documents.filter(kind="decision_notice").exists()
 

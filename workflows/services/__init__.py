@@ -39,7 +39,7 @@ from ..models import (
 )
 from ..permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
 from ..programs import COLUMN_FIELDS, localised, program_get
-from ..selectors import objections_pending_for
+from ..selectors import RECOMMEND, objections_pending_for, office_region_of
 
 Status = Application.Status
 PDF_MAGIC = b"%PDF-"
@@ -279,9 +279,13 @@ def attachment_add(*, user, application: Application, kind: str, upload) -> Atta
     return attachment
 
 
-def paid_for(*, institution: Institution, program_slug: str) -> dict[str, Decimal]:
-    """What an institution was already paid under a program, by tier."""
-    rows = Payment.objects.filter(institution=institution, program_slug=program_slug)
+def paid_for(
+    *, institution: Institution, program_slug: str, designation: str = ""
+) -> dict[str, Decimal]:
+    """What an institution was already paid under a program for one designation, by tier."""
+    rows = Payment.objects.filter(
+        institution=institution, program_slug=program_slug, designation=designation
+    )
     return {row.tier: row.amount for row in rows}
 
 
@@ -290,7 +294,11 @@ def award_amount(*, application: Application) -> tuple[Decimal, Decimal]:
     program = application.program
     tier = application.program_version.tier(application.tier)
     full = Decimal(tier["amount"])
-    paid = paid_for(institution=application.institution, program_slug=application.call.program_slug)
+    paid = paid_for(
+        institution=application.institution,
+        program_slug=application.call.program_slug,
+        designation=application.patent_number,
+    )
     if application.tier in paid:
         raise ValidationError(
             _("该单位的“%(tier)s”认定已获资助，同一认定不重复资助。")
@@ -336,10 +344,11 @@ def _eligibility_errors(application: Application) -> list[str]:
     for attachment in program["attachments"]:
         if attachment.get("required", True) and attachment["key"] not in current:
             errors.append(_("缺少必需的申报材料：%(name)s。") % {"name": localised(attachment)})
-    try:
-        award_amount(application=application)
-    except ValidationError as error:
-        errors.extend(error.messages)
+    if application.tier and program["tiers"]:
+        try:
+            award_amount(application=application)
+        except ValidationError as error:
+            errors.extend(error.messages)
     return errors
 
 
@@ -458,6 +467,11 @@ def task_can_act(user, task: Task) -> bool:
         return False
     if task.owner_permission_obj_pk:
         return user.has_perm(task.owner_permission, task.owner_permission_obj)
+    if task.owner_permission == RECOMMEND:
+        region = office_region_of(user)
+        return region is not None and task.process.application.institution.region_code.startswith(
+            region.prefix
+        )
     return user.has_perm(task.owner_permission)
 
 
@@ -510,10 +524,19 @@ def _program_content(application: Application | None, call: Call) -> dict:
 
 
 def _document_title(kind: str, program: dict) -> str:
-    """The heading printed on the document (official text: Chinese by law)."""
-    if kind == Document.Kind.FUNDING_DECISION:
-        return f"关于给予{program['title']['zh']}的决定"
+    """The heading printed on the document (official text: Chinese by law); the program's
+    decision stage may name its own."""
+    title = program["title"]["zh"]
+    decision = next((s for s in program["stages"] if s["type"] == "decision"), {})
+    if kind == decision.get("document") and decision.get("title"):
+        return decision["title"]
+    if kind == Document.Kind.CERTIFICATE and decision.get("certificate_title"):
+        return decision["certificate_title"]
     return {
+        Document.Kind.FUNDING_DECISION: f"关于给予{title}的决定",
+        Document.Kind.RECOGNITION_DECISION: f"关于{title}结果的决定",
+        Document.Kind.COMMENDATION_DECISION: f"关于{title}的表彰决定",
+        Document.Kind.CERTIFICATE: "证书",
         Document.Kind.ACCEPTANCE_NOTICE: "受理通知书",
         Document.Kind.REFUSAL_DECISION: "不予受理决定书",
         Document.Kind.DECISION_NOTICE: "资助决定通知书",
@@ -795,48 +818,69 @@ def decision_issue_check(*, user, call: Call) -> None:
         raise ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
 
 
+def _pays(program: dict) -> bool:
+    return any(stage["type"] == "disbursement" for stage in program["stages"])
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
 def decision_issue(*, user, call: Call) -> Document:
-    """One funding decision for the call's list plus a decision notice per applicant."""
+    """The batch decision for the call's list (funding, recognition or commendation, as the
+    program's decision stage says) plus a notice or certificate per applicant."""
     decision_issue_check(user=user, call=call)
     applications = list(
         call.applications.filter(status=Status.NOTICE_CLOSED)
         .select_related("institution", "program_version")
-        .order_by("pk")
+        .order_by("-panel_score", "pk")
     )
+    program = applications[0].program
+    stage = applications[0].program_version.stage("decision")
+    pays = _pays(program)
+    today = timezone.localdate()
+    valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
     flow_class = flow_for(call.program_slug)
     with transaction.atomic():
         rows = []
         for application in applications:
-            amount, _lower = award_amount(application=application)
+            amount = award_amount(application=application)[0] if pays else None
             application.award_amount = amount
-            application.save(update_fields=["award_amount"])
+            application.valid_until = valid_until
+            application.save(update_fields=["award_amount", "valid_until"])
             rows.append(
                 {
                     "institution_name": application.institution.name,
                     "uscc": application.institution.uscc,
                     "tier_label": application.tier_label_zh,
+                    "patent_number": application.patent_number,
                     "amount": amount,
-                    "amount_words": amount_in_words(amount),
+                    "amount_words": amount_in_words(amount) if pays else "",
                 }
             )
         context = _document_context(None, call)
-        context.update(rows=rows, total=sum((r["amount"] for r in rows), Decimal("0.00")))
+        context.update(
+            rows=rows,
+            total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
+            valid_until=valid_until,
+            validity_years=stage["validity_years"],
+        )
         decision = _issue(
-            kind=Document.Kind.FUNDING_DECISION,
-            application=None,
-            call=call,
-            user=user,
-            context=context,
+            kind=stage["document"], application=None, call=call, user=user, context=context
         )
         for application in applications:
             context = _document_context(application, call)
             context.update(
                 amount=application.award_amount,
-                amount_words=amount_in_words(application.award_amount),
+                amount_words=amount_in_words(application.award_amount) if pays else "",
                 decision_number=decision.number,
+                valid_until=valid_until,
             )
             _issue(
-                kind=Document.Kind.DECISION_NOTICE,
+                kind=stage["per_applicant"],
                 application=application,
                 call=call,
                 user=user,
@@ -913,6 +957,7 @@ def payment_record(
                     call=call,
                     program_slug=call.program_slug,
                     tier=application.tier,
+                    designation=application.patent_number,
                     amount=amount,
                     voucher_number=voucher_number,
                     paid_on=paid_on,

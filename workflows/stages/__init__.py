@@ -10,8 +10,11 @@ A stage module declares:
 
 from . import (
     application,
+    city_recommendation,
+    committee_vote,
     decision,
     disbursement,
+    expert_review,
     formal_review,
     leadership_meeting,
     public_notice,
@@ -19,7 +22,10 @@ from . import (
 
 STAGE_TYPES = {
     "application": application,
+    "city_recommendation": city_recommendation,
     "formal_review": formal_review,
+    "expert_review": expert_review,
+    "committee_vote": committee_vote,
     "leadership_meeting": leadership_meeting,
     "public_notice": public_notice,
     "decision": decision,

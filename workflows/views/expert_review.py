@@ -1,0 +1,3 @@
+"""Pages of the expert_review stage (issue 3, being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the recognition stage (issue 3, being written)."""
+
+urlpatterns: list = []
