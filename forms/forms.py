@@ -11,10 +11,16 @@ from django.utils.translation import gettext_lazy as _
 
 from workflows.models import Objection
 from workflows.programs import localised
-from workflows.services import uscc_clean
+from workflows.services import patent_number_clean, uscc_clean
 
 PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
 BANK_ACCOUNT_RE = re.compile(r"^[0-9 ]{8,32}$")
+
+
+class PatentNumberField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        return patent_number_clean(value) if value else value
 
 
 class SignupForm(UserCreationForm):
@@ -78,6 +84,14 @@ class ApplicationForm(forms.Form):
             return forms.DateField(
                 label=label, required=required, widget=forms.DateInput(attrs={"type": "date"})
             )
+        if kind == "declaration":
+            return forms.BooleanField(
+                label=label,
+                required=True,
+                error_messages={"required": _("请阅读并勾选此项声明。")},
+            )
+        if kind == "patent_number":
+            return PatentNumberField(label=label, required=required, max_length=20)
         if kind == "textarea":
             return forms.CharField(label=label, required=required, widget=forms.Textarea)
         if kind == "phone":

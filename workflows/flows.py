@@ -34,8 +34,17 @@ def flow_class_build(program: ProgramFile) -> type[flow.Flow]:
 
 
 FLOWS: dict[str, type[flow.Flow]] = {}
+
+
+def flow_register(program: ProgramFile) -> type[flow.Flow]:
+    """Build the program's flow and make it importable by the dotted path viewflow stores."""
+    flow_class = flow_class_build(program)
+    FLOWS[program.slug] = globals()[program.flow_class_name] = flow_class
+    return flow_class
+
+
 for _program in programs_loaded().values():
-    FLOWS[_program.slug] = globals()[_program.flow_class_name] = flow_class_build(_program)
+    flow_register(_program)
 
 
 def flow_for(slug: str) -> type[flow.Flow]:

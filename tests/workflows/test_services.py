@@ -233,3 +233,21 @@ def test_resubmitting_in_time_cancels_the_correction_timer(db):
     assert not Task.objects.filter(
         process=application.process, flow_task_type="TIMER", status="SCHEDULED"
     ).exists()
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("200310102344.5", "200310102344.5"),  # the example of the patent-number standard
+        ("ZL 2003 1010 2344.5", "200310102344.5"),
+        ("zl202110123456.7", "202110123456.7"),
+    ],
+)
+def test_patent_numbers_are_normalised(typed, stored):
+    assert services.patent_number_clean(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["200310102344.6", "20031010234.5", "ZL2003101023445", ""])
+def test_bad_patent_numbers_are_refused_in_chinese(typed):
+    with pytest.raises(ValidationError, match="专利号"):
+        services.patent_number_clean(typed)

@@ -122,6 +122,31 @@ def program_version_current(*, slug: str) -> ProgramVersion:
 # --- accounts and institutions -------------------------------------------------------------
 
 
+PATENT_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+
+
+def patent_number_clean(value: str) -> str:
+    """A Chinese patent (application) number, e.g. ZL202110123456.7 -> 202110123456.7.
+
+    Twelve digits (year, type 1–3 or 8–9, serial) and the check character after the dot: the
+    weighted sum (weights 2–9, 2–5) modulo 11, with 10 written X."""
+    text = value.strip().upper().replace(" ", "")
+    for prefix in ("ZL", "CN"):
+        text = text.removeprefix(prefix)
+    digits, _dot, check = text.partition(".")
+    if not (len(digits) == 12 and digits.isdigit() and len(check) == 1):
+        raise ValidationError(
+            _("专利号格式不正确，应为12位数字加校验位，例如 ZL202110123456.7。"),
+            code="patent_format",
+        )
+    total = sum(int(d) * w for d, w in zip(digits, PATENT_WEIGHTS, strict=True)) % 11
+    if check != ("X" if total == 10 else str(total)):
+        raise ValidationError(
+            _("专利号校验位不正确（%(value)s），请核对。") % {"value": value}, code="patent_check"
+        )
+    return f"{digits}.{check}"
+
+
 def uscc_clean(value: str) -> str:
     try:
         return uscc_module.validate(value.strip().upper())
@@ -344,6 +369,27 @@ def _eligibility_errors(application: Application) -> list[str]:
     for attachment in program["attachments"]:
         if attachment.get("required", True) and attachment["key"] not in current:
             errors.append(_("缺少必需的申报材料：%(name)s。") % {"name": localised(attachment)})
+    limit = rules.get("max_entries_per_institution")
+    if limit:
+        entries = (
+            Application.objects.filter(call=call, institution=application.institution)
+            .exclude(status=Status.DRAFT)
+            .exclude(pk=application.pk)
+            .count()
+        )
+        if entries >= limit:
+            errors.append(_("同一单位在本批次最多申报%(n)d项，已达上限。") % {"n": limit})
+    if rules.get("patent_not_awarded_before") and application.patent_number:
+        awarded = Application.objects.filter(
+            call__program_slug=call.program_slug,
+            patent_number=application.patent_number,
+            status__in=[Status.DECIDED, Status.LETTER_ISSUED, Status.PAID],
+        ).exclude(pk=application.pk)
+        if awarded.exists():
+            errors.append(
+                _("专利%(number)s已获得过本奖项，不能重复申报。")
+                % {"number": application.patent_number}
+            )
     if application.tier and program["tiers"]:
         try:
             award_amount(application=application)
