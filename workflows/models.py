@@ -260,9 +260,10 @@ class Application(models.Model):
             ("disburse", _("拨付资金")),
         ]
         constraints = [
-            # One application per institution, call and designation level.
+            # One application per institution, call and designation (level, or patent for awards).
             models.UniqueConstraint(
-                fields=["call", "institution", "tier"], name="one_application_per_designation"
+                fields=["call", "institution", "tier", "patent_number"],
+                name="one_application_per_designation",
             )
         ]
 
