@@ -14,7 +14,7 @@ from django.utils import timezone
 from stdnum.cn import uscc
 
 from . import services
-from .models import Application, Call, Institution
+from .models import Application, Call, Expert, Institution, OfficeRegion
 from .permissions import roles_sync
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -24,7 +24,10 @@ DEMO_USERS = {
     "leadership": ("leader", "局务会（演示）"),
     "notice_officer": ("notice", "公示经办人（演示）"),
     "finance_officer": ("finance", "财务人员（演示）"),
+    "city_office": ("guiyang", "贵阳市市场监督管理局（演示）"),
+    "award_committee": ("committee", "专利奖评审委员会（演示）"),
 }
+DEMO_EXPERTS = 9  # expert1 … expert9: enough for a panel of five with recusals
 # The smallest well-formed PDF: attachments are checked by content, not by name.
 MINIMAL_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -106,16 +109,29 @@ class Cast:
     leadership: object
     notice_officer: object
     finance_officer: object
+    city_office: object
+    award_committee: object
+    experts: list
 
 
 def cast_make(prefix: str = "") -> Cast:
     roles_sync()
-    return Cast(
-        **{
-            role: user_make(f"{prefix}{username}", role, label)
-            for role, (username, label) in DEMO_USERS.items()
-        }
+    users = {
+        role: user_make(f"{prefix}{username}", role, label)
+        for role, (username, label) in DEMO_USERS.items()
+    }
+    OfficeRegion.objects.get_or_create(
+        user=users["city_office"],
+        defaults={"region_code": "520100", "name": "贵阳市市场监督管理局"},
     )
+    experts = []
+    for n in range(1, DEMO_EXPERTS + 1):
+        user = user_make(f"{prefix}expert{n}", "expert", f"评审专家{n}（演示）")
+        expert, _created = Expert.objects.get_or_create(
+            user=user, defaults={"name": f"专家{n}", "specialty": "知识产权"}
+        )
+        experts.append(expert)
+    return Cast(**users, experts=experts)
 
 
 def institution_make(*, user, serial: int, name: str | None = None) -> Institution:

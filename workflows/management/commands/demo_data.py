@@ -19,4 +19,5 @@ class Command(BaseCommand):
         )
         for role, (username, label) in demo.DEMO_USERS.items():
             self.stdout.write(f"  {username:<10} {label}  [{role}]")
+        self.stdout.write(f"  expert1 … expert{demo.DEMO_EXPERTS}  评审专家（演示）  [expert]")
         self.stdout.write("Open http://127.0.0.1:8000/ and log in.")
