@@ -598,6 +598,12 @@ AUDIT_ACTIONS = {
     "pay": _("已拨付"),
     "institution_member_add": _("添加单位成员"),
     "user_signup": _("注册账号"),
+    "recommend": _("推荐"),
+    "not_recommend": _("不予推荐"),
+    "tier_assign": _("评定奖励等级"),
+    "committee_award": _("评审委员会表决通过"),
+    "committee_not_award": _("评审委员会表决未获奖"),
+    "committee_list_approve": _("批准评审委员会名单"),
 }
 
 

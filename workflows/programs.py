@@ -228,6 +228,10 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
         seen_types.append(stage_type)
         params = STAGE_TYPES[stage_type].PARAMS
         _check_unknown(problems, source, key, stage, {"type", *params})
+        stage_check = getattr(STAGE_TYPES[stage_type], "stage_problems", None)
+        if stage_check is not None:
+            for name, message in stage_check(stage, content):
+                problems.append(ProgramProblem(source, f"{key}.{name}", message))
         for name, (kind, default) in params.items():
             value = stage.get(name, default)
             if value is None:
@@ -271,13 +275,16 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
                 ProgramProblem(source, "stages", "the first stage must be of type 'application'")
             )
         for stage_type in seen_types:
+            earlier = set(seen_types[: seen_types.index(stage_type)])
             for before in STAGE_TYPES[stage_type].REQUIRES:
-                if before not in seen_types[: seen_types.index(stage_type)]:
+                options = before if isinstance(before, tuple) else (before,)
+                if not set(options) & earlier:
+                    needed = " or ".join(repr(option) for option in options)
                     problems.append(
                         ProgramProblem(
                             source,
                             "stages",
-                            f"stage {stage_type!r} needs a {before!r} stage before it",
+                            f"stage {stage_type!r} needs a {needed} stage before it",
                         )
                     )
     return problems

@@ -24,7 +24,7 @@ from documents.amounts import amount_in_words
 from documents.models import Document
 from documents.services import document_issue
 
-from .. import calendar
+from .. import calendar, selectors
 from ..flows import flow_for
 from ..models import (
     Application,
@@ -549,6 +549,7 @@ def _document_context(application: Application | None, call: Call) -> dict:
             "uscc": application.institution.uscc,
             "tier_label": application.tier_label_zh,
             "approval_number": application.approval_number,
+            "patent_number": application.patent_number,
             "approval_date": application.approval_date,
             "submitted_at": application.submitted_at,
             "bank_name": application.bank_name,
@@ -949,11 +950,13 @@ def award_letter_issue(*, user, application: Application) -> Document:
         amount, lower = award_amount(application=application)
         tier_amount = Decimal(application.program_version.tier(application.tier)["amount"])
         context = _document_context(application, application.call)
+        decision = selectors.call_decision(application.call)
         context.update(
             amount=amount,
             amount_words=amount_in_words(amount),
             tier_amount=tier_amount,
             previously_paid=lower or None,
+            decision_number=decision.number if decision else "",
         )
         application.award_amount = amount
         application.save(update_fields=["award_amount"])

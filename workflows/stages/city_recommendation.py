@@ -1,8 +1,56 @@
-"""Stage type city_recommendation: being written (issue 3). Not usable in a program file yet."""
+"""推荐: the city (市州) office of the applicant's region recommends it or not, with a reason,
+within an optional number of places per city and call (the quota)."""
 
-PARAMS: dict = {}
-REQUIRES: tuple = ("application",)
+import re
+
+from viewflow import this
+from viewflow.workflow import flow
+
+from ..permissions import ROLE_TASK_PERMISSION
+from .base import next_or_end, status_in, task_view
+
+PARAMS = {
+    "role": (str, "city_office"),
+    # Places per city and call; 0 means no quota.
+    "quota_per_city": (int, 0),
+    # Per-city overrides keyed by the city's 4-digit region prefix, e.g. {"5201" = 3}.
+    "quotas": (dict, {}),
+}
+REQUIRES = ("application",)
+
+CITY_PREFIX_RE = re.compile(r"^\d{4}$")
+
+
+def quota_for(stage: dict, prefix: str) -> int | None:
+    """The number of places the city with region `prefix` has per call; None when unlimited."""
+    return stage["quotas"].get(prefix, stage["quota_per_city"]) or None
+
+
+def stage_problems(stage: dict, content: dict) -> list[tuple[str, str]]:
+    """(parameter, message) for what the generic parameter check cannot see."""
+    problems = []
+    quotas = stage.get("quotas", {})
+    if not isinstance(quotas, dict):  # the generic parameter check reports it
+        return problems
+    for prefix, quota in quotas.items():
+        if not CITY_PREFIX_RE.match(prefix):
+            problems.append((f"quotas.{prefix}", "must be a 4-digit region prefix, e.g. 5201"))
+        if not isinstance(quota, int) or isinstance(quota, bool) or quota <= 0:
+            problems.append((f"quotas.{prefix}", "must be a positive integer"))
+    return problems
 
 
 def build(stage: dict, next_node: str | None):
-    raise NotImplementedError("stage type city_recommendation is not written yet")
+    nodes: dict = {}
+    nodes["recommendation"] = (
+        flow.View(task_view)
+        .Permission(ROLE_TASK_PERMISSION[stage["role"]])
+        .Next(this.check_recommendation)
+    )
+    nodes["check_recommendation"] = (
+        flow.If(status_in("recommended"))
+        .Then(next_or_end(nodes, next_node, "recommended"))
+        .Else(this.not_recommended)
+    )
+    nodes["not_recommended"] = flow.End()
+    return "recommendation", nodes

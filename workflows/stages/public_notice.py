@@ -11,7 +11,8 @@ PARAMS = {
     "days": (int, 7),
     "day_kind": ({"calendar", "working"}, "calendar"),
 }
-REQUIRES = ("application", "leadership_meeting")
+# Something must have decided the list that is published.
+REQUIRES = ("application", ("leadership_meeting", "committee_vote"))
 
 
 def notice_end(activation):

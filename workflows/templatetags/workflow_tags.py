@@ -11,6 +11,9 @@ TASK_LABELS = {
     "leadership_review": _("审议"),
     "award_letter": _("印发奖励通知书"),
     "payment": _("登记拨付"),
+    "recommendation": _("推荐"),
+    "committee_vote": _("评审委员会表决"),
+    "expert_score": _("专家评分"),
 }
 
 

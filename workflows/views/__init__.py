@@ -305,6 +305,8 @@ TASK_ROUTES = {
     "leadership_review": "leadership_meeting",
     "award_letter": "finance_list",
     "payment": "payment_record",
+    "recommendation": "recommendation_decide",
+    "committee_vote": "committee_list",
 }
 
 
@@ -320,7 +322,7 @@ def task_detail(request, task_pk):
     if not services.task_can_act(request.user, task):
         raise PermissionDenied
     route = TASK_ROUTES[task.flow_task.name]
-    if route == "leadership_meeting":
+    if route in ("leadership_meeting", "committee_list"):
         return redirect(route, call_pk=application.call_id)
     if route == "finance_list":
         return redirect(route)
