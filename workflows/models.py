@@ -604,6 +604,15 @@ AUDIT_ACTIONS = {
     "committee_award": _("评审委员会表决通过"),
     "committee_not_award": _("评审委员会表决未获奖"),
     "committee_list_approve": _("批准评审委员会名单"),
+    "panel_draw": _("抽取评审专家"),
+    "seat_declare": _("专家声明无利害关系"),
+    "seat_recuse": _("专家回避"),
+    "seat_draw": _("补抽评审专家"),
+    "seat_replace": _("替换逾期专家"),
+    "panel_vacancy": _("专家席位空缺"),
+    "panel_vacancy_close": _("关闭空缺席位"),
+    "seat_score": _("专家评分"),
+    "panel_close": _("专家评审完成"),
 }
 
 

@@ -313,6 +313,10 @@ TASK_ROUTES = {
 @login_required
 def task_detail(request, task_pk):
     task = get_object_or_404(selectors.tasks_with_application(), pk=task_pk)
+    if task.flow_task.name == "expert_score":
+        # Experts open their task before the application is visible to them (they declare
+        # first); the stage's own view checks the seat, or the panel manager's role.
+        return redirect("expert_task", task_pk=task.pk)
     application = getattr(task.process, "application", None)
     if (
         application is None
@@ -367,8 +371,8 @@ def leadership_meeting(request, call_pk):
     _require(request.user, "workflows.leadership_review")
     waiting = list(
         selectors.applications_visible_to(request.user)
-        .filter(call=call, status=Status.ACCEPTED)
-        .order_by("institution__name")
+        .filter(call=call, status__in=[Status.ACCEPTED, Status.SCORED])
+        .order_by("-panel_score", "institution__name")
     )
     if request.method == "POST":
         decisions = []
