@@ -16,6 +16,7 @@ from stdnum.cn import uscc
 from . import services
 from .models import Application, Call, Expert, Institution, OfficeRegion
 from .permissions import roles_sync
+from .programs import program_get
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = {
@@ -26,6 +27,12 @@ DEMO_USERS = {
     "finance_officer": ("finance", "财务人员（演示）"),
     "city_office": ("guiyang", "贵阳市市场监督管理局（演示）"),
     "award_committee": ("committee", "专利奖评审委员会（演示）"),
+}
+DEMO_CITIES = {
+    "520100": ("guiyang", "贵阳市市场监督管理局"),
+    "520300": ("zunyi", "遵义市市场监督管理局"),
+    "520400": ("anshun", "安顺市市场监督管理局"),
+    "520500": ("bijie", "毕节市市场监督管理局"),
 }
 DEMO_EXPERTS = 9  # expert1 … expert9: enough for a panel of five with recusals
 # The smallest well-formed PDF: attachments are checked by content, not by name.
@@ -65,7 +72,7 @@ def call_make(
     now = timezone.now()
     return Call.objects.create(
         program_slug=slug,
-        title=title or f"{now.year}年度技术转移机构经费资助申报",
+        title=title or f"{now.year}年度{program_get(slug).content['title']['zh']}申报",
         opens_at=now - timedelta(days=1),
         closes_at=now + timedelta(days=30),
         designation_from=date(now.year - 1, 1, 1),
@@ -74,21 +81,46 @@ def call_make(
     )
 
 
+def patent_number_make(serial: int) -> str:
+    """A valid Chinese invention patent number (check character included) for demo data."""
+    digits = f"2023{1}{serial:07d}"
+    total = sum(int(d) * w for d, w in zip(digits, services.PATENT_WEIGHTS, strict=True)) % 11
+    return f"{digits}.{'X' if total == 10 else total}"
+
+
+def draft_data(*, program: dict, call: Call, institution: Institution, tier: str) -> dict:
+    """Plausible answers to every field the program's form asks."""
+    by_name = {
+        "tier": tier,
+        "approval_number": f"黔科函〔{timezone.localdate().year}〕{institution.pk}号",
+        "approval_date": call.designation_from + timedelta(days=30),
+        "bank_name": "中国工商银行贵阳分行",
+        "account_name": institution.name,
+        "bank_account": f"2402{institution.pk:012d}",
+        "contact_name": "张敏",
+        "contact_phone": "0851-85550000",
+        "patent_number": patent_number_make(institution.pk),
+    }
+    by_type = {"declaration": True, "textarea": "演示说明：主营产品及产业情况。", "text": "演示"}
+    return {
+        field["name"]: by_name.get(field["name"], by_type.get(field["type"], "演示"))
+        for field in program["fields"]
+    }
+
+
 def application_draft(*, user, call: Call, institution: Institution, tier: str = "provincial"):
+    program = services.program_version_current(slug=call.program_slug).content
+    tiers = [t["key"] for t in program["tiers"]]
     application = services.application_create(
         user=user,
         call=call,
         institution=institution,
-        data={
-            "tier": tier,
-            "approval_number": f"黔科函〔{timezone.localdate().year}〕{institution.pk}号",
-            "approval_date": call.designation_from + timedelta(days=30),
-            "bank_name": "中国工商银行贵阳分行",
-            "account_name": institution.name,
-            "bank_account": f"2402{institution.pk:012d}",
-            "contact_name": "张敏",
-            "contact_phone": "0851-85550000",
-        },
+        data=draft_data(
+            program=program,
+            call=call,
+            institution=institution,
+            tier=tier if tier in tiers else (tiers[-1] if tiers else ""),
+        ),
     )
     for attachment in application.program["attachments"]:
         services.attachment_add(
@@ -112,6 +144,7 @@ class Cast:
     city_office: object
     award_committee: object
     experts: list
+    city_offices: dict  # region prefix -> the city office user
 
 
 def cast_make(prefix: str = "") -> Cast:
@@ -120,10 +153,14 @@ def cast_make(prefix: str = "") -> Cast:
         role: user_make(f"{prefix}{username}", role, label)
         for role, (username, label) in DEMO_USERS.items()
     }
-    OfficeRegion.objects.get_or_create(
-        user=users["city_office"],
-        defaults={"region_code": "520100", "name": "贵阳市市场监督管理局"},
-    )
+    offices = {}
+    for region_code, (username, name) in DEMO_CITIES.items():
+        user = users["city_office"] if region_code == "520100" else None
+        user = user or user_make(f"{prefix}{username}", "city_office", f"{name}（演示）")
+        OfficeRegion.objects.get_or_create(
+            user=user, defaults={"region_code": region_code, "name": name}
+        )
+        offices[region_code[:4]] = user
     experts = []
     for n in range(1, DEMO_EXPERTS + 1):
         user = user_make(f"{prefix}expert{n}", "expert", f"评审专家{n}（演示）")
@@ -131,20 +168,22 @@ def cast_make(prefix: str = "") -> Cast:
             user=user, defaults={"name": f"专家{n}", "specialty": "知识产权"}
         )
         experts.append(expert)
-    return Cast(**users, experts=experts)
+    return Cast(**users, experts=experts, city_offices=offices)
 
 
-def institution_make(*, user, serial: int, name: str | None = None) -> Institution:
-    code = uscc_make(serial)
+def institution_make(
+    *, user, serial: int, name: str | None = None, region_code: str = "520100"
+) -> Institution:
+    code = uscc_make(serial, region_code)
     existing = Institution.objects.filter(uscc=code).first()
     if existing:
         services.institution_member_add(institution=existing, user=user, actor=user)
         return existing
     return services.institution_register(
         user=user,
-        name=name or f"贵州演示技术转移中心{serial}号",
+        name=name or f"贵州演示单位{serial}号",
         uscc=code,
-        region_code="520100",
+        region_code=region_code,
     )
 
 
@@ -274,3 +313,187 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
             )
             progress(1)
     return [a for a, _b in apps]
+
+
+COMPETITIVE_BRANCHES = {
+    "ip_advantage_enterprise": (
+        "recognised",
+        "recognised_after_recusal",
+        "not_recommended",
+        "refused",
+        "rejected",
+        "objection_upheld",
+    ),
+    "patent_award": (
+        "gold",
+        "silver",
+        "excellence",
+        "not_awarded",
+        "not_recommended",
+        "objection_upheld",
+    ),
+}
+
+
+def panel_score_all(*, cast: Cast, application: Application, level: int, recuse: bool = False):
+    """Every expert on the panel declares and scores; with `recuse`, the first one recuses."""
+    from .models import PanelSeat
+    from .services import expert_review
+
+    rubric = application.program["rubric"]
+    while True:
+        seat = (
+            application.seats.filter(status__in=[PanelSeat.Status.DRAWN, PanelSeat.Status.DECLARED])
+            .select_related("expert__user")
+            .first()
+        )
+        if seat is None:
+            return
+        user = seat.expert.user
+        if seat.status == PanelSeat.Status.DRAWN:
+            if recuse:
+                recuse = False
+                expert_review.seat_declare(
+                    user=user, seat=seat, conflict=True, reason="曾与该单位有合作关系。"
+                )
+                continue
+            seat = expert_review.seat_declare(user=user, seat=seat, conflict=False)
+        share = Decimal(min(95, 55 + 4 * level + seat.pk % 5)) / 100
+        points = {
+            c["key"]: (Decimal(str(c["max_points"])) * share).quantize(Decimal("0.1"))
+            for c in rubric
+        }
+        expert_review.seat_score(user=user, seat=seat, points=points, comment="材料翔实。")
+
+
+def competitive_batch_run(
+    *, cast: Cast, call: Call, branches: list[str], serial_start: int = 1, progress=None
+):
+    """One call of a competitive program (recommendation, expert panel, leadership or committee,
+    notice, decision, and payment when the program pays), one application per branch."""
+    from .services import committee, recommendation
+
+    progress = progress or (lambda n: None)
+    cities = list(DEMO_CITIES)
+    apps = []
+    for i, branch in enumerate(branches):
+        institution = institution_make(
+            user=cast.applicant,
+            serial=serial_start + i,
+            region_code=cities[i % len(cities)],
+            name=f"贵州演示企业{serial_start + i}号",
+        )
+        application = application_draft(user=cast.applicant, call=call, institution=institution)
+        services.application_submit(user=cast.applicant, application=application)
+        apps.append((application, branch))
+
+    def ended(application, *finals):
+        application.refresh_from_db()
+        if application.status in finals:
+            progress(1)
+            return True
+        return False
+
+    stages = [stage["type"] for stage in apps[0][0].program["stages"]]
+    alive = []
+    for level, (application, branch) in enumerate(apps):
+        if "city_recommendation" in stages:
+            office = cast.city_offices[application.institution.region_code[:4]]
+            recommendation.recommendation_decide(
+                user=office,
+                application=application,
+                recommended=branch != "not_recommended",
+                reason="" if branch != "not_recommended" else "本地区另有更优项目。",
+            )
+            if ended(application, Application.Status.NOT_RECOMMENDED):
+                continue
+        services.formal_review_complete(
+            user=cast.formal_reviewer,
+            application=application,
+            outcome="refuse" if branch == "refused" else "accept",
+            reason="申报材料与认定条件不符。" if branch == "refused" else "",
+        )
+        if ended(application, Application.Status.REFUSED):
+            continue
+        if "expert_review" in stages:
+            panel_score_all(
+                cast=cast,
+                application=application,
+                level=len(apps) - level,
+                recuse=branch.endswith("after_recusal"),
+            )
+        alive.append((application, branch))
+    if "leadership_meeting" in stages:
+        services.leadership_decide(
+            user=cast.leadership,
+            decisions=[
+                (a, b != "rejected", "材料与事实不符。" if b == "rejected" else "")
+                for a, b in alive
+            ],
+        )
+    if "committee_vote" in stages:
+        committee.committee_approve_list(
+            user=cast.award_committee,
+            call=call,
+            choices=tiers_within_quotas(alive),
+            reasons={a.pk: "综合得分未达获奖标准。" for a, b in alive if b == "not_awarded"},
+        )
+    for application, _branch in alive:
+        ended(application, Application.Status.REJECTED)
+    services.public_notice_publish(user=cast.notice_officer, call=call)
+    for application, branch in alive:
+        if branch == "objection_upheld":
+            objection = services.objection_lodge(
+                user=cast.applicant,
+                application=application,
+                capacity="organisation",
+                organisation_name="贵州某科技有限公司",
+                phone="0851-85551234",
+                statement="申报材料中的销售数据与事实不符。",
+                evidence=pdf_upload("evidence.pdf"),
+            )
+            services.objection_handle(
+                user=cast.notice_officer,
+                objection=objection,
+                upheld=True,
+                reason="经核实，异议成立。",
+            )
+    notice_expire(call)
+    for application, _branch in alive:
+        ended(application, Application.Status.WITHDRAWN)
+    services.decision_issue(user=cast.notice_officer, call=call)
+    pays = "disbursement" in stages
+    for application, _branch in alive:
+        application.refresh_from_db()
+        if application.status != Application.Status.DECIDED:
+            continue
+        if pays:
+            services.award_letter_issue(user=cast.finance_officer, application=application)
+            services.payment_record(
+                user=cast.finance_officer,
+                application=application,
+                voucher_number=f"PZ{call.pk:04d}{application.pk:06d}",
+                paid_on=timezone.localdate(),
+            )
+        progress(1)
+    return [a for a, _b in apps]
+
+
+def tiers_within_quotas(alive) -> dict:
+    """The tier each branch asks for, moved down a tier where the committee's quota is full."""
+    program = alive[0][0].program
+    quotas = next(st for st in program["stages"] if st["type"] == "committee_vote")["quotas"]
+    order = [t["key"] for t in sorted(program["tiers"], key=lambda t: -t["rank"])]
+    given: dict[str, int] = {}
+    choices = {}
+    for application, branch in alive:
+        if branch == "not_awarded":
+            choices[application.pk] = None
+            continue
+        wanted = order.index(branch) if branch in order else len(order) - 1
+        tier = next(
+            (t for t in order[wanted:] if given.get(t, 0) < quotas.get(t, len(alive))), None
+        )
+        given[tier] = given.get(tier, 0) + 1
+        choices[application.pk] = tier
+    return choices

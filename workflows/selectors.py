@@ -137,8 +137,15 @@ def call_status_counts(call: Call) -> dict[str, int]:
     return {label: rows.get(value, 0) for value, label in Application.Status.choices}
 
 
+BATCH_DECISIONS = [
+    Document.Kind.FUNDING_DECISION,
+    Document.Kind.RECOGNITION_DECISION,
+    Document.Kind.COMMENDATION_DECISION,
+]
+
+
 def call_decision(call: Call) -> Document | None:
-    return call.documents.filter(kind=Document.Kind.FUNDING_DECISION).first()
+    return call.documents.filter(kind__in=BATCH_DECISIONS, application__isnull=True).first()
 
 
 def tasks_with_application() -> QuerySet[Task]:

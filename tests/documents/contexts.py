@@ -6,7 +6,24 @@ from decimal import Decimal
 NUMBER = "黔市监知〔2026〕12号"
 
 
-def common_context(title: str) -> dict:
+TECH_TRANSFER_PROGRAM = {
+    "title": "技术转移机构经费资助",
+    "policy_document": "贵州省专利转化运用专项行动实施方案（2023—2025年）",
+    "policy_clause": "二（三）3",
+    "policy_text": "对新获批的国家级、省级技术转移机构，分别给予100万元、30万元经费资助。",
+}
+RECOGNITION_PROGRAM = {
+    "title": "知识产权优势企业认定",
+    "policy_document": "贵州省专利转化运用专项行动实施方案（2023—2025年）",
+    "policy_clause": "二（二）2",
+    "policy_text": (
+        "大力实施知识产权优势企业培育工程，开展专利奖评选表彰活动，着力提升专利产业化水平。"
+    ),
+}
+PATENT_AWARD_PROGRAM = {**RECOGNITION_PROGRAM, "title": "专利奖评选表彰"}
+
+
+def common_context(title: str, program: dict = TECH_TRANSFER_PROGRAM, call: str = "") -> dict:
     return {
         "title": title,
         "issuer": {
@@ -15,15 +32,10 @@ def common_context(title: str) -> dict:
             "reconsideration_body": "贵州省人民政府",
             "court": "贵阳市中级人民法院",
         },
-        "program": {
-            "title": "技术转移机构经费资助",
-            "policy_document": "贵州省专利转化运用专项行动实施方案（2023—2025年）",
-            "policy_clause": "二（三）3",
-            "policy_text": "对新获批的国家级、省级技术转移机构，分别给予100万元、30万元经费资助。",
-        },
+        "program": dict(program),
         "number": NUMBER,
         "issued_on": date(2026, 3, 5),
-        "call": {"title": "2026年度技术转移机构经费资助申报（第1批）"},
+        "call": {"title": call or "2026年度技术转移机构经费资助申报（第1批）"},
     }
 
 
@@ -74,6 +86,106 @@ def funding_rows() -> list[dict]:
     ]
 
 
+def recognition_rows() -> list[dict]:
+    """A recognition that pays nothing: no amounts, as decision_issue builds it."""
+    return [
+        {
+            "institution_name": "贵州黔丰新材料股份有限公司",
+            "uscc": "91520100MA6DK5678Y",
+            "tier_label": "",
+            "patent_number": "",
+            "amount": None,
+            "amount_words": "",
+        },
+        {
+            "institution_name": "遵义红城智能装备有限公司",
+            "uscc": "91520300MA6EK1234Z",
+            "tier_label": "",
+            "patent_number": "",
+            "amount": None,
+            "amount_words": "",
+        },
+    ]
+
+
+def recognition_decision_context(**changes) -> dict:
+    return {
+        **common_context(
+            "关于2026年度贵州省知识产权优势企业认定结果的决定",
+            RECOGNITION_PROGRAM,
+            "2026年度贵州省知识产权优势企业认定",
+        ),
+        "rows": recognition_rows(),
+        "total": None,
+        "validity_years": 3,
+        "valid_until": date(2029, 3, 5),
+        **changes,
+    }
+
+
+def commendation_rows() -> list[dict]:
+    return [
+        {
+            "institution_name": "贵州黔丰新材料股份有限公司",
+            "uscc": "91520100MA6DK5678Y",
+            "tier_label": "专利金奖",
+            "patent_number": "ZL202110123456.7",
+            "amount": Decimal("200000.00"),
+            "amount_words": "人民币贰拾万元整",
+        },
+        {
+            "institution_name": "遵义红城智能装备有限公司",
+            "uscc": "91520300MA6EK1234Z",
+            "tier_label": "专利优秀奖",
+            "patent_number": "ZL201920654321.X",
+            "amount": Decimal("50000.00"),
+            "amount_words": "人民币伍万元整",
+        },
+    ]
+
+
+def commendation_decision_context(**changes) -> dict:
+    return {
+        **common_context(
+            "关于第五届贵州省专利奖的表彰决定", PATENT_AWARD_PROGRAM, "第五届贵州省专利奖评选"
+        ),
+        "rows": commendation_rows(),
+        "total": Decimal("250000.00"),
+        "validity_years": 0,
+        "valid_until": None,
+        **changes,
+    }
+
+
+def certificate_context(**changes) -> dict:
+    """A recognition certificate; pass `application=award_certificate_application()` and a title
+    for a patent award."""
+    return {
+        **common_context("贵州省知识产权优势企业", RECOGNITION_PROGRAM),
+        "number": "黔市监知〔2026〕13号",
+        "application": application_context(
+            institution_name="贵州黔丰新材料股份有限公司",
+            uscc="91520100MA6DK5678Y",
+            tier_label="",
+            patent_number="",
+        ),
+        "amount": None,
+        "amount_words": "",
+        "decision_number": NUMBER,
+        "valid_until": date(2029, 3, 5),
+        **changes,
+    }
+
+
+def award_certificate_application() -> dict:
+    return application_context(
+        institution_name="贵州黔丰新材料股份有限公司",
+        uscc="91520100MA6DK5678Y",
+        tier_label="专利金奖",
+        patent_number="ZL202110123456.7",
+    )
+
+
 CONTEXTS = {
     "acceptance_notice": lambda: {
         **common_context("受理通知书"),
@@ -97,4 +209,7 @@ CONTEXTS = {
         "decision_number": "黔市监知〔2026〕11号",
     },
     "award_letter": award_letter_context,
+    "recognition_decision": recognition_decision_context,
+    "commendation_decision": commendation_decision_context,
+    "certificate": certificate_context,
 }

@@ -1,4 +1,4 @@
-"""The five official document templates rendered to PDF and read back with pdftotext, and the
+"""The official document templates rendered to PDF and read back with pdftotext, and the
 URL fetcher that keeps WeasyPrint away from the network and the file system."""
 
 import base64
@@ -10,6 +10,7 @@ from io import BytesIO
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
 from documents.rendering import (
     RefusedURLError,
@@ -22,7 +23,11 @@ from tests.documents.contexts import (
     CONTEXTS,
     NUMBER,
     application_context,
+    award_certificate_application,
     award_letter_context,
+    certificate_context,
+    commendation_decision_context,
+    recognition_decision_context,
 )
 from tests.documents.pdfs import compact, pdf_fonts, pdf_image_count, pdf_text
 
@@ -101,6 +106,150 @@ def test_award_letter_for_an_upgrade_deducts_what_was_paid():
         "本次拨付人民币柒拾万元整（¥700,000.00）"
     ) in text
     assert "资助标准为人民币壹佰万元整（¥1,000,000.00）" in text
+
+
+def pages_of(pdf: bytes) -> list[str]:
+    """Each page's text without white space (table cells read block by block)."""
+    return [compact(page) for page in pdf_text(pdf, layout=False).split("\f") if page.strip()]
+
+
+def attachment_of(pages: list[str]) -> str:
+    return next(page for page in pages if page.startswith("附件"))
+
+
+def test_recognition_decision_lists_the_enterprises_and_the_validity():
+    pages = pages_of(render("recognition_decision"))
+    text = "".join(pages)
+
+    assert "贵州省市场监督管理局文件" in text
+    assert NUMBER in text
+    assert "关于2026年度贵州省知识产权优势企业认定结果的决定" in text
+    assert "各有关单位：" in text
+    assert "《贵州省专利转化运用专项行动实施方案（2023—2025年）》二（二）2规定" in text
+    assert "现决定附件所列2家企业通过知识产权优势企业认定。" in text
+    assert "认定有效期三年，自2026年3月5日至2029年3月5日。" in text
+    assert "贵州省市场监督管理局2026年3月5日" in text
+    attachment = attachment_of(pages)
+    assert "认定企业名单" in attachment
+    assert "序号企业名称统一社会信用代码" in attachment
+    assert "1贵州黔丰新材料股份有限公司91520100MA6DK5678Y" in attachment
+    assert "2遵义红城智能装备有限公司91520300MA6EK1234Z" in attachment
+    # A recognition that pays nothing prints no amount anywhere.
+    assert "¥" not in text
+    assert "人民币" not in text
+    assert "合计" not in attachment
+
+
+def test_recognition_without_expiry_states_no_validity():
+    context = recognition_decision_context(validity_years=0, valid_until=None)
+    text = "".join(pages_of(render("recognition_decision", context)))
+
+    assert "通过知识产权优势企业认定。" in text
+    assert "有效期" not in text
+
+
+def test_recognition_with_a_reward_prints_the_amounts():
+    rows = recognition_decision_context()["rows"]
+    for row, amount in zip(rows, ("200000.00", "100000.00"), strict=True):
+        row.update(
+            tier_label="示范企业" if amount[0] == "2" else "优势企业", amount=Decimal(amount)
+        )
+    context = recognition_decision_context(
+        rows=rows, total=Decimal("300000.00"), validity_years=5, valid_until=date(2031, 3, 5)
+    )
+    pages = pages_of(render("recognition_decision", context))
+    text = "".join(pages)
+
+    assert "奖励金额合计人民币叁拾万元整（¥300,000.00）" in text
+    assert "认定有效期五年，自2026年3月5日至2031年3月5日。" in text
+    attachment = attachment_of(pages)
+    assert "序号企业名称统一社会信用代码认定类别奖励金额（元）" in attachment
+    assert "1贵州黔丰新材料股份有限公司91520100MA6DK5678Y示范企业200,000.00" in attachment
+    assert "合计300,000.00" in attachment
+
+
+def test_commendation_decision_lists_tiers_patents_patentees_and_bonuses():
+    pages = pages_of(render("commendation_decision"))
+    text = "".join(pages)
+
+    assert "贵州省市场监督管理局文件" in text
+    assert NUMBER in text
+    assert "关于第五届贵州省专利奖的表彰决定" in text
+    assert "二（二）2规定：“大力实施知识产权优势企业培育工程，开展专利奖评选表彰活动" in text
+    assert "共评出获奖专利2项" in text
+    assert "奖金合计人民币贰拾伍万元整（¥250,000.00）" in text
+    attachment = attachment_of(pages)
+    assert "获奖名单" in attachment
+    assert "序号奖项等级专利号专利权人奖金（元）" in attachment
+    for cells in (
+        ("1", "专利金奖", "ZL202110123456.7", "贵州黔丰新材料股份有限公司", "200,000.00"),
+        ("2", "专利优秀奖", "ZL201920654321.X", "遵义红城智能装备有限公司", "50,000.00"),
+    ):
+        # Cells that wrap come out one after the other: check the order, not adjacency.
+        position = 0
+        for cell in cells:
+            position = attachment.index(cell, position) + len(cell)
+    assert "合计250,000.00" in attachment
+
+
+def test_commendation_decision_without_bonus_prints_no_amounts():
+    rows = commendation_decision_context()["rows"]
+    for row in rows:
+        row.update(amount=None, amount_words="")
+    context = commendation_decision_context(rows=rows, total=None)
+    pages = pages_of(render("commendation_decision", context))
+    text = "".join(pages)
+
+    assert "予以表彰。" in text
+    assert "ZL202110123456.7" in attachment_of(pages)
+    assert "¥" not in text
+    assert "奖金" not in text
+    assert "合计" not in text
+
+
+def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
+    return [
+        (float(page.mediabox.width), float(page.mediabox.height))
+        for page in PdfReader(BytesIO(pdf)).pages
+    ]
+
+
+def test_recognition_certificate_is_one_landscape_page():
+    pdf = render("certificate")
+    text = compact(pdf_text(pdf))
+
+    ((width, height),) = page_sizes(pdf)
+    assert width > height  # A4 landscape
+    assert round(width / 72 * 25.4) == 297
+    assert text.startswith("贵州省知识产权优势企业贵州黔丰新材料股份有限公司")
+    assert "通过知识产权优势企业认定，特发此证。" in text
+    assert "有效期至2029年3月5日" in text
+    assert "贵州省市场监督管理局2026年3月5日" in text
+    assert "证书编号：黔市监知〔2026〕13号" in text
+    assert "专利号" not in text
+
+
+def test_certificate_names_the_designation_when_the_program_has_tiers():
+    application = {**certificate_context()["application"], "tier_label": "省级知识产权示范企业"}
+    text = compact(pdf_text(render("certificate", certificate_context(application=application))))
+
+    assert "被认定为省级知识产权示范企业，特发此证。" in text
+
+
+def test_award_certificate_shows_tier_and_patent_and_no_expiry():
+    context = certificate_context(
+        title="专利奖证书", application=award_certificate_application(), valid_until=None
+    )
+    pdf = render("certificate", context)
+    text = compact(pdf_text(pdf))
+
+    assert len(page_sizes(pdf)) == 1
+    assert text.startswith("专利奖证书贵州黔丰新材料股份有限公司")
+    assert "你单位的专利荣获专利金奖，特发此证。" in text
+    assert "奖项等级：专利金奖" in text
+    assert "专利号：ZL202110123456.7" in text
+    assert "证书编号：黔市监知〔2026〕13号" in text
+    assert "有效期" not in text
 
 
 @pytest.mark.parametrize("kind", CONTEXTS)

@@ -247,7 +247,7 @@ def leadership_approve_all(client: Client, call: Call):
 
 
 def call_manage(client: Client, call: Call, action: str):
-    """Press 发布审议通过名单公示 (`publish`) or 印发资助决定及通知书 (`decide`)."""
+    """Press 发布审议通过名单公示 (`publish`) or 印发决定及通知书（证书） (`decide`)."""
     url = reverse("call_manage", args=[call.pk])
     page(client.get(url))
     return client.post(url, {"action": action}, follow=True)

@@ -709,6 +709,18 @@ def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -
 # --- public notice and objections --------------------------------------------------------------
 
 
+NOTICE_TITLES = {
+    "funding_decision": "拟资助名单公示",
+    "recognition_decision": "拟认定名单公示",
+    "commendation_decision": "拟表彰名单公示",
+}
+
+
+def stage_decision_document(application: Application) -> str:
+    decision = [s for s in application.program["stages"] if s["type"] == "decision"]
+    return decision[0]["document"] if decision else "funding_decision"
+
+
 def public_notice_publish(*, user, call: Call) -> PublicNotice:
     """Publish the call's approved list; each application's timer closes the period by itself."""
     if not user.has_perm("workflows.run_public_notice"):
@@ -726,7 +738,7 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
     with transaction.atomic():
         notice = PublicNotice.objects.create(
             call=call,
-            title=_official_text("%(call)s拟资助名单公示") % {"call": call.title},
+            title=f"{call.title}{NOTICE_TITLES[stage_decision_document(applications[0])]}",
             starts_at=now,
             ends_at=calendar.period_end(now, stage["days"], stage["day_kind"]),
             published_by=user,

@@ -21,6 +21,29 @@ PARAMS = {
 REQUIRES = ("application",)
 
 
+def stage_problems(stage: dict, content: dict) -> list[tuple[str, str]]:
+    """Funding documents state amounts: only a program that pays may issue them."""
+    pays = any(s.get("type") == "disbursement" for s in content.get("stages", []))
+    problems = []
+    if not pays and stage.get("document", "funding_decision") == "funding_decision":
+        problems.append(
+            (
+                "document",
+                "a program without a disbursement stage issues a recognition_decision "
+                "or a commendation_decision, not a funding_decision",
+            )
+        )
+    if not pays and stage.get("per_applicant", "decision_notice") == "decision_notice":
+        problems.append(
+            (
+                "per_applicant",
+                "a program without a disbursement stage gives each applicant a "
+                "certificate, not a decision_notice",
+            )
+        )
+    return problems
+
+
 def build(stage: dict, next_node: str | None):
     nodes: dict = {}
     nodes["await_decision"] = flow.Handle().Next(next_or_end(nodes, next_node, "decided"))

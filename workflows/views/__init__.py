@@ -422,11 +422,11 @@ def call_manage(request, call_pk):
                 services.decision_issue_check(user=request.user, call=call)
                 result = decision_issue_job.enqueue(user_id=request.user.pk, call_id=call.pk)
                 if result.status == TaskResultStatus.SUCCESSFUL:
-                    messages.success(request, _("资助决定及通知书已印发。"))
+                    messages.success(request, _("决定及通知书（证书）已印发。"))
                 elif result.status == TaskResultStatus.FAILED:
                     messages.error(request, _("印发失败，请稍后重试或联系管理员。"))
                 else:
-                    messages.info(request, _("资助决定正在后台印发，稍后刷新本页查看。"))
+                    messages.info(request, _("决定正在后台印发，稍后刷新本页查看。"))
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
