@@ -148,6 +148,21 @@ def call_decision(call: Call) -> Document | None:
     return call.documents.filter(kind__in=BATCH_DECISIONS, application__isnull=True).first()
 
 
+def applications_awaiting(call: Call, node_name: str) -> QuerySet[Application]:
+    """The call's applications whose process waits at the node `node_name`."""
+    from .flows import flow_for
+
+    node = flow_for(call.program_slug).instance.node(node_name)
+    waiting = Task.objects.filter(
+        process_id=OuterRef("process_id"), flow_task=node, status=STATUS.NEW
+    )
+    return (
+        call.applications.filter(Exists(waiting))
+        .select_related("institution", "program_version")
+        .order_by("pk")
+    )
+
+
 def tasks_with_application() -> QuerySet[Task]:
     return Task.objects.select_related("process__application")
 

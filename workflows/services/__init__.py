@@ -722,16 +722,14 @@ def stage_decision_document(application: Application) -> str:
 
 
 def public_notice_publish(*, user, call: Call) -> PublicNotice:
-    """Publish the call's approved list; each application's timer closes the period by itself."""
+    """Publish the list of the call's applications waiting for the notice (whatever stage
+    decided them: leadership, committee or the expert panel); each application's timer closes
+    the period by itself."""
     if not user.has_perm("workflows.run_public_notice"):
         raise PermissionDenied
-    applications = list(
-        call.applications.filter(status=Status.APPROVED).select_related(
-            "institution", "program_version"
-        )
-    )
+    applications = list(selectors.applications_awaiting(call, "await_notice"))
     if not applications:
-        raise ValidationError(_("该批次没有待公示的审议通过名单。"), code="nothing_to_publish")
+        raise ValidationError(_("该批次没有待公示的名单。"), code="nothing_to_publish")
     stage = applications[0].program_version.stage("public_notice")
     now = timezone.now()
     flow_class = flow_for(call.program_slug)

@@ -11,8 +11,9 @@ PARAMS = {
     "days": (int, 7),
     "day_kind": ({"calendar", "working"}, "calendar"),
 }
-# Something must have decided the list that is published.
-REQUIRES = ("application", ("leadership_meeting", "committee_vote"))
+# The list published is whoever reached the notice: after a leadership meeting, a committee
+# vote, or straight after an expert panel.
+REQUIRES = ("application",)
 
 
 def notice_end(activation):
