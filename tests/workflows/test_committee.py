@@ -3,7 +3,7 @@ application a tier (or approves it) or not with a reason, and approves the list 
 the per-tier quotas; a refused list changes nothing and the page keeps the choices made.
 
 The programs under test are files written into a temporary programs folder (see
-`test_recommendation.program_installed`).
+`tests.programs_support.program_installed`).
 """
 
 import re
@@ -16,8 +16,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from tests.factories import CallFactory, institution_for
+from tests.programs_support import program_installed
 from tests.workflows import http_steps as steps
-from tests.workflows.test_recommendation import SHIPPED, program_installed
+from tests.workflows.test_recommendation import SHIPPED
 from workflows import demo, services
 from workflows.models import Application, AuditRecord
 from workflows.services import committee as committee_service

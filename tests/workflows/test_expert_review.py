@@ -10,13 +10,10 @@ applicant and the formal reviewer act through the services; experts and staff th
 
 import html
 import re
-import shutil
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +22,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from tests.factories import CallFactory, UserFactory, institution_for
+from tests.programs_support import program_installed
 from workflows import demo, flows, programs, services
 from workflows.models import (
     Application,
@@ -43,7 +41,6 @@ Status = Application.Status
 Seat = PanelSeat.Status
 SLUG = "expert_panel_test"
 # Built once per process: viewflow caches the nodes it resolves by dotted path.
-_FLOW_CLASSES: dict[str, type] = {}
 
 # An IP advantage-enterprise recognition judged by a panel of five (trimmed mean).
 PANEL_PROGRAM = f"""
@@ -177,28 +174,6 @@ PANEL_SCORE = Decimal("78.92")
 
 
 # --- the program under test -----------------------------------------------------------------------
-
-
-def program_installed(tmp_path, monkeypatch, settings, texts: dict[str, str]) -> None:
-    """Install program files `{slug: TOML text}` next to the shipped ones for one test:
-    `programs.program_get(slug)` finds them and viewflow imports their flow classes."""
-    folder = tmp_path / "programs"
-    folder.mkdir(exist_ok=True)
-    for shipped in Path(django_settings.PROGRAMS_DIR).glob("*.toml"):
-        shutil.copy(shipped, folder / shipped.name)
-    for slug, text in texts.items():
-        (folder / f"{slug}.toml").write_text(text, encoding="utf-8")
-    settings.PROGRAMS_DIR = folder
-    programs.programs_loaded.cache_clear()
-    _loaded, problems = programs.programs_read(folder)
-    assert problems == [], [str(p) for p in problems]
-    for slug in texts:
-        program = programs.program_get(slug)
-        flow_class = _FLOW_CLASSES.get(slug)
-        if flow_class is None:
-            flow_class = _FLOW_CLASSES[slug] = flows.flow_class_build(program)
-        monkeypatch.setitem(flows.FLOWS, slug, flow_class)
-        monkeypatch.setattr(flows, program.flow_class_name, flow_class, raising=False)
 
 
 @pytest.fixture

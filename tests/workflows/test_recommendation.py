@@ -6,7 +6,6 @@ do not use this stage); `program_installed` makes it importable the way viewflow
 """
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from tests.factories import CallFactory, UserFactory, institution_for
+from tests.programs_support import program_installed
 from tests.workflows import http_steps as steps
-from workflows import demo, flows, programs, services
+from workflows import demo, programs, services
 from workflows.models import Application, AuditRecord, OfficeRegion
 from workflows.services import recommendation as recommendation_service
 
@@ -29,7 +29,6 @@ pytestmark = pytest.mark.django_db
 Status = Application.Status
 SHIPPED = Path(django_settings.BASE_DIR) / "config" / "programs" / "tech_transfer_agency.toml"
 # Built once per program slug and process: viewflow caches the nodes it resolves by dotted path.
-_FLOW_CLASSES: dict[str, type] = {}
 
 # The tech-transfer grant with a city recommendation (one place per city, two for Zunyi) first.
 CITY_GRANT_SLUG = "city_grant"
@@ -46,28 +45,6 @@ CITY_GRANT = (
 
 
 # --- the program under test -----------------------------------------------------------------------
-
-
-def program_installed(tmp_path, monkeypatch, settings, texts: dict[str, str]) -> None:
-    """Install program files `{slug: TOML text}` next to the shipped ones for one test:
-    `programs.program_get(slug)` finds them and viewflow imports their flow classes."""
-    folder = tmp_path / "programs"
-    folder.mkdir(exist_ok=True)
-    for shipped in Path(django_settings.PROGRAMS_DIR).glob("*.toml"):
-        shutil.copy(shipped, folder / shipped.name)
-    for slug, text in texts.items():
-        (folder / f"{slug}.toml").write_text(text, encoding="utf-8")
-    settings.PROGRAMS_DIR = folder
-    programs.programs_loaded.cache_clear()
-    _loaded, problems = programs.programs_read(folder)
-    assert problems == [], [str(p) for p in problems]
-    for slug in texts:
-        program = programs.program_get(slug)
-        flow_class = _FLOW_CLASSES.get(slug)
-        if flow_class is None:
-            flow_class = _FLOW_CLASSES[slug] = flows.flow_class_build(program)
-        monkeypatch.setitem(flows.FLOWS, slug, flow_class)
-        monkeypatch.setattr(flows, program.flow_class_name, flow_class, raising=False)
 
 
 @pytest.fixture
