@@ -75,6 +75,7 @@ demo: setup ## A scripted batch of 50 applications through every branch; PDFs un
 
 bench: install-dev ## Benchmarks (full lifecycles per second, queries per transition)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/lifecycle.py
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/competitive.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/documents.py
 
 messages: install-dev ## Rebuild the zh_Hans and en catalogues (needs gettext), keeping viewflow's
