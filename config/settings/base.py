@@ -1,5 +1,6 @@
 """Settings shared by every environment; environment variables through django-environ."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -127,6 +128,9 @@ ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
 # Program files: one TOML file per program.
 PROGRAMS_DIR = Path(env("PROGRAMS_DIR", default=str(BASE_DIR / "config" / "programs")))
+
+# Seed 000 二(一)1: raw patent counts may carry at most this share of a scoring rubric.
+PATENT_COUNT_MAX_SHARE = Decimal(env("PATENT_COUNT_MAX_SHARE", default="0.10"))
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
