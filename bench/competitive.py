@@ -5,10 +5,7 @@ second on SQLite, and the SQL queries each transition costs.
 Run with `make bench` or `.venv/bin/python bench/competitive.py`."""
 
 import os
-import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -18,12 +15,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    CaptureQueriesContext,
-    setup_databases,
-    setup_test_environment,
-)
+from bench.support import QueryCounter, batches_timed, database_ready  # noqa: E402
 
 SLUG = "ip_advantage_enterprise"
 BATCH = int(os.environ.get("BENCH_BATCH", "12"))
@@ -35,13 +27,8 @@ def transitions_measured(cast, call) -> dict[str, int]:
     from workflows.models import PanelSeat
     from workflows.services import expert_review, recommendation
 
-    counts: dict[str, int] = {}
-
-    def measure(name, func, **kwargs):
-        with CaptureQueriesContext(connection) as queries:
-            result = func(**kwargs)
-        counts[name] = counts.get(name, 0) + len(queries)
-        return result
+    counter = QueryCounter()
+    measure = counter.measure
 
     institution = demo.institution_make(user=cast.applicant, serial=900001)
     application = measure(
@@ -98,42 +85,30 @@ def transitions_measured(cast, call) -> dict[str, int]:
         user=cast.notice_officer,
         call=call,
     )
-    return counts
+    return counter
 
 
 def main():
     from workflows import demo
 
-    folder = tempfile.mkdtemp(prefix="ipgrants-bench-")
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = str(Path(folder) / "bench.sqlite3")
-    setup_test_environment()
-    setup_databases(verbosity=0, interactive=False)
-    print(f"Database: {connection.vendor}")
-
+    database_ready()
     cast = demo.cast_make()
-    counts = transitions_measured(cast, demo.call_make(slug=SLUG, title="基准：逐步"))
-    print("\nQueries per transition (one enterprise, five-expert panel):")
-    for name, n in counts.items():
-        print(f"  {name:<44} {n:>4}")
-    print(f"  {'total for one lifecycle':<44} {sum(counts.values()):>4}")
-
-    rates = []
-    serial = 100
-    for round_no in range(ROUNDS):
-        call = demo.call_make(slug=SLUG, title=f"基准批次{round_no}")
-        started = time.perf_counter()
-        demo.competitive_batch_run(
-            cast=cast, call=call, branches=["recognised"] * BATCH, serial_start=serial
-        )
-        elapsed = time.perf_counter() - started
-        serial += BATCH
-        rates.append(BATCH / elapsed)
-        print(f"round {round_no + 1}: {BATCH} recognitions in {elapsed:.2f} s")
+    counter = transitions_measured(cast, demo.call_make(slug=SLUG, title="基准：逐步"))
+    counter.report("Queries per transition (one enterprise, five-expert panel):")
     print(
-        f"\nFull advantage-enterprise lifecycles per second (batch of {BATCH}, 5 experts each, "
-        f"3 PDFs each incl. the batch decision): median {statistics.median(rates):.2f}, "
-        f"min {min(rates):.2f}, max {max(rates):.2f}"
+        f"\nFull advantage-enterprise lifecycles (batch of {BATCH}, 5 experts each, "
+        "3 PDFs each incl. the batch decision):"
+    )
+    batches_timed(
+        run=lambda n: demo.competitive_batch_run(
+            cast=cast,
+            call=demo.call_make(slug=SLUG, title=f"基准批次{n}"),
+            branches=["recognised"] * BATCH,
+            serial_start=100 + n * BATCH,
+        ),
+        batch=BATCH,
+        rounds=ROUNDS,
+        label="recognitions",
     )
 
 

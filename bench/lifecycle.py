@@ -7,10 +7,7 @@ decision notice, award letter, plus the batch decision) and passes viewflow's ti
 """
 
 import os
-import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -20,14 +17,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    CaptureQueriesContext,
-    setup_databases,
-    setup_test_environment,
-)
 from django.utils import timezone  # noqa: E402
+
+from bench.support import QueryCounter, batches_timed, database_ready  # noqa: E402
 
 BATCH = int(os.environ.get("BENCH_BATCH", "20"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -37,13 +29,8 @@ def transitions_measured(cast, call):
     """One application step by step; queries per transition."""
     from workflows import demo, services
 
-    counts = {}
-
-    def measure(name, func, **kwargs):
-        with CaptureQueriesContext(connection) as queries:
-            result = func(**kwargs)
-        counts[name] = len(queries)
-        return result
+    counter = QueryCounter()
+    measure = counter.measure
 
     institution = demo.institution_make(user=cast.applicant, serial=900001)
     application = measure(
@@ -122,40 +109,30 @@ def transitions_measured(cast, call):
         voucher_number="PZ-BENCH-1",
         paid_on=timezone.localdate(),
     )
-    return counts
+    return counter
 
 
 def main():
     from workflows import demo
 
-    folder = tempfile.mkdtemp(prefix="ipgrants-bench-")
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = str(Path(folder) / "bench.sqlite3")
-    setup_test_environment()
-    setup_databases(verbosity=0, interactive=False)
-    print(f"Database: {connection.vendor}; media in {settings.MEDIA_ROOT}")
-
+    database_ready()
     cast = demo.cast_make()
-    counts = transitions_measured(cast, demo.call_make(title="基准：逐步"))
-    print("\nQueries per transition (one application, national tier):")
-    for name, n in counts.items():
-        print(f"  {name:<40} {n:>4}")
-    print(f"  {'total for one lifecycle':<40} {sum(counts.values()):>4}")
-
-    rates = []
-    serial = 100
-    for round_no in range(ROUNDS):
-        call = demo.call_make(title=f"基准批次{round_no}")
-        started = time.perf_counter()
-        demo.batch_run(cast=cast, call=call, branches=["paid"] * BATCH, serial_start=serial)
-        elapsed = time.perf_counter() - started
-        serial += BATCH
-        rates.append(BATCH / elapsed)
-        print(f"round {round_no + 1}: {BATCH} paid lifecycles in {elapsed:.2f} s")
+    counter = transitions_measured(cast, demo.call_make(title="基准：逐步"))
+    counter.report("Queries per transition (one application, national tier):")
     print(
-        f"\nFull lifecycles per second (batch of {BATCH}, draft to paid, 5 PDFs each incl. the "
-        f"batch decision): median {statistics.median(rates):.2f}, min {min(rates):.2f}, "
-        f"max {max(rates):.2f}"
+        f"\nFull grant lifecycles (batch of {BATCH}, draft to paid, 5 PDFs each incl. the "
+        "batch decision):"
+    )
+    batches_timed(
+        run=lambda n: demo.batch_run(
+            cast=cast,
+            call=demo.call_make(title=f"基准批次{n}"),
+            branches=["paid"] * BATCH,
+            serial_start=100 + n * BATCH,
+        ),
+        batch=BATCH,
+        rounds=ROUNDS,
+        label="paid lifecycles",
     )
 
 

@@ -220,6 +220,25 @@ def notice_expire(call: Call) -> None:
     call_command("workflow_timers", stdout=io.StringIO())
 
 
+def objection_settled(*, cast: Cast, application: Application, upheld: bool):
+    """An organisation objects to a listed application; the notice officer decides."""
+    objection = services.objection_lodge(
+        user=cast.applicant,
+        application=application,
+        capacity="organisation",
+        organisation_name="贵州某科技有限公司",
+        phone="0851-85551234",
+        statement="申报材料与事实不符。",
+        evidence=pdf_upload("evidence.pdf"),
+    )
+    return services.objection_handle(
+        user=cast.notice_officer,
+        objection=objection,
+        upheld=upheld,
+        reason="经核实，" + ("异议成立。" if upheld else "异议不成立。"),
+    )
+
+
 BRANCHES = (
     "paid",
     "correction_then_paid",
@@ -282,21 +301,8 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
     services.public_notice_publish(user=cast.notice_officer, call=call)
     for application, branch in apps:
         if branch.startswith("objection"):
-            objection = services.objection_lodge(
-                user=cast.applicant,
-                application=application,
-                capacity="organisation",
-                organisation_name="贵州某科技有限公司",
-                phone="0851-85551234",
-                statement="该单位获批文件的日期与事实不符。",
-                evidence=pdf_upload("evidence.pdf"),
-            )
-            services.objection_handle(
-                user=cast.notice_officer,
-                objection=objection,
-                upheld=branch == "objection_upheld",
-                reason="经核实，"
-                + ("异议成立。" if branch == "objection_upheld" else "异议不成立。"),
+            objection_settled(
+                cast=cast, application=application, upheld=branch == "objection_upheld"
             )
     notice_expire(call)
     progress(sum(1 for _a, branch in apps if branch == "objection_upheld"))
@@ -443,21 +449,7 @@ def competitive_batch_run(
     services.public_notice_publish(user=cast.notice_officer, call=call)
     for application, branch in alive:
         if branch == "objection_upheld":
-            objection = services.objection_lodge(
-                user=cast.applicant,
-                application=application,
-                capacity="organisation",
-                organisation_name="贵州某科技有限公司",
-                phone="0851-85551234",
-                statement="申报材料中的销售数据与事实不符。",
-                evidence=pdf_upload("evidence.pdf"),
-            )
-            services.objection_handle(
-                user=cast.notice_officer,
-                objection=objection,
-                upheld=True,
-                reason="经核实，异议成立。",
-            )
+            objection_settled(cast=cast, application=application, upheld=True)
     notice_expire(call)
     for application, _branch in alive:
         ended(application, Application.Status.WITHDRAWN)
