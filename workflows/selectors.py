@@ -119,6 +119,18 @@ def objections_pending_for(application: Application) -> bool:
     return application.objections.filter(status=Objection.Status.PENDING).exists()
 
 
+def outcome_reason(application: Application) -> str:
+    """Why the application is where it is now (the reason given with its last status change),
+    for the applicant: a city's refusal to recommend, a rejection, an upheld objection."""
+    record = (
+        application.audit.filter(to_status=application.status)
+        .exclude(reason="")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return record.reason if record else ""
+
+
 def audit_of(application: Application) -> QuerySet[AuditRecord]:
     return application.audit.select_related("actor").order_by("created_at", "pk")
 

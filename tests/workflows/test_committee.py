@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 Status = Application.Status
 
 # A patent award: formal review, then the committee gives tiers within quotas.
-PATENT_AWARD_SLUG = "patent_award"
+PATENT_AWARD_SLUG = "committee_patent_award"
 PATENT_AWARD = f'''
 slug = "{PATENT_AWARD_SLUG}"
 

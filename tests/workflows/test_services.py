@@ -251,3 +251,20 @@ def test_patent_numbers_are_normalised(typed, stored):
 def test_bad_patent_numbers_are_refused_in_chinese(typed):
     with pytest.raises(ValidationError, match="专利号"):
         services.patent_number_clean(typed)
+
+
+def test_applicant_sees_why_leadership_rejected_the_application(db, client_for):
+    """The reason given with a rejection is shown to the applicant on its application page."""
+    from django.urls import reverse
+
+    cast = cast_make()
+    application = application_submitted(cast=cast, call=CallFactory(), serial=97)
+    services.formal_review_complete(
+        user=cast.formal_reviewer, application=application, outcome="accept"
+    )
+    services.leadership_decide(
+        user=cast.leadership, decisions=[(application, False, "获批文件与申报年度不符。")]
+    )
+    page = client_for(cast.applicant).get(reverse("application_detail", args=[application.pk]))
+    text = page.content.decode()
+    assert "审议未通过" in text and "获批文件与申报年度不符。" in text

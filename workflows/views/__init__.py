@@ -256,6 +256,7 @@ def application_detail(request, pk):
             ),
             "audit": selectors.audit_of(application) if is_staff_role(request.user) else None,
             "is_member": is_member,
+            "outcome_reason": selectors.outcome_reason(application),
             "tasks": [
                 t
                 for t in selectors.tasks_actionable_by(request.user).filter(
