@@ -501,7 +501,7 @@ class ExpertRelation(models.Model):
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="relations")
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("关系"), max_length=20, choices=Kind.choices)
-    declared_at = models.DateTimeField(_("申报时间"), default=timezone.now)
+    declared_at = models.DateTimeField(_("声明时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("专家利害关系")

@@ -19,6 +19,7 @@ from workflows.demo import (
     application_submitted,
     batch_run,
     cast_make,
+    notice_expire,
 )
 from workflows.models import AppendOnlyError, Application, AuditRecord
 
@@ -268,3 +269,19 @@ def test_applicant_sees_why_leadership_rejected_the_application(db, client_for):
     page = client_for(cast.applicant).get(reverse("application_detail", args=[application.pk]))
     text = page.content.decode()
     assert "审议未通过" in text and "获批文件与申报年度不符。" in text
+
+
+def test_staff_history_shows_steps_the_system_took(db, client_for):
+    """The notice closing by its timer is a step nobody took: the history names the system."""
+    from django.urls import reverse
+
+    cast = cast_make()
+    call = CallFactory()
+    application, _notice = application_in_notice(cast=cast, call=call, serial=96)
+    notice_expire(call)
+    page = client_for(cast.formal_reviewer).get(
+        reverse("application_detail", args=[application.pk])
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "公示期满" in text and "系统" in text
