@@ -1,5 +1,6 @@
 """形式审查: accept (受理), return for correction (补正, N working days), or refuse (不予受理)."""
 
+from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
@@ -42,7 +43,7 @@ def build(stage: dict, next_node: str | None):
     nodes["correction"] = (
         flow.View(task_view)
         .Permission(APPLICANT_PERMISSION, obj=institution_of)
-        .OnTimeout(correction_deadline, this.correction_lapse, title="补正期限届满")
+        .OnTimeout(correction_deadline, this.correction_lapse, title=_("补正期限届满"))
         .Next(this.formal_review)
     )
     nodes["correction_lapse"] = flow.Function(correction_lapse).Next(this.lapsed)
