@@ -1,19 +1,21 @@
-"""Demo logins (one per role), a demo institution and an open call, for `make run`."""
+"""Demo logins (one per role), a demo institution and an open call per program, for `make run`."""
 
 from django.core.management.base import BaseCommand
 
 from workflows import demo
 from workflows.models import Call
+from workflows.programs import programs_loaded
 
 
 class Command(BaseCommand):
-    help = "Create one demo user per role, a demo institution and an open call (idempotent)."
+    help = "Create one demo user per role, a demo institution and an open call per program."
 
     def handle(self, *args, **options):
         cast = demo.cast_make()
         demo.institution_make(user=cast.applicant, serial=1, name="贵州省技术转移演示中心")
-        if not Call.objects.filter(program_slug="tech_transfer_agency").exists():
-            demo.call_make()
+        for slug in programs_loaded():
+            if not Call.objects.filter(program_slug=slug).exists():
+                demo.call_make(slug=slug)
         self.stdout.write(
             self.style.SUCCESS(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         )
