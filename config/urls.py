@@ -29,6 +29,7 @@ urlpatterns = [
     path("applications/<int:pk>/payment/", views.payment_record, name="payment_record"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("documents/<int:pk>/", views.document_download, name="document_download"),
+    path("verify/", include("documents.urls")),
     path("inbox/", views.inbox, name="inbox"),
     path("tasks/<int:task_pk>/", views.task_detail, name="task_detail"),
     path("finance/", views.finance_list, name="finance_list"),

@@ -1,4 +1,7 @@
-"""Issued documents and their number sequences. An issued file is stored once, never replaced."""
+"""Issued documents and their number sequences. An issued file is stored once, never replaced:
+a correction is a new version (`replaces`), a withdrawn document stays on record, marked void."""
+
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +12,16 @@ from django.utils.translation import gettext_lazy as _
 
 class DocumentImmutableError(Exception):
     """Someone tried to change or overwrite an issued document."""
+
+
+# No 0/O, 1/I/L: a code read off paper is typed back without guessing.
+VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+VERIFICATION_CODE_LENGTH = 10
+
+
+def verification_code_new() -> str:
+    """A random verification code (31^10 ≈ 8·10^14 codes), e.g. "7KQ3MXR2TD"."""
+    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(VERIFICATION_CODE_LENGTH))
 
 
 class Document(models.Model):
@@ -48,22 +61,54 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
     issued_at = models.DateTimeField(_("印发时间"), default=timezone.now)
+    issuer_name = models.CharField(_("印发机关"), max_length=200, blank=True)
+    issuer_code = models.CharField(_("机关代字"), max_length=32, blank=True)
+    # The template context the file was rendered from (documents.services encodes dates and
+    # Decimals), so a reissue can render the same content under a new number.
+    context = models.JSONField(default=dict, blank=True, editable=False)
+    verification_code = models.CharField(
+        _("验证码"),
+        max_length=16,
+        unique=True,
+        default=verification_code_new,
+        editable=False,
+    )
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("替代的文书"),
+    )
+    reissue_reason = models.TextField(_("重新印发理由"), blank=True)
+    superseded_at = models.DateTimeField(_("被替代时间"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    void_reason = models.TextField(_("作废理由"), blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("作废人"),
+    )
 
     class Meta:
         verbose_name = _("公文")
         verbose_name_plural = _("公文")
         ordering = ["-issued_at", "-pk"]
         constraints = [
-            # Issued once: a second request for the same document returns the first.
+            # Issued once: a second request for the same document returns the current version.
             models.UniqueConstraint(
                 fields=["kind", "application"],
-                condition=Q(application__isnull=False),
-                name="one_document_per_kind_and_application",
+                condition=Q(application__isnull=False, superseded_at__isnull=True),
+                name="one_current_document_per_kind_and_application",
             ),
             models.UniqueConstraint(
                 fields=["kind", "call"],
-                condition=Q(application__isnull=True),
-                name="one_batch_document_per_kind_and_call",
+                condition=Q(application__isnull=True, superseded_at__isnull=True),
+                name="one_current_batch_document_per_kind_and_call",
             ),
         ]
 
@@ -76,6 +121,18 @@ class Document(models.Model):
             if stored and (stored["file"] != self.file.name or stored["sha256"] != self.sha256):
                 raise DocumentImmutableError(f"Document {self.pk} is issued; its file is final.")
         super().save(*args, **kwargs)
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_at is not None
+
+    def replacement(self) -> "Document | None":
+        """The version that replaced this one, if any."""
+        return self.replaced_by.order_by("-issued_at", "-pk").first()
 
 
 class DocumentSequence(models.Model):

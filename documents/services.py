@@ -1,21 +1,36 @@
-"""Issuing official documents: number, render, store once, record.
+"""Issuing official documents: number, render, store once, record; reissue and void.
 
-`document_issue` is the only writer of `Document`. A document is issued once per (kind,
-application), or per (kind, call) for a batch document: asking again returns the first one
+`document_issue` is the only writer of new `Document` rows. A document is issued once per (kind,
+application), or per (kind, call) for a batch document: asking again returns the current version
 unchanged, so a retried workflow step never produces a second version or burns a number.
+
+An issued file is never overwritten. `document_reissue` renders a new version under a new number
+and verification code that `replaces` the old one; the old one keeps its file and number and is
+marked superseded. `document_void` marks a document void with a reason; its number is never reused.
 """
 
 import hashlib
 import uuid
+from datetime import date, datetime
+from decimal import Decimal
 
+import segno
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
-from .models import Document
+from .models import Document, verification_code_new
 from .numbering import document_number_next
 from .rendering import OFFICIAL_TIME_ZONE, render_pdf
+
+ISSUE_PERMISSION = "workflows.issue_decision"
+QR_SCALE = 3
 
 
 def document_issue(
@@ -32,19 +47,149 @@ def document_issue(
 ) -> Document:
     """Issue the document `kind` for `application` (or for `call` when it is a batch document).
 
-    Adds `title`, `number` ("" when not `numbered`) and `issued_on` (today in Beijing) to
-    `context`, renders documents/<kind>.html, stores the PDF under a new name and records its
-    SHA-256. Numbering, storing and recording happen in one transaction: if any step fails the
-    number is given back and the stored file removed.
+    Adds `title`, `number` ("" when not `numbered`), `issued_on` (today in Beijing) and the
+    verification block (`verification_code`, `verification_url`, `verification_qr`) to `context`,
+    renders documents/<kind>.html, stores the PDF under a new name and records its SHA-256.
+    Numbering, storing and recording happen in one transaction: if any step fails the number is
+    given back and the stored file removed.
     """
     if kind not in Document.Kind.values:
         raise ValueError(f"Unknown document kind {kind!r}.")
     issued = _issued_document(kind=kind, call=call, application=application)
     if issued is not None:
         return issued
+    try:
+        return _document_create(
+            kind=kind,
+            call=call,
+            application=application,
+            institution=institution,
+            issued_by=issued_by,
+            title=title,
+            context=context,
+            numbered=numbered,
+            issuer_code=issuer_code,
+        )
+    except IntegrityError:
+        # A concurrent request issued the same document first; ours was rolled back.
+        issued = _issued_document(kind=kind, call=call, application=application)
+        if issued is None:
+            raise
+        return issued
 
+
+def document_reissue(
+    *, document: Document, user, reason: str, context: dict | None = None
+) -> Document:
+    """Issue a new version of `document` under a new number and verification code.
+
+    The new version `replaces` the old one, which keeps its file and number and is marked
+    superseded. It is rendered from `context` when given (e.g. corrected data), else from the
+    context the old version was rendered from.
+    """
+    _require_issue_permission(user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("重新印发必须写明理由。"), code="reason_required")
+    with transaction.atomic():
+        current = Document.objects.select_for_update().get(pk=document.pk)
+        if current.is_superseded:
+            raise ValidationError(
+                _("该文书已被新版本替代，请对最新版本重新印发。"), code="superseded"
+            )
+        if context is None:
+            if not current.context:
+                raise ValidationError(
+                    _("该文书没有存档的印发内容，无法重新印发。"), code="no_context"
+                )
+            context = context_decode(current.context)
+        current.superseded_at = timezone.now()
+        current.save(update_fields=["superseded_at"])
+        reissued = _document_create(
+            kind=current.kind,
+            call=current.call,
+            application=current.application,
+            institution=current.institution,
+            issued_by=user,
+            title=current.title,
+            context=context,
+            numbered=bool(current.number),
+            issuer_code=current.issuer_code or current.number.partition("〔")[0],
+            replaces=current,
+            reissue_reason=reason,
+        )
+        _audit(current, user, "document_reissue", reason, new=reissued.number)
+    document.refresh_from_db()
+    return reissued
+
+
+def document_void(*, document: Document, user, reason: str) -> Document:
+    """Mark `document` void with `reason`. It keeps its number and file; no one else gets the
+    number."""
+    _require_issue_permission(user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("作废必须写明理由。"), code="reason_required")
+    with transaction.atomic():
+        current = Document.objects.select_for_update().get(pk=document.pk)
+        if current.is_void:
+            raise ValidationError(_("该文书已作废。"), code="already_void")
+        current.voided_at = timezone.now()
+        current.void_reason = reason
+        current.voided_by = user
+        current.save(update_fields=["voided_at", "void_reason", "voided_by"])
+        _audit(current, user, "document_void", reason)
+    document.refresh_from_db()
+    return document
+
+
+def _audit(document: Document, user, action: str, reason: str, **data) -> None:
+    """Reissues and voids join the application's (or call's) audit trail."""
+    from workflows.services import audit_write  # workflows builds on documents, not the reverse
+
+    audit_write(
+        actor=user,
+        action=action,
+        application=document.application,
+        call=document.call,
+        reason=reason,
+        data={"document": document.pk, "number": document.number, **data},
+    )
+
+
+def verification_url(code: str) -> str:
+    """The public address of a document's verification page."""
+    return settings.SITE_URL.rstrip("/") + reverse("documents:verify", args=[code])
+
+
+def verification_qr(url: str) -> str:
+    """A QR code for `url` as an SVG data URI (rendered inline: WeasyPrint fetches nothing)."""
+    return segno.make(url, error="m").svg_data_uri(scale=QR_SCALE)
+
+
+def _require_issue_permission(user) -> None:
+    if user is None or not user.has_perm(ISSUE_PERMISSION):
+        raise PermissionDenied
+
+
+def _document_create(
+    *,
+    kind: str,
+    call,
+    application,
+    institution,
+    issued_by,
+    title: str,
+    context: dict,
+    numbered: bool,
+    issuer_code: str,
+    replaces: Document | None = None,
+    reissue_reason: str = "",
+) -> Document:
     issued_at = timezone.now()
     local = issued_at.astimezone(OFFICIAL_TIME_ZONE)
+    code = _verification_code_unused()
+    url = verification_url(code)
     stored_name = None
     try:
         with transaction.atomic():
@@ -53,7 +198,16 @@ def document_issue(
             )
             pdf = render_pdf(
                 f"documents/{kind}.html",
-                {**context, "title": title, "number": number, "issued_on": local.date()},
+                {
+                    **context,
+                    "title": title,
+                    "number": number,
+                    "issued_on": local.date(),
+                    "verification_code": code,
+                    "verification_url": url,
+                    "verification_qr": verification_qr(url),
+                    "replaces_number": replaces.number if replaces else "",
+                },
             )
             # A fresh name per document: storage never overwrites an issued file.
             stored_name = default_storage.save(
@@ -72,26 +226,74 @@ def document_issue(
                 size=len(pdf),
                 issued_by=issued_by,
                 issued_at=issued_at,
+                issuer_name=(context.get("issuer") or {}).get("name", ""),
+                issuer_code=issuer_code,
+                context=context_encode(context),
+                verification_code=code,
+                replaces=replaces,
+                reissue_reason=reissue_reason,
             )
-    except IntegrityError:
-        # A concurrent request issued the same document first; ours was rolled back.
-        _discard(stored_name)
-        issued = _issued_document(kind=kind, call=call, application=application)
-        if issued is None:
-            raise
-        return issued
     except BaseException:
         _discard(stored_name)
         raise
 
 
+def _verification_code_unused() -> str:
+    """A fresh code; a clash is astronomically unlikely, but the printed code must be unique."""
+    while True:
+        code = verification_code_new()
+        if not Document.objects.filter(verification_code=code).exists():
+            return code
+
+
 def _issued_document(*, kind: str, call, application) -> Document | None:
+    current = Document.objects.filter(kind=kind, superseded_at__isnull=True)
     if application is not None:
-        return Document.objects.filter(kind=kind, application=application).first()
-    return Document.objects.filter(kind=kind, call=call, application__isnull=True).first()
+        return current.filter(application=application).first()
+    return current.filter(call=call, application__isnull=True).first()
 
 
 def _discard(stored_name: str | None) -> None:
     """Remove a file stored for a document that was not recorded."""
     if stored_name is not None:
         default_storage.delete(stored_name)
+
+
+# --- the stored render context ---------------------------------------------------------------
+# JSON with tagged Decimals, dates and datetimes, so a reissue renders the same values with the
+# same types (the amount filters refuse anything but a Decimal).
+
+_TYPE = "__type__"
+
+
+def context_encode(value):
+    if isinstance(value, dict):
+        return {str(key): context_encode(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [context_encode(item) for item in value]
+    if isinstance(value, Decimal):
+        return {_TYPE: "decimal", "value": str(value)}
+    if isinstance(value, datetime):
+        return {_TYPE: "datetime", "value": value.isoformat()}
+    if isinstance(value, date):
+        return {_TYPE: "date", "value": value.isoformat()}
+    if isinstance(value, Promise):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def context_decode(value):
+    if isinstance(value, list):
+        return [context_decode(item) for item in value]
+    if isinstance(value, dict):
+        decoder = {
+            "decimal": Decimal,
+            "datetime": datetime.fromisoformat,
+            "date": date.fromisoformat,
+        }.get(value.get(_TYPE))
+        if decoder is not None and set(value) == {_TYPE, "value"}:
+            return decoder(value["value"])
+        return {key: context_decode(item) for key, item in value.items()}
+    return value

@@ -598,6 +598,8 @@ AUDIT_ACTIONS = {
     "pay": _("已拨付"),
     "institution_member_add": _("添加单位成员"),
     "user_signup": _("注册账号"),
+    "document_reissue": _("重新印发文书"),
+    "document_void": _("作废文书"),
     "recommend": _("推荐"),
     "not_recommend": _("不予推荐"),
     "tier_assign": _("评定奖励等级"),

@@ -120,6 +120,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 
 # Uploaded attachments and issued documents. Never inside the repository's tracked files.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 MEDIA_URL = "/media/"  # never served directly: downloads go through permission-checked views
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -285,3 +285,30 @@ def test_staff_history_shows_steps_the_system_took(db, client_for):
     assert page.status_code == 200
     text = page.content.decode()
     assert "公示期满" in text and "系统" in text
+
+
+def test_staff_reissue_from_the_application_page_is_audited(db, client_for):
+    """The notice officer reissues a notice with a reason: a new number, the old one marked
+    replaced on the page, and the trail says who did it and why."""
+    from django.urls import reverse
+
+    cast = cast_make()
+    application = application_submitted(cast=cast, call=CallFactory(), serial=95)
+    services.formal_review_complete(
+        user=cast.formal_reviewer, application=application, outcome="accept"
+    )
+    notice = application.documents.get(kind="acceptance_notice")
+    staff = client_for(cast.notice_officer)
+    page = reverse("application_detail", args=[application.pk])
+    staff.post(
+        reverse("documents:document_reissue", args=[notice.pk]),
+        {"reason": "受理日期填写有误。"},
+        HTTP_REFERER=page,
+    )
+    versions = list(application.documents.filter(kind="acceptance_notice").order_by("pk"))
+    assert len(versions) == 2 and versions[1].replaces_id == versions[0].pk
+    assert versions[1].number != versions[0].number
+    text = staff.get(page).content.decode()
+    assert "已被新版本替代" in text and versions[1].number in text
+    record = AuditRecord.objects.get(application=application, action="document_reissue")
+    assert record.reason == "受理日期填写有误。" and record.actor == cast.notice_officer

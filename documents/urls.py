@@ -1,0 +1,13 @@
+"""Mounted at /verify/: the public verification page and the staff actions on issued documents."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+
+urlpatterns = [
+    path("documents/<int:pk>/reissue/", views.document_reissue, name="document_reissue"),
+    path("documents/<int:pk>/void/", views.document_void, name="document_void"),
+    path("<str:code>/", views.verify, name="verify"),
+]
