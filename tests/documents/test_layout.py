@@ -1,0 +1,109 @@
+"""GB/T 9704-2012 layout, measured on a real PDF with pdfplumber: type area, sizes, lines of 28
+characters, 22 lines a page, page numbers on the outer side, attachments on a new page.
+
+Measured exceptions, by design: page numbers (14 pt, in the bottom margin) and the verification
+block (QR and code, in the bottom margin of the last page) lie outside the type area; the first
+page carries the masthead and title, so the 22-line rule is checked on a full body page."""
+
+import collections
+import io
+from decimal import Decimal
+
+import pdfplumber
+import pytest
+
+from documents.rendering import render_pdf
+from tests.documents.contexts import CONTEXTS
+
+MM = 72 / 25.4
+LEFT, TOP, WIDTH, HEIGHT = 28 * MM, 37 * MM, 156 * MM, 225 * MM
+TOLERANCE = 0.5  # pt: justified lines end within the letter spacing of the edge
+
+
+@pytest.fixture(scope="module")
+def pages():
+    context = CONTEXTS["funding_decision"]()
+    context["program"]["policy_text"] = "对新获批的国家级、省级技术转移机构给予经费资助。" * 40
+    context["rows"] = context["rows"] * 25
+    context["total"] = sum((row["amount"] for row in context["rows"]), Decimal("0.00"))
+    pdf = render_pdf("documents/funding_decision.html", context)
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        yield [(page.width, page.height, list(page.chars)) for page in document.pages]
+
+
+def lines_of(chars):
+    lines = collections.OrderedDict()
+    for char in sorted(chars, key=lambda c: (round(c["top"]), c["x0"])):
+        lines.setdefault(round(char["top"]), []).append(char)
+    return [("".join(c["text"] for c in line), line) for line in lines.values()]
+
+
+def is_margin_text(text: str, line) -> bool:
+    return text.strip().startswith("—") or "验证码" in text or "查验" in text
+
+
+def test_a4_pages(pages):
+    for width, height, _chars in pages:
+        assert abs(width - 210 * MM) < 1 and abs(height - 297 * MM) < 1
+
+
+def test_every_text_line_lies_inside_the_type_area(pages):
+    for number, (_w, _h, chars) in enumerate(pages, 1):
+        for text, line in lines_of(chars):
+            if is_margin_text(text, line):
+                continue
+            assert min(c["x0"] for c in line) >= LEFT - TOLERANCE, (number, text)
+            assert max(c["x1"] for c in line) <= LEFT + WIDTH + TOLERANCE, (number, text)
+            assert min(c["top"] for c in line) >= TOP - TOLERANCE, (number, text)
+            assert max(c["bottom"] for c in line) <= TOP + HEIGHT + TOLERANCE, (number, text)
+
+
+def test_title_is_22_pt_and_body_16_pt(pages):
+    _w, _h, chars = pages[0]
+    sizes = [round(line[0]["size"]) for text, line in lines_of(chars) if "经费资助" in text]
+    title = [round(line[0]["size"]) for text, line in lines_of(chars) if text == "资助决定"]
+    assert title == [22]
+    assert len(sizes) > 5 and set(sizes) == {16}
+
+
+def test_a_full_line_holds_28_characters(pages):
+    """Counting the two-character indent of a paragraph's first line."""
+    _w, _h, chars = pages[1]
+    em = WIDTH / 28
+    full = [
+        len(line) + round((min(c["x0"] for c in line) - LEFT) / em)
+        for text, line in lines_of(chars)
+        if round(line[0]["size"]) == 16
+        and not is_margin_text(text, line)
+        and all(ord(c["text"]) > 0x2E80 for c in line)
+        and max(c["x1"] for c in line) > LEFT + WIDTH - 2 * MM
+    ]
+    assert len(full) > 10, "a page of running text has full lines"
+    assert set(full) == {28}
+
+
+def test_a_full_body_page_holds_22_lines(pages):
+    _w, _h, chars = pages[1]
+    body = [
+        line
+        for text, line in lines_of(chars)
+        if round(line[0]["size"]) == 16 and not is_margin_text(text, line)
+    ]
+    assert len(body) == 22
+
+
+def test_page_numbers_alternate_outer_sides(pages):
+    positions = {}
+    for number, (_width, _h, chars) in enumerate(pages, 1):
+        for text, line in lines_of(chars):
+            if text.strip().startswith("—") and round(line[0]["size"]) == 14:
+                positions[number] = min(c["x0"] for c in line)
+                assert min(c["top"] for c in line) > TOP + HEIGHT, "below the type area"
+    assert positions[1] > pages[0][0] / 2, "odd pages: right"
+    even = [n for n in positions if n % 2 == 0]
+    assert even and all(positions[n] < pages[n - 1][0] / 2 for n in even), "even pages: left"
+
+
+def test_attachments_start_on_a_new_page_headed_attachment_1(pages):
+    starts = [lines_of(chars)[0][0].strip() for _w, _h, chars in pages]
+    assert any(text.startswith("附件1") for text in starts)
