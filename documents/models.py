@@ -149,3 +149,36 @@ class DocumentSequence(models.Model):
 
     def __str__(self):
         return f"{self.issuer_code}〔{self.year}〕{self.last_number}号"
+
+
+class IssueBatch(models.Model):
+    """One run of issuing a document to every applicant on a call's list (e.g. the decision
+    notices): how far it got, and which documents failed and why."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("等待开始")
+        RUNNING = "running", _("正在印发")
+        FINISHED = "finished", _("已完成")
+        FAILED = "failed", _("失败")
+
+    call = models.ForeignKey(
+        "workflows.Call", on_delete=models.CASCADE, related_name="issue_batches"
+    )
+    kind = models.CharField(_("文书类型"), max_length=32, choices=Document.Kind.choices)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("批量印发")
+        verbose_name_plural = _("批量印发")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.done}/{self.total}"

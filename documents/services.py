@@ -11,6 +11,7 @@ marked superseded. `document_void` marks a document void with a reason; its numb
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -172,70 +173,126 @@ def _require_issue_permission(user) -> None:
         raise PermissionDenied
 
 
-def _document_create(
+@dataclass
+class PreparedDocument:
+    """A document numbered and given its verification code, ready to render and store.
+
+    `render_context` is what the template sees (picklable: it can be rendered in a worker
+    process); `context` is what is archived with the document for a reissue."""
+
+    kind: str
+    call: object
+    application: object
+    institution: object
+    issued_by: object
+    title: str
+    context: dict
+    issuer_code: str
+    issued_at: datetime
+    number: str
+    verification_code: str
+    render_context: dict
+    replaces: Document | None = None
+    reissue_reason: str = ""
+
+    @property
+    def template_name(self) -> str:
+        return f"documents/{self.kind}.html"
+
+
+def document_prepare(
     *,
     kind: str,
     call,
-    application,
-    institution,
-    issued_by,
+    application=None,
+    institution=None,
+    issued_by=None,
     title: str,
     context: dict,
-    numbered: bool,
+    numbered: bool = True,
     issuer_code: str,
     replaces: Document | None = None,
     reissue_reason: str = "",
-) -> Document:
+) -> PreparedDocument:
+    """Take the next number and a verification code for a document to render. Call it inside the
+    transaction that stores the document (`document_store`), so a failure gives the number back."""
     issued_at = timezone.now()
     local = issued_at.astimezone(OFFICIAL_TIME_ZONE)
     code = _verification_code_unused()
     url = verification_url(code)
+    number = document_number_next(issuer_code=issuer_code, year=local.year) if numbered else ""
+    return PreparedDocument(
+        kind=kind,
+        call=call,
+        application=application,
+        institution=institution,
+        issued_by=issued_by,
+        title=title,
+        context=context,
+        issuer_code=issuer_code,
+        issued_at=issued_at,
+        number=number,
+        verification_code=code,
+        render_context={
+            **context,
+            "title": title,
+            "number": number,
+            "issued_on": local.date(),
+            "verification_code": code,
+            "verification_url": url,
+            "verification_qr": verification_qr(url),
+            "replaces_number": replaces.number if replaces else "",
+        },
+        replaces=replaces,
+        reissue_reason=reissue_reason,
+    )
+
+
+def document_store(*, prepared: PreparedDocument, pdf: bytes) -> Document:
+    """Store the rendered `pdf` of `prepared` under a fresh name and record it."""
+    local = prepared.issued_at.astimezone(OFFICIAL_TIME_ZONE)
     stored_name = None
     try:
         with transaction.atomic():
-            number = (
-                document_number_next(issuer_code=issuer_code, year=local.year) if numbered else ""
-            )
-            pdf = render_pdf(
-                f"documents/{kind}.html",
-                {
-                    **context,
-                    "title": title,
-                    "number": number,
-                    "issued_on": local.date(),
-                    "verification_code": code,
-                    "verification_url": url,
-                    "verification_qr": verification_qr(url),
-                    "replaces_number": replaces.number if replaces else "",
-                },
-            )
             # A fresh name per document: storage never overwrites an issued file.
             stored_name = default_storage.save(
-                f"documents/{local:%Y}/{local:%m}/{kind}-{uuid.uuid4().hex}.pdf",
+                f"documents/{local:%Y}/{local:%m}/{prepared.kind}-{uuid.uuid4().hex}.pdf",
                 ContentFile(pdf),
             )
             return Document.objects.create(
-                kind=kind,
-                title=title,
-                number=number,
-                application=application,
-                call=call,
-                institution=institution,
+                kind=prepared.kind,
+                title=prepared.title,
+                number=prepared.number,
+                application=prepared.application,
+                call=prepared.call,
+                institution=prepared.institution,
                 file=stored_name,
                 sha256=hashlib.sha256(pdf).hexdigest(),
                 size=len(pdf),
-                issued_by=issued_by,
-                issued_at=issued_at,
-                issuer_name=(context.get("issuer") or {}).get("name", ""),
-                issuer_code=issuer_code,
-                context=context_encode(context),
-                verification_code=code,
-                replaces=replaces,
-                reissue_reason=reissue_reason,
+                issued_by=prepared.issued_by,
+                issued_at=prepared.issued_at,
+                issuer_name=(prepared.context.get("issuer") or {}).get("name", ""),
+                issuer_code=prepared.issuer_code,
+                context=context_encode(prepared.context),
+                verification_code=prepared.verification_code,
+                replaces=prepared.replaces,
+                reissue_reason=prepared.reissue_reason,
             )
     except BaseException:
         _discard(stored_name)
         raise
+
+
+def document_issued(*, kind: str, call, application=None) -> Document | None:
+    """The current document `kind` already issued for `application` (or for `call`), if any."""
+    return _issued_document(kind=kind, call=call, application=application)
+
+
+def _document_create(**fields) -> Document:
+    with transaction.atomic():
+        prepared = document_prepare(**fields)
+        pdf = render_pdf(prepared.template_name, prepared.render_context)
+        return document_store(prepared=prepared, pdf=pdf)
 
 
 def _verification_code_unused() -> str:

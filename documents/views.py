@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from workflows.models import Call
 from workflows.selectors import documents_visible_to
 
 from . import services
+from .batch import latest_issue_batch
 from .verification import UPLOAD_MAX_BYTES, document_by_verification_code, document_file_matches
 
 # Multipart overhead on top of the file itself.
@@ -111,3 +113,17 @@ def _back(request, document):
     ):
         return redirect(referrer)
     return redirect("documents:verify", code=document.verification_code)
+
+
+@login_required
+def batch_progress(request, call_pk):
+    """Staff: how far the latest batch issue for a call has got (the page refreshes itself)."""
+    _require(request.user)
+    call = get_object_or_404(Call, pk=call_pk)
+    batch = latest_issue_batch(call)
+    running = batch is None or batch.status in (batch.Status.PENDING, batch.Status.RUNNING)
+    return render(
+        request,
+        "documents/batch_progress.html",
+        {"call": call, "batch": batch, "running": running},
+    )

@@ -20,6 +20,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from documents import batch as document_batch
 from documents.amounts import amount_in_words
 from documents.models import Document
 from documents.services import document_issue
@@ -591,17 +592,26 @@ def _document_title(kind: str, program: dict) -> str:
     }[kind]
 
 
-def _issue(*, kind: str, application: Application | None, call: Call, user, context: dict):
+def _issue_fields(
+    *, kind: str, application: Application | None, call: Call, user, context: dict
+) -> dict:
+    """What `document_issue` is given for `kind` (title and issuer from the program's rules)."""
     program = _program_content(application, call)
+    return {
+        "kind": kind,
+        "call": call,
+        "application": application,
+        "institution": application.institution if application else None,
+        "issued_by": user,
+        "title": _document_title(kind, program),
+        "context": context,
+        "issuer_code": program["issuer"]["code"],
+    }
+
+
+def _issue(*, kind: str, application: Application | None, call: Call, user, context: dict):
     document = document_issue(
-        kind=kind,
-        call=call,
-        application=application,
-        institution=application.institution if application else None,
-        issued_by=user,
-        title=_document_title(kind, program),
-        context=context,
-        issuer_code=program["issuer"]["code"],
+        **_issue_fields(kind=kind, application=application, call=call, user=user, context=context)
     )
     audit_write(
         actor=user,
@@ -901,52 +911,91 @@ def decision_issue(*, user, call: Call) -> Document:
     today = timezone.localdate()
     valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
     flow_class = flow_for(call.program_slug)
-    with transaction.atomic():
-        rows = []
-        for application in applications:
-            amount = award_amount(application=application)[0] if pays else None
-            application.award_amount = amount
-            application.valid_until = valid_until
-            application.save(update_fields=["award_amount", "valid_until"])
-            rows.append(
-                {
-                    "institution_name": application.institution.name,
-                    "uscc": application.institution.uscc,
-                    "tier_label": application.tier_label_zh,
-                    "patent_number": application.patent_number,
-                    "amount": amount,
-                    "amount_words": amount_in_words(amount) if pays else "",
-                }
-            )
-        context = _document_context(None, call)
-        context.update(
-            rows=rows,
-            total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
-            valid_until=valid_until,
-            validity_years=stage["validity_years"],
-        )
-        decision = _issue(
-            kind=stage["document"], application=None, call=call, user=user, context=context
-        )
-        for application in applications:
-            context = _document_context(application, call)
-            context.update(
-                amount=application.award_amount,
-                amount_words=amount_in_words(application.award_amount) if pays else "",
-                decision_number=decision.number,
-                valid_until=valid_until,
-            )
-            _issue(
-                kind=stage["per_applicant"],
-                application=application,
-                call=call,
+    batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
+    try:
+        with transaction.atomic():
+            decision = _decision_and_notices_issue(
                 user=user,
-                context=context,
+                call=call,
+                applications=applications,
+                stage=stage,
+                pays=pays,
+                valid_until=valid_until,
+                flow_class=flow_class,
+                batch=batch,
             )
-            application_move(
-                application=application, to=Status.DECIDED, actor=user, action="decide"
+    except BaseException as error:
+        document_batch.issue_batch_fail(batch=batch, error=error)
+        raise
+    return decision
+
+
+def _decision_and_notices_issue(
+    *, user, call, applications, stage, pays, valid_until, flow_class, batch
+) -> Document:
+    """The batch decision, then the per-applicant documents rendered as one batch (in worker
+    processes); an application whose document failed stays where it is (see batch.errors)."""
+    rows = []
+    for application in applications:
+        amount = award_amount(application=application)[0] if pays else None
+        application.award_amount = amount
+        application.valid_until = valid_until
+        application.save(update_fields=["award_amount", "valid_until"])
+        rows.append(
+            {
+                "institution_name": application.institution.name,
+                "uscc": application.institution.uscc,
+                "tier_label": application.tier_label_zh,
+                "patent_number": application.patent_number,
+                "amount": amount,
+                "amount_words": amount_in_words(amount) if pays else "",
+            }
+        )
+    context = _document_context(None, call)
+    context.update(
+        rows=rows,
+        total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
+        valid_until=valid_until,
+        validity_years=stage["validity_years"],
+    )
+    decision = _issue(
+        kind=stage["document"], application=None, call=call, user=user, context=context
+    )
+    requests = []
+    for application in applications:
+        context = _document_context(application, call)
+        context.update(
+            amount=application.award_amount,
+            amount_words=amount_in_words(application.award_amount) if pays else "",
+            decision_number=decision.number,
+            valid_until=valid_until,
+        )
+        requests.append(
+            document_batch.BatchRequest(
+                key=application.pk,
+                fields=_issue_fields(
+                    kind=stage["per_applicant"],
+                    application=application,
+                    call=call,
+                    user=user,
+                    context=context,
+                ),
             )
-            flow_class.instance.await_decision.run(_open_task(application, "await_decision"))
+        )
+    issued = document_batch.documents_issue(batch=batch, requests=requests)
+    for application in applications:
+        document = issued.get(application.pk)
+        if document is None:
+            continue  # not issued: reported in batch.errors, the application waits for a rerun
+        audit_write(
+            actor=user,
+            action="document_issue",
+            application=application,
+            call=call,
+            data={"document": document.pk, "kind": document.kind, "number": document.number},
+        )
+        application_move(application=application, to=Status.DECIDED, actor=user, action="decide")
+        flow_class.instance.await_decision.run(_open_task(application, "await_decision"))
     return decision
 
 

@@ -427,7 +427,8 @@ def call_manage(request, call_pk):
                 elif result.status == TaskResultStatus.FAILED:
                     messages.error(request, _("印发失败，请稍后重试或联系管理员。"))
                 else:
-                    messages.info(request, _("决定正在后台印发，稍后刷新本页查看。"))
+                    messages.info(request, _("决定正在后台印发，请查看印发进度。"))
+                    return redirect("documents:batch_progress", call_pk=call.pk)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
