@@ -1,6 +1,7 @@
 """A scripted batch through every branch of every program, with a progress bar; PDFs to a folder."""
 
 import shutil
+import subprocess
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -55,6 +56,24 @@ class Command(BaseCommand):
             name = f"{document.kind}-{document.application_id or 'batch'}.pdf"
             with document.file.open("rb") as source, open(folder / name, "wb") as target:
                 shutil.copyfileobj(source, target)
+            if document.application_id is None and shutil.which("pdftoppm"):
+                # The batch decision's first page as a PNG, for a person to look at the layout.
+                subprocess.run(
+                    [
+                        "pdftoppm",
+                        "-png",
+                        "-r",
+                        "80",
+                        "-f",
+                        "1",
+                        "-l",
+                        "1",
+                        "-singlefile",
+                        str(folder / name),
+                        str(folder / f"{document.kind}-page1"),
+                    ],
+                    check=False,
+                )
         by_status: dict[str, int] = {}
         for application in Application.objects.filter(pk__in=[a.pk for a in applications]):
             label = application.get_status_display()
