@@ -16,7 +16,7 @@ from stdnum.cn import uscc
 from . import services
 from .models import Application, Call, Expert, Institution, OfficeRegion
 from .permissions import roles_sync
-from .programs import program_get
+from .programs import program_get, program_stage
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = {
@@ -474,7 +474,7 @@ def competitive_batch_run(
 def tiers_within_quotas(alive) -> dict:
     """The tier each branch asks for, moved down a tier where the committee's quota is full."""
     program = alive[0][0].program
-    quotas = next(st for st in program["stages"] if st["type"] == "committee_vote")["quotas"]
+    quotas = program_stage(program, "committee_vote")["quotas"]
     order = [t["key"] for t in sorted(program["tiers"], key=lambda t: -t["rank"])]
     given: dict[str, int] = {}
     choices = {}

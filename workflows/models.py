@@ -46,8 +46,10 @@ class ProgramVersion(models.Model):
     def tier(self, key: str) -> dict:
         return next(t for t in self.content["tiers"] if t["key"] == key)
 
-    def stage(self, stage_type: str) -> dict:
-        return next(s for s in self.content["stages"] if s["type"] == stage_type)
+    def stage(self, stage_type: str) -> dict | None:
+        from .programs import program_stage
+
+        return program_stage(self.content, stage_type)
 
 
 class Institution(models.Model):

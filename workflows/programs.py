@@ -341,6 +341,11 @@ def programs_loaded() -> dict[str, ProgramFile]:
     return {program.slug: program for program in programs}
 
 
+def program_stage(content: dict, stage_type: str) -> dict | None:
+    """The program's stage of that type with its parameters (None when the program has none)."""
+    return next((s for s in content["stages"] if s["type"] == stage_type), None)
+
+
 def localised(item: dict) -> str:
     """An item's `en` text when English is active, else its `zh` text."""
     from django.utils.translation import get_language

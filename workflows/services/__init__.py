@@ -39,7 +39,7 @@ from ..models import (
     PublicNotice,
 )
 from ..permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
-from ..programs import COLUMN_FIELDS, localised, program_get
+from ..programs import COLUMN_FIELDS, localised, program_get, program_stage
 from ..selectors import RECOMMEND, objections_pending_for, office_region_of
 
 Status = Application.Status
@@ -575,7 +575,7 @@ def _document_title(kind: str, program: dict) -> str:
     """The heading printed on the document (official text: Chinese by law); the program's
     decision stage may name its own."""
     title = program["title"]["zh"]
-    decision = next((s for s in program["stages"] if s["type"] == "decision"), {})
+    decision = program_stage(program, "decision") or {}
     if kind == decision.get("document") and decision.get("title"):
         return decision["title"]
     if kind == Document.Kind.CERTIFICATE and decision.get("certificate_title"):
@@ -727,8 +727,8 @@ NOTICE_TITLES = {
 
 
 def stage_decision_document(application: Application) -> str:
-    decision = [s for s in application.program["stages"] if s["type"] == "decision"]
-    return decision[0]["document"] if decision else "funding_decision"
+    decision = application.program_version.stage("decision")
+    return decision["document"] if decision else "funding_decision"
 
 
 def public_notice_publish(*, user, call: Call) -> PublicNotice:
@@ -886,7 +886,7 @@ def decision_issue_check(*, user, call: Call) -> None:
 
 
 def _pays(program: dict) -> bool:
-    return any(stage["type"] == "disbursement" for stage in program["stages"])
+    return program_stage(program, "disbursement") is not None
 
 
 def _years_later(day: date, years: int) -> date:

@@ -15,7 +15,7 @@ from viewflow.workflow.status import STATUS
 from ..flows import flow_for
 from ..models import Application, Call
 from ..permissions import ROLE_TASK_PERMISSION
-from ..programs import localised, program_get
+from ..programs import localised, program_get, program_stage
 from ..stages.committee_vote import quota_for
 from . import _require_task_permission, _task_activation, application_move, audit_write
 
@@ -44,7 +44,7 @@ def committee_program(*, call: Call, applications: list[Application]) -> dict:
 
 def committee_stage(program: dict) -> dict | None:
     """The program's committee_vote stage (None when the program has none)."""
-    return next((s for s in program["stages"] if s["type"] == NODE), None)
+    return program_stage(program, NODE)
 
 
 def committee_ranked(*, call: Call) -> QuerySet[Application]:

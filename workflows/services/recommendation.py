@@ -136,7 +136,7 @@ def recommendation_waiting_for(*, user, application: Application) -> bool:
 def recommendation_places(*, application: Application) -> tuple[int, int | None] | None:
     """(places used, quota) of the application's city in its call; None when its program has no
     recommendation stage."""
-    if not any(s["type"] == "city_recommendation" for s in application.program["stages"]):
+    if application.program_version.stage("city_recommendation") is None:
         return None
     used = recommendations_used(call=application.call, prefix=city_prefix(application))
     return used, recommendation_quota(application=application)
