@@ -63,6 +63,10 @@ ELIGIBILITY_KEYS = {
     "patent_not_awarded_before",
 }
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+ISSUER_KEYS = {"name", "code", "reconsideration_body", "document_codes"}
+# 机关代字: the number adds the year in 〔〕 and the sequence, so the code holds neither brackets
+# nor digits nor spaces.
+ISSUER_CODE_RE = re.compile(r"^[^\s\d〔〕\[\]()（）［］]{1,16}$")
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,47 @@ def _check_unknown(problems, source, key, table, allowed):
             )
 
 
+def _issuer_check(problems, source, issuer: dict) -> None:
+    """Name, default 机关代字 (`code`) and, in `document_codes`, the 机关代字 of any document type
+    numbered in a sequence of its own (a type not listed there is numbered under `code`)."""
+    from documents.models import Document
+
+    _check_unknown(problems, source, "issuer", issuer, ISSUER_KEYS)
+    for name in ("name", "code", "reconsideration_body"):
+        if not issuer.get(name):
+            problems.append(ProgramProblem(source, f"issuer.{name}", "missing text"))
+    codes = {"issuer.code": issuer.get("code")}
+    document_codes = issuer.get("document_codes", {})
+    if _require_table(problems, source, "issuer.document_codes", document_codes):
+        for kind, code in document_codes.items():
+            if kind not in Document.Kind.values:
+                problems.append(
+                    ProgramProblem(
+                        source,
+                        f"issuer.document_codes.{kind}",
+                        f"unknown document type; known: {sorted(Document.Kind.values)}",
+                    )
+                )
+            codes[f"issuer.document_codes.{kind}"] = code
+    for key, code in codes.items():
+        if code is None or code == "":
+            continue  # a missing default code is reported above
+        if not isinstance(code, str) or not ISSUER_CODE_RE.match(code):
+            problems.append(
+                ProgramProblem(
+                    source,
+                    key,
+                    "must be 1 to 16 characters without spaces, brackets or digits, e.g. 黔市监知",
+                )
+            )
+
+
+def issuer_code(program: dict, kind: str) -> str:
+    """The 机关代字 that numbers documents of `kind` under `program`."""
+    issuer = program["issuer"]
+    return issuer.get("document_codes", {}).get(kind) or issuer["code"]
+
+
 def program_validate(content: dict, source: str) -> list[ProgramProblem]:
     """Every problem in one program file's content; an empty list means it is usable."""
     from .stages import STAGE_TYPES
@@ -138,9 +183,7 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
             if not content["policy_basis"].get(name):
                 problems.append(ProgramProblem(source, f"policy_basis.{name}", "missing text"))
     if "issuer" in content and _require_table(problems, source, "issuer", content["issuer"]):
-        for name in ("name", "code", "reconsideration_body"):
-            if not content["issuer"].get(name):
-                problems.append(ProgramProblem(source, f"issuer.{name}", "missing text"))
+        _issuer_check(problems, source, content["issuer"])
 
     tier_keys = set()
     for i, tier in enumerate(content.get("tiers") or []):

@@ -108,6 +108,11 @@ def test_accepted_approved_noticed_decided_and_paid(
     assert words in letter
     assert figures in letter
     assert "就高补差" not in letter
+    # The program file numbers award letters under their own 机关代字 (issuer.document_codes),
+    # in a sequence of their own; the decisions keep the issuer's code.
+    year = timezone.localdate().year
+    assert f"黔市监知函〔{year}〕1号" in letter
+    assert re.search(rf"黔市监知〔{year}〕[1-9][0-9]*号", notice_text)
 
     budget_before = call.budget_paid
     response = steps.payment(clients.finance, application, voucher="PZ2026-0001")

@@ -44,8 +44,31 @@ def test_shipped_program_file_passes_the_check():
             "positive integer",
         ),
         ('role = "finance_officer"', 'role = "cashier"', "stages[5].role", "unknown role"),
+        (
+            'award_letter = "黔市监知函"',
+            'award_letter = "黔市监知函"\npayslip = "黔财"',
+            "issuer.document_codes.payslip",
+            "unknown document type",
+        ),
+        (
+            'award_letter = "黔市监知函"',
+            'award_letter = "黔市监知〔函〕"',
+            "issuer.document_codes.award_letter",
+            "without spaces, brackets or digits",
+        ),
+        ('code = "黔市监知"', 'code = "黔市监知 2"', "issuer.code", "without spaces"),
     ],
-    ids=["unknown-stage", "missing-amount", "bad-key", "bad-day-kind", "bad-days", "bad-role"],
+    ids=[
+        "unknown-stage",
+        "missing-amount",
+        "bad-key",
+        "bad-day-kind",
+        "bad-days",
+        "bad-role",
+        "unknown-document-type",
+        "bracket-in-code",
+        "space-in-code",
+    ],
 )
 def test_bad_program_file_is_refused_naming_file_and_key(
     tmp_path, old, new, expected_key, expected_words

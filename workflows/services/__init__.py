@@ -39,7 +39,7 @@ from ..models import (
     PublicNotice,
 )
 from ..permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
-from ..programs import COLUMN_FIELDS, localised, program_get, program_stage
+from ..programs import COLUMN_FIELDS, issuer_code, localised, program_get, program_stage
 from ..selectors import RECOMMEND, objections_pending_for, office_region_of
 
 Status = Application.Status
@@ -605,7 +605,7 @@ def _issue_fields(
         "issued_by": user,
         "title": _document_title(kind, program),
         "context": context,
-        "issuer_code": program["issuer"]["code"],
+        "issuer_code": issuer_code(program, kind),
     }
 
 
