@@ -1,20 +1,33 @@
 """Issuing one document to each of many applicants (hundreds of decision notices or certificates).
 
-The parent process numbers, stores and records every document (`documents.services`); worker
-processes only turn (template, context) into PDF bytes, without touching the database. Each worker
-keeps one FontConfiguration and is replaced after `DOCUMENT_WORKER_TASKS` documents, because
-WeasyPrint's memory is not handed back within a process.
+Worker processes only turn (template, context) into PDF bytes, without touching the database; this
+process numbers, stores and records every document (`documents.services`).
 
+- Numbers and verification codes are reserved for the whole batch in one short transaction
+  (`DocumentReservation`) and committed before anything is rendered. Each rendered document is then
+  stored, and recorded by the caller's `issued` callback, in a transaction of its own: the progress
+  page sees it at once, other staff issuing documents never wait for the batch, and a run that
+  stops half-way keeps what it issued. Its rerun prints the reserved numbers: none is lost.
 - A document already issued for (kind, application) is skipped: running a batch again issues no
   duplicates.
-- A document whose rendering fails (in a worker and again in this process) is recorded in
-  `IssueBatch.errors` and left out; the others are issued. Its number is already taken and is
-  listed in the error as unused (numbers are never reused).
-- Progress goes to the `IssueBatch` row as each document is stored, and to any listener installed
-  with `progress_observed` (the management command's progress bar, the benchmark).
+- A document whose rendering fails (in a worker and again in this process), or whose recording
+  fails, is listed in `IssueBatch.errors` and left for a rerun; the others are issued.
+- Progress goes to the `IssueBatch` row (at most every `PROGRESS_SAVE_SECONDS`, and at the end)
+  and to any listener installed with `progress_observed` (the management command's progress bar,
+  the benchmark) after every document.
 
-Settings: `DOCUMENT_WORKERS` (2; 0 renders in this process), `DOCUMENT_POOL_MIN` (20: smaller
-batches render in this process, a pool is not worth starting) and `DOCUMENT_WORKER_TASKS` (200).
+Each worker keeps one FontConfiguration (documents.rendering). WeasyPrint's memory is not handed
+back within a process, so a worker lives for at most `DOCUMENT_WORKER_TASKS` documents: the batch
+runs in generations of `DOCUMENT_WORKERS × DOCUMENT_WORKER_TASKS` documents, each with a fresh pool.
+(Not `max_tasks_per_child`: on Python 3.11 a pool using it stops spawning replacements and hangs
+for good once its workers retire, CPython gh-115634.)
+
+The workers start (`workers_started`) while the caller issues the batch's own decision, so they
+have loaded WeasyPrint and the fonts by the time the first document is ready for them.
+
+Settings (config/settings/base.py): `DOCUMENT_WORKERS` (2; 0 renders in this process),
+`DOCUMENT_POOL_MIN` (20: smaller batches render in this process, a pool is not worth starting)
+and `DOCUMENT_WORKER_TASKS` (300).
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from .rendering import render_pdf
@@ -57,10 +71,12 @@ class Progress:
 
 @dataclass
 class BatchRequest:
-    """What `document_issue` would be given for one document; `key` names it in the result."""
+    """What `document_issue` would be given for one document; `key` names it in the result and
+    `label` (e.g. the recipient's name) in the batch's errors."""
 
     key: object
     fields: dict = field(default_factory=dict)
+    label: str = ""
 
 
 _listener: contextvars.ContextVar[Callable[[Progress], None] | None] = contextvars.ContextVar(
@@ -89,25 +105,72 @@ def _worker_start(settings_module: str) -> None:
 
 
 def _render(template_name: str, context: dict) -> tuple[bytes, Rendered]:
+    from .services import verification_qr
+
     started = time.perf_counter()
+    context = {**context, "verification_qr": verification_qr(context["verification_url"])}
     pdf = render_pdf(template_name, context)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return pdf, Rendered(pid=os.getpid(), seconds=seconds, max_rss_kb=peak)
+    return pdf, Rendered(pid=os.getpid(), seconds=seconds, max_rss_kb=_peak_rss_kb())
 
 
-def _pool(count: int) -> ProcessPoolExecutor | None:
-    workers = getattr(settings, "DOCUMENT_WORKERS", 2)
-    if workers <= 0 or count < getattr(settings, "DOCUMENT_POOL_MIN", 20):
-        return None
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory. VmHWM belongs to the current program image, unlike
+    getrusage's ru_maxrss, which a spawned worker inherits from the parent it was forked from."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _workers(count: int) -> int:
+    """How many worker processes render `count` documents (0: render in this process)."""
+    workers = settings.DOCUMENT_WORKERS
+    if workers <= 0 or count < settings.DOCUMENT_POOL_MIN:
+        return 0
+    return workers
+
+
+def _warm_up() -> None:
+    """Load WeasyPrint, the CJK fonts and this process's FontConfiguration."""
+    from weasyprint import HTML
+
+    from .rendering import font_configuration
+
+    HTML(string='<p style="font-family: serif">公文</p>').write_pdf(
+        font_config=font_configuration()
+    )
+
+
+@contextlib.contextmanager
+def workers_started(count: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for a batch of `count` documents (None when they render in this
+    process), started and warming up while the caller gets on; pass it to `documents_issue`."""
+    workers = _workers(count)
+    if not workers:
+        yield None
+        return
+    pool = _pool(workers)
+    try:
+        for _ in range(workers):
+            pool.submit(_warm_up)
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
     # spawn: a fresh interpreter per worker (no inherited locks, database connections or memory
-    # peaks from the parent), recycled after DOCUMENT_WORKER_TASKS documents.
+    # peaks from the parent).
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_start,
         initargs=(settings.SETTINGS_MODULE,),
-        max_tasks_per_child=getattr(settings, "DOCUMENT_WORKER_TASKS", 200),
     )
 
 
@@ -135,73 +198,111 @@ def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
 
 
 def issue_batch_fail(*, batch, error: BaseException) -> None:
-    """The whole run was aborted (its transaction rolled back): say so on the batch."""
+    """The run stopped on an error (what it issued before stays issued): say so on the batch."""
     batch.status = batch.Status.FAILED
     batch.finished_at = timezone.now()
     batch.errors = [*batch.errors, {"key": None, "error": f"{type(error).__name__}: {error}"}]
-    _progress_save(batch)
+    _progress_save(batch, force=True)
 
 
-def documents_issue(*, batch, requests: list[BatchRequest]) -> dict:
-    """Issue each request's document; {key: Document} for those issued or already issued.
-    Failed ones are missing from the result and listed in `batch.errors`. Call inside the
-    transaction that also records what the documents mean (the caller's)."""
+def documents_issue(
+    *,
+    batch,
+    requests: list[BatchRequest],
+    issued: Callable[[object, object], None],
+    pool: ProcessPoolExecutor | None = None,
+) -> dict:
+    """Issue each request's document; {key: Document} for those issued now or before. Each new
+    document is stored and handed to `issued(key, document)` (which records what it means) in one
+    transaction; failed ones are missing from the result and listed in `batch.errors`. Call it
+    outside any transaction: it commits as it goes."""
     from . import services
 
     results: dict = {}
     pending = []
     for request in requests:
-        issued = services.document_issued(
+        already = services.document_issued(
             kind=request.fields["kind"],
             call=request.fields["call"],
             application=request.fields.get("application"),
         )
-        if issued is not None:
-            results[request.key] = issued
+        if already is not None:
+            results[request.key] = already
         else:
             pending.append(request)
     batch.total = len(requests)
     batch.done = len(results)
-    _progress_save(batch)
+    _progress_save(batch, force=True)
 
-    prepared = {request.key: services.document_prepare(**request.fields) for request in pending}
-    pool = _pool(len(prepared))
-    try:
-        for key, outcome in _rendered(pool, prepared):
-            if isinstance(outcome, BaseException):
-                _failure_record(batch, key, prepared[key], outcome)
-                continue
-            pdf, rendered = outcome
-            results[key] = services.document_store(prepared=prepared[key], pdf=pdf)
-            batch.done += 1
-            _progress_save(batch, rendered)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    with transaction.atomic():
+        reservations = {
+            request.key: services.document_reserve(
+                kind=request.fields["kind"],
+                call=request.fields["call"],
+                application=request.fields.get("application"),
+                issuer_code=request.fields["issuer_code"],
+                numbered=request.fields.get("numbered", True),
+            )
+            for request in pending
+        }
+    labels = {request.key: request.label or str(request.key) for request in pending}
+    prepared = {
+        request.key: services.document_prepare(
+            **request.fields, reservation=reservations[request.key]
+        )
+        for request in pending
+    }
+    for key, outcome in _rendered(prepared, pool):
+        if isinstance(outcome, BaseException):
+            _failure_record(batch, labels[key], prepared[key], outcome)
+            continue
+        pdf, rendered = outcome
+        try:
+            with transaction.atomic():
+                document = services.document_store(
+                    prepared=prepared[key], pdf=pdf, reservation=reservations[key]
+                )
+                issued(key, document)
+        except Exception as error:
+            _failure_record(batch, labels[key], prepared[key], error)
+            continue
+        results[key] = document
+        batch.done += 1
+        _progress_save(batch, rendered)
     batch.status = batch.Status.FINISHED
     batch.finished_at = timezone.now()
-    _progress_save(batch)
+    _progress_save(batch, force=True)
     return results
 
 
-def _rendered(pool, prepared: dict):
-    """(key, (pdf, Rendered)) or (key, exception) per prepared document, as they complete. A
-    render that failed in a worker (or a worker that died) is tried once more in this process."""
-    if pool is None:
+def _rendered(prepared: dict, started: ProcessPoolExecutor | None):
+    """(key, (pdf, Rendered)) or (key, exception) per prepared document, as they complete. The
+    first generation of documents goes to the `started` pool (if any), each later one to a fresh
+    pool. A render that failed in a worker (or a worker that died) is tried once more here."""
+    workers = _workers(len(prepared))
+    if not workers:
         for key, document in prepared.items():
             yield key, _render_safely(document)
         return
-    futures = {
-        pool.submit(_render, document.template_name, document.render_context): key
-        for key, document in prepared.items()
-    }
-    for future in as_completed(futures):
-        key = futures[future]
+    keys = list(prepared)
+    generation = workers * settings.DOCUMENT_WORKER_TASKS
+    for start in range(0, len(keys), generation):
+        pool = started if start == 0 and started is not None else _pool(workers)
         try:
-            yield key, future.result()
-        except Exception as error:
-            logger.warning("Rendering %s failed in a worker (%s); trying here.", key, error)
-            yield key, _render_safely(prepared[key])
+            futures = {
+                pool.submit(_render, prepared[key].template_name, prepared[key].render_context): key
+                for key in keys[start : start + generation]
+            }
+            for future in as_completed(futures):
+                key = futures[future]
+                try:
+                    yield key, future.result()
+                except Exception as error:
+                    logger.warning("Rendering %s failed in a worker (%s); trying here.", key, error)
+                    yield key, _render_safely(prepared[key])
+        finally:
+            if pool is not started:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _render_safely(document):
@@ -211,31 +312,38 @@ def _render_safely(document):
         return error
 
 
-def _failure_record(batch, key, document, error: Exception) -> None:
-    logger.error("Document %s for %s was not issued: %s", document.kind, key, error)
+def _failure_record(batch, label: str, document, error: Exception) -> None:
+    logger.error("Document %s for %s was not issued: %s", document.kind, label, error)
     batch.failed += 1
     batch.errors = [
         *batch.errors,
         {
-            "key": str(key),
+            "key": label,
             "error": f"{type(error).__name__}: {error}",
-            "unused_number": document.number,
+            "reserved_number": document.number,
         },
     ]
-    _progress_save(batch)
+    _progress_save(batch, force=True)
 
 
-def _progress_save(batch, rendered: Rendered | None = None) -> None:
-    """Record the batch's progress. Within the run's transaction the page sees it at commit;
-    the management command and the benchmark follow it live through the listener."""
-    type(batch).objects.filter(pk=batch.pk).update(
-        total=batch.total,
-        done=batch.done,
-        failed=batch.failed,
-        errors=batch.errors,
-        status=batch.status,
-        finished_at=batch.finished_at,
-    )
+PROGRESS_SAVE_SECONDS = 0.5
+
+
+def _progress_save(batch, rendered: Rendered | None = None, *, force: bool = False) -> None:
+    """Tell the listener; record the batch's progress on its row when `force`d or when the last
+    record is `PROGRESS_SAVE_SECONDS` old (a write per document would cost more than the page
+    gains)."""
+    now = time.monotonic()
+    if force or now - getattr(batch, "_saved_at", 0.0) >= PROGRESS_SAVE_SECONDS:
+        type(batch).objects.filter(pk=batch.pk).update(
+            total=batch.total,
+            done=batch.done,
+            failed=batch.failed,
+            errors=batch.errors,
+            status=batch.status,
+            finished_at=batch.finished_at,
+        )
+        batch._saved_at = now
     listener = _listener.get()
     if listener is not None:
         listener(Progress(batch.done, batch.failed, batch.total, rendered))

@@ -151,6 +151,43 @@ class DocumentSequence(models.Model):
         return f"{self.issuer_code}〔{self.year}〕{self.last_number}号"
 
 
+class DocumentReservation(models.Model):
+    """A number and verification code taken for one document of a batch before it is rendered.
+
+    A batch reserves every number it needs in one short transaction and commits, then stores the
+    documents one by one; a document stored replaces its reservation in the same transaction. A
+    document that fails, or a run that stops half-way, leaves its reservation: the rerun prints the
+    same number and code, so numbers stay gapless and other issuers never wait for a whole batch.
+    """
+
+    kind = models.CharField(max_length=32, choices=Document.Kind.choices)
+    call = models.ForeignKey("workflows.Call", on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(
+        "workflows.Application", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    issuer_code = models.CharField(max_length=32, blank=True)
+    number = models.CharField(max_length=64, blank=True)
+    verification_code = models.CharField(max_length=16, unique=True)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "application"],
+                condition=Q(application__isnull=False),
+                name="one_reservation_per_kind_and_application",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "call"],
+                condition=Q(application__isnull=True),
+                name="one_batch_reservation_per_kind_and_call",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}".strip()
+
+
 class IssueBatch(models.Model):
     """One run of issuing a document to every applicant on a call's list (e.g. the decision
     notices): how far it got, and which documents failed and why."""

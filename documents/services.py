@@ -26,12 +26,11 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from .models import Document, verification_code_new
+from .models import Document, DocumentReservation, verification_code_new
 from .numbering import document_number_next
 from .rendering import OFFICIAL_TIME_ZONE, render_pdf
 
 ISSUE_PERMISSION = "workflows.issue_decision"
-QR_SCALE = 3
 
 
 def document_issue(
@@ -164,8 +163,10 @@ def verification_url(code: str) -> str:
 
 
 def verification_qr(url: str) -> str:
-    """A QR code for `url` as an SVG data URI (rendered inline: WeasyPrint fetches nothing)."""
-    return segno.make(url, error="m").svg_data_uri(scale=QR_SCALE)
+    """A QR code for `url` as a PNG data URI, one pixel per module with the 4-module quiet zone
+    (WeasyPrint fetches nothing; the template scales it up with sharp edges). A PNG, because
+    WeasyPrint spends longer parsing the SVG path of a QR code than drawing the rest of a page."""
+    return segno.make(url, error="m").png_data_uri(scale=1)
 
 
 def _require_issue_permission(user) -> None:
@@ -200,6 +201,32 @@ class PreparedDocument:
         return f"documents/{self.kind}.html"
 
 
+def document_reserve(
+    *, kind: str, call, application=None, issuer_code: str, numbered: bool = True
+) -> DocumentReservation:
+    """The number and verification code kept for document `kind` of `application` (or of `call`)
+    until it is stored: the one reserved by an earlier run, else new ones. Commit the reservation
+    before rendering (see DocumentReservation)."""
+    reservations = DocumentReservation.objects.filter(kind=kind, call=call)
+    if application is not None:
+        reserved = reservations.filter(application=application).first()
+    else:
+        reserved = reservations.filter(application__isnull=True).first()
+    if reserved is not None:
+        return reserved
+    issued_at = timezone.now()
+    year = issued_at.astimezone(OFFICIAL_TIME_ZONE).year
+    return DocumentReservation.objects.create(
+        kind=kind,
+        call=call,
+        application=application,
+        issuer_code=issuer_code,
+        number=document_number_next(issuer_code=issuer_code, year=year) if numbered else "",
+        verification_code=_verification_code_unused(),
+        issued_at=issued_at,
+    )
+
+
 def document_prepare(
     *,
     kind: str,
@@ -213,14 +240,29 @@ def document_prepare(
     issuer_code: str,
     replaces: Document | None = None,
     reissue_reason: str = "",
+    reservation: DocumentReservation | None = None,
 ) -> PreparedDocument:
-    """Take the next number and a verification code for a document to render. Call it inside the
-    transaction that stores the document (`document_store`), so a failure gives the number back."""
-    issued_at = timezone.now()
+    """Take the next number and a verification code for a document to render (or those of its
+    `reservation`). Without a reservation, call it inside the transaction that stores the
+    document (`document_store`), so a failure gives the number back.
+
+    The render context holds the verification address but not its QR code, which
+    `document_render` draws (in a worker process, for a batch)."""
+    if reservation is not None:
+        issued_at, code, number = (
+            reservation.issued_at,
+            reservation.verification_code,
+            reservation.number,
+        )
+    else:
+        issued_at = timezone.now()
+        code = _verification_code_unused()
+        number = ""
+        if numbered:
+            year = issued_at.astimezone(OFFICIAL_TIME_ZONE).year
+            number = document_number_next(issuer_code=issuer_code, year=year)
     local = issued_at.astimezone(OFFICIAL_TIME_ZONE)
-    code = _verification_code_unused()
     url = verification_url(code)
-    number = document_number_next(issuer_code=issuer_code, year=local.year) if numbered else ""
     return PreparedDocument(
         kind=kind,
         call=call,
@@ -240,7 +282,6 @@ def document_prepare(
             "issued_on": local.date(),
             "verification_code": code,
             "verification_url": url,
-            "verification_qr": verification_qr(url),
             "replaces_number": replaces.number if replaces else "",
         },
         replaces=replaces,
@@ -248,8 +289,19 @@ def document_prepare(
     )
 
 
-def document_store(*, prepared: PreparedDocument, pdf: bytes) -> Document:
-    """Store the rendered `pdf` of `prepared` under a fresh name and record it."""
+def document_render(template_name: str, context: dict) -> bytes:
+    """The PDF of a render context from `document_prepare`, with the QR code of its verification
+    address drawn in (here rather than in `document_prepare`, so a batch draws them in its
+    worker processes)."""
+    qr = verification_qr(context["verification_url"])
+    return render_pdf(template_name, {**context, "verification_qr": qr})
+
+
+def document_store(
+    *, prepared: PreparedDocument, pdf: bytes, reservation: DocumentReservation | None = None
+) -> Document:
+    """Store the rendered `pdf` of `prepared` under a fresh name and record it (in place of its
+    `reservation`, which is deleted)."""
     local = prepared.issued_at.astimezone(OFFICIAL_TIME_ZONE)
     stored_name = None
     try:
@@ -259,6 +311,8 @@ def document_store(*, prepared: PreparedDocument, pdf: bytes) -> Document:
                 f"documents/{local:%Y}/{local:%m}/{prepared.kind}-{uuid.uuid4().hex}.pdf",
                 ContentFile(pdf),
             )
+            if reservation is not None:
+                reservation.delete()
             return Document.objects.create(
                 kind=prepared.kind,
                 title=prepared.title,
@@ -291,7 +345,7 @@ def document_issued(*, kind: str, call, application=None) -> Document | None:
 def _document_create(**fields) -> Document:
     with transaction.atomic():
         prepared = document_prepare(**fields)
-        pdf = render_pdf(prepared.template_name, prepared.render_context)
+        pdf = document_render(prepared.template_name, prepared.render_context)
         return document_store(prepared=prepared, pdf=pdf)
 
 
@@ -299,7 +353,10 @@ def _verification_code_unused() -> str:
     """A fresh code; a clash is astronomically unlikely, but the printed code must be unique."""
     while True:
         code = verification_code_new()
-        if not Document.objects.filter(verification_code=code).exists():
+        if not (
+            Document.objects.filter(verification_code=code).exists()
+            or DocumentReservation.objects.filter(verification_code=code).exists()
+        ):
             return code
 
 

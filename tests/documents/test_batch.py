@@ -2,6 +2,7 @@
 
 import io
 import os
+import signal
 
 import pytest
 from django.core.management import call_command
@@ -54,22 +55,48 @@ def test_every_applicant_gets_one_notice_and_the_batch_shows_it():
         assert notices_of(application).count() == 1
 
 
-def test_a_failed_document_is_reported_and_a_rerun_issues_only_that_one(monkeypatch):
+def numbers_of(call) -> list[int]:
+    """The sequence numbers of the call's documents under the issuer's code, sorted."""
+    return sorted(
+        int(number.partition("〕")[2].removesuffix("号"))
+        for number in Document.objects.filter(
+            call=call, number__startswith="黔市监知〔"
+        ).values_list("number", flat=True)
+    )
+
+
+@pytest.mark.parametrize("failing", ["render", "record"])
+def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_number(
+    monkeypatch, failing
+):
+    """A document that cannot be rendered, or whose recording fails, is listed with the
+    recipient's name; the others are issued. Its number stays reserved, and the rerun issues
+    that document alone, under that number: the call's numbers have no gap."""
     cast, call, applications = call_awaiting_decision(3)
     broken = applications[1]
     real_render = document_batch.render_pdf
+    real_move = services.application_move
 
     def render_or_fail(template_name, context):
         if context["application"]["institution_name"] == broken.institution.name:
             raise RuntimeError("font missing")
         return real_render(template_name, context)
 
-    monkeypatch.setattr(document_batch, "render_pdf", render_or_fail)
+    def move_or_fail(*, application, **kwargs):
+        if application.pk == broken.pk:
+            raise RuntimeError("flow task missing")
+        return real_move(application=application, **kwargs)
+
+    if failing == "render":
+        monkeypatch.setattr(document_batch, "render_pdf", render_or_fail)
+    else:
+        monkeypatch.setattr(services, "application_move", move_or_fail)
     services.decision_issue(user=cast.notice_officer, call=call)
     batch = IssueBatch.objects.get(call=call)
     assert (batch.done, batch.failed, batch.status) == (2, 1, "finished")
-    assert batch.errors[0]["key"] == str(broken.pk)
-    assert "font missing" in batch.errors[0]["error"]
+    (error,) = batch.errors
+    assert error["key"] == broken.institution.name
+    assert ("font missing" if failing == "render" else "flow task missing") in error["error"]
     broken.refresh_from_db()
     assert broken.status == Application.Status.NOTICE_CLOSED
     assert not notices_of(broken).exists()
@@ -77,7 +104,7 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_only_that_one(monkeypa
         a.pk: list(notices_of(a).values_list("number", flat=True)) for a in applications
     }
 
-    monkeypatch.setattr(document_batch, "render_pdf", real_render)
+    monkeypatch.undo()
     services.decision_issue(user=cast.notice_officer, call=call)
     for application in applications:
         application.refresh_from_db()
@@ -87,8 +114,11 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_only_that_one(monkeypa
         list(notices_of(applications[0]).values_list("number", flat=True))
         == first_numbers[applications[0].pk]
     )
+    assert notices_of(broken).get().number == error["reserved_number"]
     assert Document.objects.filter(call=call, application__isnull=True).count() == 1
     assert IssueBatch.objects.filter(call=call).latest("pk").done == 1
+    numbers = numbers_of(call)
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 @override_settings(DOCUMENT_WORKERS=2, DOCUMENT_POOL_MIN=1)
@@ -103,6 +133,30 @@ def test_worker_processes_render_the_documents():
     for application in applications:
         document = notices_of(application).get()
         assert document.file.read().startswith(b"%PDF")
+
+
+@override_settings(DOCUMENT_WORKERS=2, DOCUMENT_POOL_MIN=1, DOCUMENT_WORKER_TASKS=2)
+def test_workers_are_replaced_after_their_quota_and_the_batch_finishes():
+    """Seven documents, two workers, two documents per worker: fresh workers take over (on
+    Python 3.11 a pool with max_tasks_per_child hangs here, CPython gh-115634)."""
+    cast, call, applications = call_awaiting_decision(7)
+    events = []
+
+    def too_long(signum, frame):
+        raise TimeoutError("the batch hung")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(240)
+    try:
+        with document_batch.progress_observed(events.append):
+            services.decision_issue(user=cast.notice_officer, call=call)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    rendered = [event.rendered for event in events if event.rendered]
+    assert len(rendered) == 7
+    assert len({r.pid for r in rendered}) >= 3  # at least one worker was replaced
+    assert all(notices_of(a).count() == 1 for a in applications)
 
 
 def test_progress_page_is_for_staff_and_404_for_an_unknown_call(client):

@@ -23,7 +23,7 @@ from viewflow.workflow.status import STATUS
 from documents import batch as document_batch
 from documents.amounts import amount_in_words
 from documents.models import Document
-from documents.services import document_issue
+from documents.services import document_issue, document_issued
 
 from .. import calendar, selectors
 from ..flows import flow_for
@@ -898,31 +898,29 @@ def _years_later(day: date, years: int) -> date:
 
 def decision_issue(*, user, call: Call) -> Document:
     """The batch decision for the call's list (funding, recognition or commendation, as the
-    program's decision stage says) plus a notice or certificate per applicant."""
+    program's decision stage says) plus a notice or certificate per applicant.
+
+    The decision is issued in one transaction; the per-applicant documents are then rendered as
+    one batch (in worker processes) and each is recorded, with its application's move to
+    DECIDED, as it is stored (documents.batch). An application whose document failed stays where
+    it is, listed in the batch's errors; issuing again completes it."""
     decision_issue_check(user=user, call=call)
     applications = list(
         call.applications.filter(status=Status.NOTICE_CLOSED)
         .select_related("institution", "program_version")
         .order_by("-panel_score", "pk")
     )
-    program = applications[0].program
     stage = applications[0].program_version.stage("decision")
-    pays = _pays(program)
-    today = timezone.localdate()
-    valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
-    flow_class = flow_for(call.program_slug)
     batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
     try:
-        with transaction.atomic():
+        with document_batch.workers_started(len(applications)) as pool:
             decision = _decision_and_notices_issue(
                 user=user,
                 call=call,
                 applications=applications,
                 stage=stage,
-                pays=pays,
-                valid_until=valid_until,
-                flow_class=flow_class,
                 batch=batch,
+                pool=pool,
             )
     except BaseException as error:
         document_batch.issue_batch_fail(batch=batch, error=error)
@@ -930,11 +928,37 @@ def decision_issue(*, user, call: Call) -> Document:
     return decision
 
 
-def _decision_and_notices_issue(
-    *, user, call, applications, stage, pays, valid_until, flow_class, batch
-) -> Document:
-    """The batch decision, then the per-applicant documents rendered as one batch (in worker
-    processes); an application whose document failed stays where it is (see batch.errors)."""
+def _decision_and_notices_issue(*, user, call, applications, stage, batch, pool):
+    """The decision, in one transaction, then the applicants' documents as one batch."""
+    with transaction.atomic():
+        decision, requests = _decision_issue(
+            user=user, call=call, applications=applications, stage=stage
+        )
+    flow_class = flow_for(call.program_slug)
+    by_pk = {application.pk: application for application in applications}
+
+    def decided(application_pk, document):
+        application = by_pk[application_pk]
+        audit_write(
+            actor=user,
+            action="document_issue",
+            application=application,
+            call=call,
+            data={"document": document.pk, "kind": document.kind, "number": document.number},
+        )
+        application_move(application=application, to=Status.DECIDED, actor=user, action="decide")
+        flow_class.instance.await_decision.run(_open_task(application, "await_decision"))
+
+    document_batch.documents_issue(batch=batch, requests=requests, issued=decided, pool=pool)
+    return decision
+
+
+def _decision_issue(*, user, call, applications, stage) -> tuple[Document, list]:
+    """The batch decision (issued by an earlier run of a batch that stopped half-way, or now) and
+    the batch requests for the applicants' documents."""
+    pays = _pays(applications[0].program)
+    today = timezone.localdate()
+    valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
     rows = []
     for application in applications:
         amount = award_amount(application=application)[0] if pays else None
@@ -951,16 +975,18 @@ def _decision_and_notices_issue(
                 "amount_words": amount_in_words(amount) if pays else "",
             }
         )
-    context = _document_context(None, call)
-    context.update(
-        rows=rows,
-        total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
-        valid_until=valid_until,
-        validity_years=stage["validity_years"],
-    )
-    decision = _issue(
-        kind=stage["document"], application=None, call=call, user=user, context=context
-    )
+    decision = document_issued(kind=stage["document"], call=call)
+    if decision is None:
+        context = _document_context(None, call)
+        context.update(
+            rows=rows,
+            total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
+            valid_until=valid_until,
+            validity_years=stage["validity_years"],
+        )
+        decision = _issue(
+            kind=stage["document"], application=None, call=call, user=user, context=context
+        )
     requests = []
     for application in applications:
         context = _document_context(application, call)
@@ -973,6 +999,7 @@ def _decision_and_notices_issue(
         requests.append(
             document_batch.BatchRequest(
                 key=application.pk,
+                label=application.institution.name,
                 fields=_issue_fields(
                     kind=stage["per_applicant"],
                     application=application,
@@ -982,21 +1009,7 @@ def _decision_and_notices_issue(
                 ),
             )
         )
-    issued = document_batch.documents_issue(batch=batch, requests=requests)
-    for application in applications:
-        document = issued.get(application.pk)
-        if document is None:
-            continue  # not issued: reported in batch.errors, the application waits for a rerun
-        audit_write(
-            actor=user,
-            action="document_issue",
-            application=application,
-            call=call,
-            data={"document": document.pk, "kind": document.kind, "number": document.number},
-        )
-        application_move(application=application, to=Status.DECIDED, actor=user, action="decide")
-        flow_class.instance.await_decision.run(_open_task(application, "await_decision"))
-    return decision
+    return decision, requests
 
 
 # --- disbursement -----------------------------------------------------------------------------

@@ -1,0 +1,132 @@
+"""Several staff issuing documents at once, on PostgreSQL (threads with their own connections):
+numbers stay unique and gapless, and a batch shows its progress while it runs."""
+
+import re
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from documents import batch as document_batch
+from documents import services as document_services
+from documents.models import Document
+from workflows import demo, services
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL row locks (PostgreSQL pass)"
+    ),
+]
+
+
+def in_threads(*actions):
+    """Start the actions at the same moment, each in a thread with its own connection; return
+    what each returned or raised."""
+    barrier = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def run(i, action):
+        try:
+            barrier.wait()
+            results[i] = action()
+        except Exception as error:  # noqa: BLE001 - the outcome is what the test compares
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def call_awaiting_decision(cast, count: int, first_serial: int):
+    call = demo.call_make(title=f"并发印发测试{first_serial}")
+    applications = [
+        demo.application_submitted(cast=cast, call=call, serial=first_serial + i)
+        for i in range(count)
+    ]
+    for application in applications:
+        services.formal_review_complete(
+            user=cast.formal_reviewer, application=application, outcome="accept"
+        )
+    services.leadership_decide(
+        user=cast.leadership, decisions=[(a, True, "") for a in applications]
+    )
+    services.public_notice_publish(user=cast.notice_officer, call=call)
+    demo.notice_expire(call)
+    return call
+
+
+def test_reviewers_and_a_batch_issuing_at_once_get_unique_gapless_numbers(monkeypatch):
+    """Five reviewers accept applications (each an acceptance notice) while a decision batch
+    runs, and one reviewer's acceptance fails after its notice was numbered: every number under
+    the issuer's code is used exactly once, from 1 without a gap."""
+    cast = demo.cast_make()
+    batch_call = call_awaiting_decision(cast, 3, 800)
+    review_call = demo.call_make(title="并发受理测试")
+    submitted = [
+        demo.application_submitted(cast=cast, call=review_call, serial=900 + i) for i in range(6)
+    ]
+    failing = submitted[-1]
+    real_render = document_services.document_render
+
+    def render_or_fail(template_name, context):
+        application = context.get("application") or {}
+        if application.get("institution_name") == failing.institution.name:
+            raise RuntimeError("printer on fire")
+        return real_render(template_name, context)
+
+    monkeypatch.setattr(document_services, "document_render", render_or_fail)
+
+    def accept(application):
+        return lambda: services.formal_review_complete(
+            user=cast.formal_reviewer, application=application, outcome="accept"
+        )
+
+    results = in_threads(
+        lambda: services.decision_issue(user=cast.notice_officer, call=batch_call),
+        *(accept(application) for application in submitted),
+    )
+    assert isinstance(results[-1], RuntimeError)
+    assert not any(isinstance(result, Exception) for result in results[:-1]), results
+
+    year = timezone.localdate().year
+    numbers = Document.objects.filter(number__startswith="黔市监知〔").values_list(
+        "number", flat=True
+    )
+    sequence = sorted(int(re.fullmatch(rf"黔市监知〔{year}〕(\d+)号", n)[1]) for n in numbers)
+    # 3 + 5 acceptance notices, the decision, 3 decision notices.
+    assert sequence == list(range(1, 13))
+    assert not Document.objects.filter(application=failing).exists()
+
+
+def test_the_progress_page_shows_documents_as_they_are_issued(monkeypatch):
+    """While the batch runs, another request (its own connection) already sees the documents
+    issued so far."""
+    cast = demo.cast_make()
+    call = call_awaiting_decision(cast, 3, 700)
+    monkeypatch.setattr(document_batch, "PROGRESS_SAVE_SECONDS", 0)
+    seen = []
+
+    def look(progress):
+        def page():
+            client = Client()
+            client.force_login(cast.notice_officer)
+            url = reverse("documents:batch_progress", args=[call.pk])
+            return client.get(url).content.decode()
+
+        if progress.done == 2 and not seen:
+            seen.extend(in_threads(page))
+
+    with document_batch.progress_observed(look):
+        services.decision_issue(user=cast.notice_officer, call=call)
+    (shown,) = seen
+    assert "已印发 2 / 3" in shown
