@@ -114,7 +114,7 @@ def pages_of(pdf: bytes) -> list[str]:
 
 
 def attachment_of(pages: list[str]) -> str:
-    return next(page for page in pages if page.startswith("附件"))
+    return next(page for page in pages if page.startswith("附件1"))
 
 
 def test_recognition_decision_lists_the_enterprises_and_the_validity():
