@@ -211,11 +211,16 @@ def documents_issue(
     requests: list[BatchRequest],
     issued: Callable[[object, object], None],
     pool: ProcessPoolExecutor | None = None,
+    lead: Callable[[], object] | None = None,
 ) -> dict:
     """Issue each request's document; {key: Document} for those issued now or before. Each new
     document is stored and handed to `issued(key, document)` (which records what it means) in one
     transaction; failed ones are missing from the result and listed in `batch.errors`. Call it
-    outside any transaction: it commits as it goes."""
+    outside any transaction: it commits as it goes.
+
+    `lead` issues the document the others depend on (the batch's decision, whose reserved number
+    they print): it runs here once the workers have their documents, so it renders while they
+    do, and before any of theirs is stored. If it fails, none is, and the error propagates."""
     from . import services
 
     results: dict = {}
@@ -252,7 +257,7 @@ def documents_issue(
         )
         for request in pending
     }
-    for key, outcome in _rendered(prepared, pool):
+    for key, outcome in _rendered(prepared, pool, lead):
         if isinstance(outcome, BaseException):
             _failure_record(batch, labels[key], prepared[key], outcome)
             continue
@@ -275,12 +280,15 @@ def documents_issue(
     return results
 
 
-def _rendered(prepared: dict, started: ProcessPoolExecutor | None):
+def _rendered(prepared: dict, started: ProcessPoolExecutor | None, lead=None):
     """(key, (pdf, Rendered)) or (key, exception) per prepared document, as they complete. The
     first generation of documents goes to the `started` pool (if any), each later one to a fresh
-    pool. A render that failed in a worker (or a worker that died) is tried once more here."""
+    pool; `lead()` runs once the first generation is submitted. A render that failed in a worker
+    (or a worker that died) is tried once more here."""
     workers = _workers(len(prepared))
     if not workers:
+        if lead is not None:
+            lead()
         for key, document in prepared.items():
             yield key, _render_safely(document)
         return
@@ -293,6 +301,8 @@ def _rendered(prepared: dict, started: ProcessPoolExecutor | None):
                 pool.submit(_render, prepared[key].template_name, prepared[key].render_context): key
                 for key in keys[start : start + generation]
             }
+            if start == 0 and lead is not None:
+                lead()
             for future in as_completed(futures):
                 key = futures[future]
                 try:

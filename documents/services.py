@@ -44,8 +44,10 @@ def document_issue(
     context: dict,
     numbered: bool = True,
     issuer_code: str,
+    reservation: DocumentReservation | None = None,
 ) -> Document:
-    """Issue the document `kind` for `application` (or for `call` when it is a batch document).
+    """Issue the document `kind` for `application` (or for `call` when it is a batch document),
+    under the number and verification code of its `reservation` if it has one.
 
     Adds `title`, `number` ("" when not `numbered`), `issued_on` (today in Beijing) and the
     verification block (`verification_code`, `verification_url`, `verification_qr`) to `context`,
@@ -69,6 +71,7 @@ def document_issue(
             context=context,
             numbered=numbered,
             issuer_code=issuer_code,
+            reservation=reservation,
         )
     except IntegrityError:
         # A concurrent request issued the same document first; ours was rolled back.
@@ -342,11 +345,11 @@ def document_issued(*, kind: str, call, application=None) -> Document | None:
     return _issued_document(kind=kind, call=call, application=application)
 
 
-def _document_create(**fields) -> Document:
+def _document_create(*, reservation: DocumentReservation | None = None, **fields) -> Document:
     with transaction.atomic():
-        prepared = document_prepare(**fields)
+        prepared = document_prepare(**fields, reservation=reservation)
         pdf = document_render(prepared.template_name, prepared.render_context)
-        return document_store(prepared=prepared, pdf=pdf)
+        return document_store(prepared=prepared, pdf=pdf, reservation=reservation)
 
 
 def _verification_code_unused() -> str:

@@ -10,7 +10,9 @@ from django.test import override_settings
 from django.urls import reverse
 
 from documents import batch as document_batch
-from documents.models import Document, IssueBatch
+from documents import services as document_services
+from documents.models import Document, DocumentReservation, IssueBatch
+from tests.documents.pdfs import compact, pdf_text
 from workflows import demo, services
 from workflows.models import Application
 
@@ -119,6 +121,42 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_
     assert IssueBatch.objects.filter(call=call).latest("pk").done == 1
     numbers = numbers_of(call)
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def test_a_decision_that_fails_stores_no_notice_and_the_rerun_keeps_its_number(monkeypatch):
+    """The notices print the decision's number, so none is issued before the decision is: a
+    decision that cannot be rendered stops the batch, and the rerun issues the decision and the
+    notices under the numbers reserved the first time."""
+    cast, call, applications = call_awaiting_decision(2)
+    real_render = document_services.document_render
+
+    def render_or_fail(template_name, context):
+        if template_name == "documents/funding_decision.html":
+            raise RuntimeError("table too wide")
+        return real_render(template_name, context)
+
+    monkeypatch.setattr(document_services, "document_render", render_or_fail)
+    with pytest.raises(RuntimeError, match="table too wide"):
+        services.decision_issue(user=cast.notice_officer, call=call)
+    assert IssueBatch.objects.get(call=call).status == "failed"
+    assert not Document.objects.filter(call=call, kind__in=["funding_decision", "decision_notice"])
+    reserved = {
+        (r.application_id or "decision"): r.number
+        for r in DocumentReservation.objects.filter(call=call)
+    }
+    assert set(reserved) == {"decision", *(a.pk for a in applications)}
+    assert all(
+        a.status == Application.Status.NOTICE_CLOSED for a in Application.objects.filter(call=call)
+    )
+
+    monkeypatch.undo()
+    decision = services.decision_issue(user=cast.notice_officer, call=call)
+    assert decision.number == reserved["decision"]
+    for application in applications:
+        notice = notices_of(application).get()
+        assert notice.number == reserved[application.pk]
+        assert decision.number in compact(pdf_text(notice.file.read()))
+    assert not DocumentReservation.objects.filter(call=call).exists()
 
 
 @override_settings(DOCUMENT_WORKERS=2, DOCUMENT_POOL_MIN=1)

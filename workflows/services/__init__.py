@@ -23,7 +23,7 @@ from viewflow.workflow.status import STATUS
 from documents import batch as document_batch
 from documents.amounts import amount_in_words
 from documents.models import Document
-from documents.services import document_issue, document_issued
+from documents.services import document_issue, document_issued, document_reserve
 
 from .. import calendar, selectors
 from ..flows import flow_for
@@ -609,9 +609,10 @@ def _issue_fields(
     }
 
 
-def _issue(*, kind: str, application: Application | None, call: Call, user, context: dict):
+def _issue(*, kind: str, application: Application | None, call: Call, user, context: dict, **extra):
     document = document_issue(
-        **_issue_fields(kind=kind, application=application, call=call, user=user, context=context)
+        **_issue_fields(kind=kind, application=application, call=call, user=user, context=context),
+        **extra,
     )
     audit_write(
         actor=user,
@@ -929,9 +930,10 @@ def decision_issue(*, user, call: Call) -> Document:
 
 
 def _decision_and_notices_issue(*, user, call, applications, stage, batch, pool):
-    """The decision, in one transaction, then the applicants' documents as one batch."""
+    """The decision's number reserved with the applicants' documents; then the applicants'
+    documents rendered as one batch while the decision renders here and is issued first."""
     with transaction.atomic():
-        decision, requests = _decision_issue(
+        decision, decision_issue_now, requests = _decision_issue_prepare(
             user=user, call=call, applications=applications, stage=stage
         )
     flow_class = flow_for(call.program_slug)
@@ -949,13 +951,16 @@ def _decision_and_notices_issue(*, user, call, applications, stage, batch, pool)
         application_move(application=application, to=Status.DECIDED, actor=user, action="decide")
         flow_class.instance.await_decision.run(_open_task(application, "await_decision"))
 
-    document_batch.documents_issue(batch=batch, requests=requests, issued=decided, pool=pool)
-    return decision
+    document_batch.documents_issue(
+        batch=batch, requests=requests, issued=decided, pool=pool, lead=decision_issue_now
+    )
+    return decision if decision is not None else selectors.call_decision(call)
 
 
-def _decision_issue(*, user, call, applications, stage) -> tuple[Document, list]:
-    """The batch decision (issued by an earlier run of a batch that stopped half-way, or now) and
-    the batch requests for the applicants' documents."""
+def _decision_issue_prepare(*, user, call, applications, stage):
+    """Award amounts and validity recorded; (the decision if an earlier run issued it, else None;
+    the function that issues it under its reserved number, else None; the batch requests for
+    the applicants' documents, which print that number)."""
     pays = _pays(applications[0].program)
     today = timezone.localdate()
     valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
@@ -976,24 +981,47 @@ def _decision_issue(*, user, call, applications, stage) -> tuple[Document, list]
             }
         )
     decision = document_issued(kind=stage["document"], call=call)
-    if decision is None:
-        context = _document_context(None, call)
-        context.update(
+    decision_issue_now = None
+    if decision is not None:
+        decision_number = decision.number
+    else:
+        decision_context = _document_context(None, call)
+        decision_context.update(
             rows=rows,
             total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
             valid_until=valid_until,
             validity_years=stage["validity_years"],
         )
-        decision = _issue(
-            kind=stage["document"], application=None, call=call, user=user, context=context
+        fields = _issue_fields(
+            kind=stage["document"],
+            application=None,
+            call=call,
+            user=user,
+            context=decision_context,
         )
+        reservation = document_reserve(
+            kind=fields["kind"], call=call, issuer_code=fields["issuer_code"]
+        )
+        decision_number = reservation.number
+
+        def decision_issue_now():
+            with transaction.atomic():
+                _issue(
+                    kind=stage["document"],
+                    application=None,
+                    call=call,
+                    user=user,
+                    context=decision_context,
+                    reservation=reservation,
+                )
+
     requests = []
     for application in applications:
         context = _document_context(application, call)
         context.update(
             amount=application.award_amount,
             amount_words=amount_in_words(application.award_amount) if pays else "",
-            decision_number=decision.number,
+            decision_number=decision_number,
             valid_until=valid_until,
         )
         requests.append(
@@ -1009,7 +1037,7 @@ def _decision_issue(*, user, call, applications, stage) -> tuple[Document, list]
                 ),
             )
         )
-    return decision, requests
+    return decision, decision_issue_now, requests
 
 
 # --- disbursement -----------------------------------------------------------------------------
