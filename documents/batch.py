@@ -42,14 +42,19 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .rendering import render_pdf
 
 logger = logging.getLogger(__name__)
+
+BATCH_RUNNING_MESSAGE = _("该批次的决定正在印发中，请查看印发进度。")
 
 
 @dataclass
@@ -184,17 +189,43 @@ def latest_issue_batch(call) -> IssueBatch | None:  # noqa: F821
     return IssueBatch.objects.filter(call=call).order_by("-pk").first()
 
 
-def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
-    """Record a batch about to run (committed at once unless the caller holds a transaction)."""
+BATCH_STALE_AFTER = timedelta(minutes=10)
+
+
+def issue_batch_running(call) -> bool:
+    """Whether a batch for `call` is running: started, not finished, and reporting progress."""
     from .models import IssueBatch
 
-    return IssueBatch.objects.create(
+    return IssueBatch.objects.filter(
         call=call,
-        kind=kind,
-        created_by=user,
         status=IssueBatch.Status.RUNNING,
-        started_at=timezone.now(),
-    )
+        updated_at__gte=timezone.now() - BATCH_STALE_AFTER,
+    ).exists()
+
+
+def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
+    """Record a batch about to run, unless one for the call is running already (ValidationError):
+    two officers pressing the button at once start one batch. Commits at once unless the caller
+    holds a transaction."""
+    from .models import IssueBatch
+
+    with transaction.atomic():
+        type(call).objects.select_for_update().get(pk=call.pk)  # one start at a time per call
+        if issue_batch_running(call):
+            raise ValidationError(BATCH_RUNNING_MESSAGE, code="batch_running")
+        now = timezone.now()
+        # A run that stopped reporting died with its process: what it issued stays issued.
+        IssueBatch.objects.filter(call=call, status=IssueBatch.Status.RUNNING).update(
+            status=IssueBatch.Status.FAILED, finished_at=now
+        )
+        return IssueBatch.objects.create(
+            call=call,
+            kind=kind,
+            created_by=user,
+            status=IssueBatch.Status.RUNNING,
+            started_at=now,
+            updated_at=now,
+        )
 
 
 def issue_batch_fail(*, batch, error: BaseException) -> None:
@@ -346,6 +377,7 @@ def _progress_save(batch, rendered: Rendered | None = None, *, force: bool = Fal
     now = time.monotonic()
     if force or now - getattr(batch, "_saved_at", 0.0) >= PROGRESS_SAVE_SECONDS:
         type(batch).objects.filter(pk=batch.pk).update(
+            updated_at=timezone.now(),
             total=batch.total,
             done=batch.done,
             failed=batch.failed,

@@ -208,6 +208,9 @@ class IssueBatch(models.Model):
     errors = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Last progress recorded: a run that stops reporting (its process died) no longer counts as
+    # running after documents.batch.BATCH_STALE_AFTER.
+    updated_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -3,11 +3,14 @@
 import io
 import os
 import signal
+from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from documents import batch as document_batch
 from documents import services as document_services
@@ -157,6 +160,34 @@ def test_a_decision_that_fails_stores_no_notice_and_the_rerun_keeps_its_number(m
         assert notice.number == reserved[application.pk]
         assert decision.number in compact(pdf_text(notice.file.read()))
     assert not DocumentReservation.objects.filter(call=call).exists()
+
+
+def test_a_running_batch_is_not_started_twice_but_one_that_stopped_reporting_is(client):
+    """Pressing "issue" while the call's batch runs leads to its progress page; a batch whose
+    process died (no progress for ten minutes) no longer blocks the call."""
+    cast, call, applications = call_awaiting_decision(2)
+    running = IssueBatch.objects.create(
+        call=call,
+        kind="decision_notice",
+        status="running",
+        started_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    client.force_login(cast.notice_officer)
+    response = client.post(reverse("call_manage", args=[call.pk]), {"action": "decide"})
+    assert response.url == reverse("documents:batch_progress", args=[call.pk])
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert shown == ["该批次的决定正在印发中，请查看印发进度。"]
+    assert not notices_of(applications[0]).exists()
+
+    IssueBatch.objects.filter(pk=running.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=11)
+    )
+    response = client.post(reverse("call_manage", args=[call.pk]), {"action": "decide"})
+    assert all(notices_of(a).count() == 1 for a in applications)
+    running.refresh_from_db()
+    assert running.status == "failed"
+    assert IssueBatch.objects.filter(call=call).latest("pk").status == "finished"
 
 
 @override_settings(DOCUMENT_WORKERS=2, DOCUMENT_POOL_MIN=1)

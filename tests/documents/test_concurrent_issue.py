@@ -5,6 +5,7 @@ import re
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
@@ -130,3 +131,20 @@ def test_the_progress_page_shows_documents_as_they_are_issued(monkeypatch):
         services.decision_issue(user=cast.notice_officer, call=call)
     (shown,) = seen
     assert "已印发 2 / 3" in shown
+
+
+def test_two_officers_pressing_issue_at_once_start_one_batch():
+    """One batch runs; the other officer is told it is running (or, if it already finished,
+    that nothing is left to decide). Every applicant has one notice."""
+    cast = demo.cast_make()
+    call = call_awaiting_decision(cast, 3, 600)
+    first, second = in_threads(
+        lambda: services.decision_issue(user=cast.notice_officer, call=call),
+        lambda: services.decision_issue(user=cast.notice_officer, call=call),
+    )
+    outcomes = sorted([first, second], key=lambda r: isinstance(r, Exception))
+    assert isinstance(outcomes[0], Document), outcomes
+    assert isinstance(outcomes[1], ValidationError), outcomes
+    assert outcomes[1].code in {"batch_running", "nothing_to_decide"}
+    for application in call.applications.all():
+        assert application.documents.filter(kind="decision_notice").count() == 1

@@ -882,6 +882,8 @@ def decision_issue_check(*, user, call: Call) -> None:
         )
     if call.applications.filter(status=Status.IN_NOTICE).exists():
         raise ValidationError(_("公示期尚未结束，不能印发决定。"), code="notice_open")
+    if document_batch.issue_batch_running(call):
+        raise ValidationError(document_batch.BATCH_RUNNING_MESSAGE, code="batch_running")
     if not call.applications.filter(status=Status.NOTICE_CLOSED).exists():
         raise ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
 

@@ -432,6 +432,8 @@ def call_manage(request, call_pk):
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
+            if getattr(error, "code", None) == "batch_running":
+                return redirect("documents:batch_progress", call_pk=call.pk)
         return redirect("call_manage", call_pk=call.pk)
     counts = selectors.call_status_counts(call)
     return render(
