@@ -73,10 +73,11 @@ test: check test-sqlite ## All checks and tests: SQLite always, PostgreSQL when 
 demo: setup ## A scripted batch of 50 applications through every branch; PDFs under var/demo/
 	$(MANAGE) demo_batch --count 50 --out var/demo
 
-bench: install-dev ## Benchmarks (full lifecycles per second, queries per transition)
+bench: install-dev ## Benchmarks (lifecycles per second, queries per transition, PDFs, a 500-document batch)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/lifecycle.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/competitive.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/documents.py
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/batch.py
 
 messages: install-dev ## Rebuild the zh_Hans and en catalogues (needs gettext), keeping viewflow's
 	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench
