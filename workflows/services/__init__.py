@@ -903,10 +903,11 @@ def decision_issue(*, user, call: Call) -> Document:
     """The batch decision for the call's list (funding, recognition or commendation, as the
     program's decision stage says) plus a notice or certificate per applicant.
 
-    The decision is issued in one transaction; the per-applicant documents are then rendered as
-    one batch (in worker processes) and each is recorded, with its application's move to
-    DECIDED, as it is stored (documents.batch). An application whose document failed stays where
-    it is, listed in the batch's errors; issuing again completes it."""
+    The numbers of the decision and of every applicant's document are reserved first. The
+    applicants' documents render in worker processes while the decision renders here and is
+    issued before any of them; each is then recorded, with its application's move to DECIDED, as
+    it is stored (documents.batch). An application whose document failed stays where it is,
+    listed in the batch's errors; issuing again completes it under the reserved number."""
     decision_issue_check(user=user, call=call)
     applications = list(
         call.applications.filter(status=Status.NOTICE_CLOSED)
