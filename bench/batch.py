@@ -26,25 +26,6 @@ RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "500"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 
 
-def call_awaiting_decision(cast, count: int):
-    from workflows import demo, services
-
-    call = demo.call_make(title="基准：批量印发")
-    applications = [
-        demo.application_submitted(cast=cast, call=call, serial=700000 + i) for i in range(count)
-    ]
-    for application in applications:
-        services.formal_review_complete(
-            user=cast.formal_reviewer, application=application, outcome="accept"
-        )
-    services.leadership_decide(
-        user=cast.leadership, decisions=[(a, True, "") for a in applications]
-    )
-    services.public_notice_publish(user=cast.notice_officer, call=call)
-    demo.notice_expire(call)
-    return call
-
-
 def main():
     from documents.batch import latest_issue_batch, progress_observed
     from workflows import demo, services
@@ -52,7 +33,9 @@ def main():
     database_ready()
     cast = demo.cast_make()
     started = time.perf_counter()
-    call = call_awaiting_decision(cast, RECIPIENTS)
+    call, _applications = demo.call_awaiting_decision(
+        cast=cast, count=RECIPIENTS, first_serial=700000, title="基准：批量印发"
+    )
     print(f"set-up of {RECIPIENTS} applications: {time.perf_counter() - started:.1f} s")
 
     rendered = []

@@ -50,8 +50,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .rendering import render_pdf
-
 logger = logging.getLogger(__name__)
 
 BATCH_RUNNING_MESSAGE = _("该批次的决定正在印发中，请查看印发进度。")
@@ -110,11 +108,10 @@ def _worker_start(settings_module: str) -> None:
 
 
 def _render(template_name: str, context: dict) -> tuple[bytes, Rendered]:
-    from .services import verification_qr
+    from . import services
 
     started = time.perf_counter()
-    context = {**context, "verification_qr": verification_qr(context["verification_url"])}
-    pdf = render_pdf(template_name, context)
+    pdf = services.document_render(template_name, context)
     seconds = time.perf_counter() - started
     return pdf, Rendered(pid=os.getpid(), seconds=seconds, max_rss_kb=_peak_rss_kb())
 

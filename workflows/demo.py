@@ -208,6 +208,25 @@ def application_in_notice(*, cast: Cast, call: Call, serial: int):
     return application, notice
 
 
+def call_awaiting_decision(*, cast: Cast, count: int, first_serial: int, title: str):
+    """A call whose `count` applications were accepted, approved and went through their notice
+    period, ready for the decision: (call, applications)."""
+    call = call_make(title=title)
+    applications = [
+        application_submitted(cast=cast, call=call, serial=first_serial + i) for i in range(count)
+    ]
+    for application in applications:
+        services.formal_review_complete(
+            user=cast.formal_reviewer, application=application, outcome="accept"
+        )
+    services.leadership_decide(
+        user=cast.leadership, decisions=[(a, True, "") for a in applications]
+    )
+    services.public_notice_publish(user=cast.notice_officer, call=call)
+    notice_expire(call)
+    return call, applications
+
+
 def notice_expire(call: Call) -> None:
     """Move the call's notice period into the past and let viewflow's timer close it."""
     from viewflow.workflow.models import Task

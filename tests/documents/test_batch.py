@@ -23,21 +23,11 @@ pytestmark = pytest.mark.django_db
 
 
 def call_awaiting_decision(count: int):
-    """A call whose `count` applications went through their notice period: (cast, call, apps)."""
+    """A new cast and a call whose `count` applications await the decision: (cast, call, apps)."""
     cast = demo.cast_make()
-    call = demo.call_make(title="批量印发测试")
-    applications = [
-        demo.application_submitted(cast=cast, call=call, serial=500 + i) for i in range(count)
-    ]
-    for application in applications:
-        services.formal_review_complete(
-            user=cast.formal_reviewer, application=application, outcome="accept"
-        )
-    services.leadership_decide(
-        user=cast.leadership, decisions=[(a, True, "") for a in applications]
+    call, applications = demo.call_awaiting_decision(
+        cast=cast, count=count, first_serial=500, title="批量印发测试"
     )
-    services.public_notice_publish(user=cast.notice_officer, call=call)
-    demo.notice_expire(call)
     return cast, call, applications
 
 
@@ -79,11 +69,11 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_
     that document alone, under that number: the call's numbers have no gap."""
     cast, call, applications = call_awaiting_decision(3)
     broken = applications[1]
-    real_render = document_batch.render_pdf
+    real_render = document_services.document_render
     real_move = services.application_move
 
     def render_or_fail(template_name, context):
-        if context["application"]["institution_name"] == broken.institution.name:
+        if context.get("application", {}).get("institution_name") == broken.institution.name:
             raise RuntimeError("font missing")
         return real_render(template_name, context)
 
@@ -93,7 +83,7 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_
         return real_move(application=application, **kwargs)
 
     if failing == "render":
-        monkeypatch.setattr(document_batch, "render_pdf", render_or_fail)
+        monkeypatch.setattr(document_services, "document_render", render_or_fail)
     else:
         monkeypatch.setattr(services, "application_move", move_or_fail)
     services.decision_issue(user=cast.notice_officer, call=call)

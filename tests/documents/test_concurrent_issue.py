@@ -2,11 +2,8 @@
 numbers stay unique and gapless, and a batch shows its progress while it runs."""
 
 import re
-import threading
 
-import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,55 +11,16 @@ from django.utils import timezone
 from documents import batch as document_batch
 from documents import services as document_services
 from documents.models import Document
+from tests.concurrency import POSTGRES_ONLY, race
 from workflows import demo, services
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL row locks (PostgreSQL pass)"
-    ),
-]
-
-
-def in_threads(*actions):
-    """Start the actions at the same moment, each in a thread with its own connection; return
-    what each returned or raised."""
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait()
-            results[i] = action()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test compares
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+pytestmark = POSTGRES_ONLY
 
 
 def call_awaiting_decision(cast, count: int, first_serial: int):
-    call = demo.call_make(title=f"并发印发测试{first_serial}")
-    applications = [
-        demo.application_submitted(cast=cast, call=call, serial=first_serial + i)
-        for i in range(count)
-    ]
-    for application in applications:
-        services.formal_review_complete(
-            user=cast.formal_reviewer, application=application, outcome="accept"
-        )
-    services.leadership_decide(
-        user=cast.leadership, decisions=[(a, True, "") for a in applications]
+    call, _applications = demo.call_awaiting_decision(
+        cast=cast, count=count, first_serial=first_serial, title=f"并发印发测试{first_serial}"
     )
-    services.public_notice_publish(user=cast.notice_officer, call=call)
-    demo.notice_expire(call)
     return call
 
 
@@ -92,7 +50,7 @@ def test_reviewers_and_a_batch_issuing_at_once_get_unique_gapless_numbers(monkey
             user=cast.formal_reviewer, application=application, outcome="accept"
         )
 
-    results = in_threads(
+    results = race(
         lambda: services.decision_issue(user=cast.notice_officer, call=batch_call),
         *(accept(application) for application in submitted),
     )
@@ -125,7 +83,7 @@ def test_the_progress_page_shows_documents_as_they_are_issued(monkeypatch):
             return client.get(url).content.decode()
 
         if progress.done == 2 and not seen:
-            seen.extend(in_threads(page))
+            seen.extend(race(page))
 
     with document_batch.progress_observed(look):
         services.decision_issue(user=cast.notice_officer, call=call)
@@ -138,7 +96,7 @@ def test_two_officers_pressing_issue_at_once_start_one_batch():
     that nothing is left to decide). Every applicant has one notice."""
     cast = demo.cast_make()
     call = call_awaiting_decision(cast, 3, 600)
-    first, second = in_threads(
+    first, second = race(
         lambda: services.decision_issue(user=cast.notice_officer, call=call),
         lambda: services.decision_issue(user=cast.notice_officer, call=call),
     )

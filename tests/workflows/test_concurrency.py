@@ -2,48 +2,18 @@
 SQLite serialises writers on its own (IMMEDIATE transactions), so these run in the PostgreSQL
 pass of `make test`."""
 
-import threading
 from decimal import Decimal
 
-import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections
 from django.utils import timezone
 
+from tests.concurrency import POSTGRES_ONLY, race
 from tests.factories import CallFactory, institution_for
 from workflows import services
 from workflows.demo import application_draft
 from workflows.models import Application, AuditRecord, Payment
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL row locks (PostgreSQL pass)"
-    ),
-]
-
-
-def race(*actions):
-    """Run the actions at the same moment in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait()
-            results[i] = action()
-        except Exception as error:  # noqa: BLE001 - the outcome is what we compare
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+pytestmark = POSTGRES_ONLY
 
 
 def decided_application(cast, call, serial_user):

@@ -609,19 +609,22 @@ def _issue_fields(
     }
 
 
-def _issue(*, kind: str, application: Application | None, call: Call, user, context: dict, **extra):
+def _issue(*, kind: str, application: Application | None, call: Call, user, context: dict):
     document = document_issue(
-        **_issue_fields(kind=kind, application=application, call=call, user=user, context=context),
-        **extra,
+        **_issue_fields(kind=kind, application=application, call=call, user=user, context=context)
     )
+    _issue_audit(user=user, document=document, application=application, call=call)
+    return document
+
+
+def _issue_audit(*, user, document: Document, application: Application | None, call: Call):
     audit_write(
         actor=user,
         action="document_issue",
         application=application,
         call=call,
-        data={"document": document.pk, "kind": kind, "number": document.number},
+        data={"document": document.pk, "kind": document.kind, "number": document.number},
     )
-    return document
 
 
 def formal_review_complete(
@@ -944,13 +947,7 @@ def _decision_and_notices_issue(*, user, call, applications, stage, batch, pool)
 
     def decided(application_pk, document):
         application = by_pk[application_pk]
-        audit_write(
-            actor=user,
-            action="document_issue",
-            application=application,
-            call=call,
-            data={"document": document.pk, "kind": document.kind, "number": document.number},
-        )
+        _issue_audit(user=user, document=document, application=application, call=call)
         application_move(application=application, to=Status.DECIDED, actor=user, action="decide")
         flow_class.instance.await_decision.run(_open_task(application, "await_decision"))
 
@@ -1009,14 +1006,8 @@ def _decision_issue_prepare(*, user, call, applications, stage):
 
         def decision_issue_now():
             with transaction.atomic():
-                _issue(
-                    kind=stage["document"],
-                    application=None,
-                    call=call,
-                    user=user,
-                    context=decision_context,
-                    reservation=reservation,
-                )
+                document = document_issue(**fields, reservation=reservation)
+                _issue_audit(user=user, document=document, application=None, call=call)
 
     requests = []
     for application in applications:
