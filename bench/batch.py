@@ -28,7 +28,8 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 
 def main():
     from documents.batch import latest_issue_batch, progress_observed
-    from workflows import demo, services
+    from workflows import demo
+    from workflows.stages.decision.services import decision_issue
 
     database_ready()
     cast = demo.cast_make()
@@ -44,7 +45,7 @@ def main():
         progress_observed(lambda event: event.rendered and rendered.append(event.rendered)),
     ):
         started, cpu = time.perf_counter(), time.process_time()
-        services.decision_issue(user=cast.notice_officer, call=call)
+        decision_issue(user=cast.notice_officer, call=call)
         wall, parent_cpu = time.perf_counter() - started, time.process_time() - cpu
     batch = latest_issue_batch(call)
     print(

@@ -25,7 +25,12 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 def transitions_measured(cast, call) -> dict[str, int]:
     from workflows import demo, services
     from workflows.models import PanelSeat
-    from workflows.services import expert_review, recommendation
+    from workflows.stages.city_recommendation import services as recommendation
+    from workflows.stages.decision.services import decision_issue
+    from workflows.stages.expert_review import services as expert_review
+    from workflows.stages.formal_review.services import formal_review_complete
+    from workflows.stages.leadership_meeting.services import leadership_decide
+    from workflows.stages.public_notice.services import public_notice_publish
 
     counter = QueryCounter()
     measure = counter.measure
@@ -49,7 +54,7 @@ def transitions_measured(cast, call) -> dict[str, int]:
     )
     measure(
         "formal review: accept (+PDF, panel drawn)",
-        services.formal_review_complete,
+        formal_review_complete,
         user=cast.formal_reviewer,
         application=application,
         outcome="accept",
@@ -71,17 +76,15 @@ def transitions_measured(cast, call) -> dict[str, int]:
     assert application.seats.filter(status=PanelSeat.Status.SCORED).count() == 5
     measure(
         "leadership approve",
-        services.leadership_decide,
+        leadership_decide,
         user=cast.leadership,
         decisions=[(application, True, "")],
     )
-    measure(
-        "public notice publish", services.public_notice_publish, user=cast.notice_officer, call=call
-    )
+    measure("public notice publish", public_notice_publish, user=cast.notice_officer, call=call)
     measure("notice period closes (timer)", demo.notice_expire, call=call)
     measure(
         "recognition decision + certificate",
-        services.decision_issue,
+        decision_issue,
         user=cast.notice_officer,
         call=call,
     )

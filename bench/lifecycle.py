@@ -28,6 +28,11 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 def transitions_measured(cast, call):
     """One application step by step; queries per transition."""
     from workflows import demo, services
+    from workflows.stages.decision.services import decision_issue
+    from workflows.stages.disbursement.services import award_letter_issue, payment_record
+    from workflows.stages.formal_review.services import formal_review_complete
+    from workflows.stages.leadership_meeting.services import leadership_decide
+    from workflows.stages.public_notice.services import public_notice_publish
 
     counter = QueryCounter()
     measure = counter.measure
@@ -62,7 +67,7 @@ def transitions_measured(cast, call):
     measure("submit", services.application_submit, user=cast.applicant, application=application)
     measure(
         "formal review: correction",
-        services.formal_review_complete,
+        formal_review_complete,
         user=cast.formal_reviewer,
         application=application,
         outcome="correction",
@@ -71,39 +76,39 @@ def transitions_measured(cast, call):
     measure("resubmit", services.application_submit, user=cast.applicant, application=application)
     measure(
         "formal review: accept (+PDF)",
-        services.formal_review_complete,
+        formal_review_complete,
         user=cast.formal_reviewer,
         application=application,
         outcome="accept",
     )
     measure(
         "leadership approve",
-        services.leadership_decide,
+        leadership_decide,
         user=cast.leadership,
         decisions=[(application, True, "")],
     )
     measure(
         "public notice publish (1 app)",
-        services.public_notice_publish,
+        public_notice_publish,
         user=cast.notice_officer,
         call=call,
     )
     measure("notice period closes (timer)", demo.notice_expire, call=call)
     measure(
         "decision (batch doc + notice, 1 app)",
-        services.decision_issue,
+        decision_issue,
         user=cast.notice_officer,
         call=call,
     )
     measure(
         "award letter (+PDF)",
-        services.award_letter_issue,
+        award_letter_issue,
         user=cast.finance_officer,
         application=application,
     )
     measure(
         "payment",
-        services.payment_record,
+        payment_record,
         user=cast.finance_officer,
         application=application,
         voucher_number="PZ-BENCH-1",

@@ -1,20 +1,14 @@
-"""Forms for every role. Validation a user can act on happens here and again in the services."""
-
-import re
+"""The forms every program shares: sign-up, an institution, and the application form built from
+a program's fields and attachments. Each stage type's own forms are in its package. Validation a
+user can act on happens here and again in the services."""
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workflows.models import Objection
-from workflows.programs import localised
-from workflows.services import patent_number_clean, uscc_clean
-
-PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
-BANK_ACCOUNT_RE = re.compile(r"^[0-9 ]{8,32}$")
+from .validators import BANK_ACCOUNT_RE, PHONE_RE, localised, patent_number_clean, uscc_clean
 
 
 class PatentNumberField(forms.CharField):
@@ -134,70 +128,3 @@ class ApplicationForm(forms.Form):
             for a in self.program["attachments"]
             if self.cleaned_data.get(f"attachment_{a['key']}")
         }
-
-
-class FormalReviewForm(forms.Form):
-    outcome = forms.ChoiceField(
-        label=_("审查结论"),
-        choices=[
-            ("accept", _("受理")),
-            ("correction", _("退回补正")),
-            ("refuse", _("不予受理")),
-        ],
-        widget=forms.RadioSelect,
-    )
-    reason = forms.CharField(
-        label=_("理由 / 补正要求"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("退回补正或不予受理时必填；不予受理的理由将写入决定书。"),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("outcome") in ("correction", "refuse") and not data.get("reason", "").strip():
-            self.add_error("reason", _("退回补正或不予受理时必须写明理由。"))
-        return data
-
-
-class ObjectionForm(forms.Form):
-    capacity = forms.ChoiceField(
-        label=_("异议人身份"), choices=Objection.Capacity.choices, widget=forms.RadioSelect
-    )
-    organisation_name = forms.CharField(label=_("单位名称"), max_length=200, required=False)
-    real_name = forms.CharField(label=_("真实姓名"), max_length=50, required=False)
-    id_number = forms.CharField(label=_("身份证号码"), max_length=18, required=False)
-    phone = forms.RegexField(
-        label=_("联系电话"),
-        regex=PHONE_RE,
-        error_messages={"invalid": _("请输入有效的电话号码。")},
-    )
-    statement = forms.CharField(label=_("异议事实和理由"), widget=forms.Textarea(attrs={"rows": 6}))
-    evidence = forms.FileField(
-        label=_("证据材料（PDF；以单位名义提出的须加盖公章）"),
-        help_text=_("PDF，不超过20 MB"),
-    )
-
-
-class ObjectionHandleForm(forms.Form):
-    decision = forms.ChoiceField(
-        label=_("处理结论"),
-        choices=[("uphold", _("异议成立（撤销该申报）")), ("dismiss", _("异议不成立"))],
-        widget=forms.RadioSelect,
-    )
-    reason = forms.CharField(label=_("处理理由"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class PaymentForm(forms.Form):
-    voucher_number = forms.CharField(label=_("凭证号"), max_length=64)
-    paid_on = forms.DateField(
-        label=_("拨付日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-        initial=timezone.localdate,
-    )
-
-    def clean_paid_on(self):
-        value = self.cleaned_data["paid_on"]
-        if value > timezone.localdate():
-            raise ValidationError(_("拨付日期不能晚于今天。"))
-        return value

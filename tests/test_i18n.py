@@ -18,6 +18,7 @@ from viewflow.workflow.status import STATUS
 from tests.factories import CallFactory
 from workflows import services
 from workflows.demo import application_draft, cast_make, institution_make, uscc_make
+from workflows.stages.formal_review.services import formal_review_complete
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 EN_PO = LOCALE / "en" / "LC_MESSAGES" / "django.po"
@@ -303,8 +304,6 @@ def test_document_title_stays_chinese_when_the_user_works_in_english():
     application = application_draft(user=cast.applicant, call=call, institution=institution)
     services.application_submit(user=cast.applicant, application=application)
     with translation.override("en"):
-        services.formal_review_complete(
-            user=cast.formal_reviewer, application=application, outcome="accept"
-        )
+        formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
     document = application.documents.get()
     assert document.title == "受理通知书"

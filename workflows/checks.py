@@ -58,11 +58,12 @@ def _open_tasks() -> list[tuple[str, int, str, int]]:
 
 def _stage_of_node(content: dict, node_name: str) -> str | None:
     """The stage type that defines `node_name` in a program version's stage list."""
-    from .stages import STAGE_TYPES
+    from .stages import STAGE_TYPES, stage_module
 
     for stage in content.get("stages", []):
-        stage_module = STAGE_TYPES.get(stage["type"])
-        if stage_module is not None and node_name in stage_module.build(stage, None)[1]:
+        if stage.get("type") not in STAGE_TYPES:
+            continue
+        if node_name in stage_module(stage["type"], "flow").build(stage, None)[1]:
             return stage["type"]
     return None
 

@@ -13,10 +13,21 @@ from django.core.management import call_command
 from django.utils import timezone
 from stdnum.cn import uscc
 
+from forms.validators import patent_check_character
+
 from . import services
 from .models import Application, Call, Expert, Institution, OfficeRegion
 from .permissions import roles_sync
 from .programs import program_get, program_stage
+from .stages.decision.services import decision_issue
+from .stages.disbursement.services import award_letter_issue, payment_record
+from .stages.formal_review.services import formal_review_complete
+from .stages.leadership_meeting.services import leadership_decide
+from .stages.public_notice.services import (
+    objection_handle,
+    objection_lodge,
+    public_notice_publish,
+)
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = {
@@ -84,8 +95,7 @@ def call_make(
 def patent_number_make(serial: int) -> str:
     """A valid Chinese invention patent number (check character included) for demo data."""
     digits = f"2023{1}{serial:07d}"
-    total = sum(int(d) * w for d, w in zip(digits, services.PATENT_WEIGHTS, strict=True)) % 11
-    return f"{digits}.{'X' if total == 10 else total}"
+    return f"{digits}.{patent_check_character(digits)}"
 
 
 def draft_data(*, program: dict, call: Call, institution: Institution, tier: str) -> dict:
@@ -199,11 +209,9 @@ def application_submitted(*, cast: Cast, call: Call, serial: int, tier: str = "p
 def application_in_notice(*, cast: Cast, call: Call, serial: int):
     """One application accepted, approved and on a published notice: (application, notice)."""
     application = application_submitted(cast=cast, call=call, serial=serial)
-    services.formal_review_complete(
-        user=cast.formal_reviewer, application=application, outcome="accept"
-    )
-    services.leadership_decide(user=cast.leadership, decisions=[(application, True, "")])
-    notice = services.public_notice_publish(user=cast.notice_officer, call=call)
+    formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
+    leadership_decide(user=cast.leadership, decisions=[(application, True, "")])
+    notice = public_notice_publish(user=cast.notice_officer, call=call)
     application.refresh_from_db()
     return application, notice
 
@@ -216,13 +224,9 @@ def call_awaiting_decision(*, cast: Cast, count: int, first_serial: int, title: 
         application_submitted(cast=cast, call=call, serial=first_serial + i) for i in range(count)
     ]
     for application in applications:
-        services.formal_review_complete(
-            user=cast.formal_reviewer, application=application, outcome="accept"
-        )
-    services.leadership_decide(
-        user=cast.leadership, decisions=[(a, True, "") for a in applications]
-    )
-    services.public_notice_publish(user=cast.notice_officer, call=call)
+        formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
+    leadership_decide(user=cast.leadership, decisions=[(a, True, "") for a in applications])
+    public_notice_publish(user=cast.notice_officer, call=call)
     notice_expire(call)
     return call, applications
 
@@ -241,7 +245,7 @@ def notice_expire(call: Call) -> None:
 
 def objection_settled(*, cast: Cast, application: Application, upheld: bool):
     """An organisation objects to a listed application; the notice officer decides."""
-    objection = services.objection_lodge(
+    objection = objection_lodge(
         user=cast.applicant,
         application=application,
         capacity="organisation",
@@ -250,7 +254,7 @@ def objection_settled(*, cast: Cast, application: Application, upheld: bool):
         statement="申报材料与事实不符。",
         evidence=pdf_upload("evidence.pdf"),
     )
-    return services.objection_handle(
+    return objection_handle(
         user=cast.notice_officer,
         objection=objection,
         upheld=upheld,
@@ -283,7 +287,7 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
         apps.append((application, branch))
     for application, branch in apps:
         if branch == "correction_then_paid":
-            services.formal_review_complete(
+            formal_review_complete(
                 user=cast.formal_reviewer,
                 application=application,
                 outcome="correction",
@@ -297,7 +301,7 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
             )
             services.application_submit(user=cast.applicant, application=application)
         if branch == "refused":
-            services.formal_review_complete(
+            formal_review_complete(
                 user=cast.formal_reviewer,
                 application=application,
                 outcome="refuse",
@@ -305,10 +309,8 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
             )
             progress(1)
             continue
-        services.formal_review_complete(
-            user=cast.formal_reviewer, application=application, outcome="accept"
-        )
-    services.leadership_decide(
+        formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
+    leadership_decide(
         user=cast.leadership,
         decisions=[
             (a, branch != "rejected", "" if branch != "rejected" else "材料与事实不符。")
@@ -317,7 +319,7 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
         ],
     )
     progress(sum(1 for _a, branch in apps if branch == "rejected"))
-    services.public_notice_publish(user=cast.notice_officer, call=call)
+    public_notice_publish(user=cast.notice_officer, call=call)
     for application, branch in apps:
         if branch.startswith("objection"):
             objection_settled(
@@ -325,12 +327,12 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
             )
     notice_expire(call)
     progress(sum(1 for _a, branch in apps if branch == "objection_upheld"))
-    services.decision_issue(user=cast.notice_officer, call=call)
+    decision_issue(user=cast.notice_officer, call=call)
     for application, _branch in apps:
         application.refresh_from_db()
         if application.status == Application.Status.DECIDED:
-            services.award_letter_issue(user=cast.finance_officer, application=application)
-            services.payment_record(
+            award_letter_issue(user=cast.finance_officer, application=application)
+            payment_record(
                 user=cast.finance_officer,
                 application=application,
                 voucher_number=f"PZ{call.pk:04d}{application.pk:06d}",
@@ -363,7 +365,7 @@ COMPETITIVE_BRANCHES = {
 def panel_score_all(*, cast: Cast, application: Application, level: int, recuse: bool = False):
     """Every expert on the panel declares and scores; with `recuse`, the first one recuses."""
     from .models import PanelSeat
-    from .services import expert_review
+    from .stages.expert_review import services as expert_review
 
     rubric = application.program["rubric"]
     while True:
@@ -396,7 +398,8 @@ def competitive_batch_run(
 ):
     """One call of a competitive program (recommendation, expert panel, leadership or committee,
     notice, decision, and payment when the program pays), one application per branch."""
-    from .services import committee, recommendation
+    from .stages.city_recommendation import services as recommendation
+    from .stages.committee_vote import services as committee
 
     progress = progress or (lambda n: None)
     cities = list(DEMO_CITIES)
@@ -432,7 +435,7 @@ def competitive_batch_run(
             )
             if ended(application, Application.Status.NOT_RECOMMENDED):
                 continue
-        services.formal_review_complete(
+        formal_review_complete(
             user=cast.formal_reviewer,
             application=application,
             outcome="refuse" if branch == "refused" else "accept",
@@ -449,7 +452,7 @@ def competitive_batch_run(
             )
         alive.append((application, branch))
     if "leadership_meeting" in stages:
-        services.leadership_decide(
+        leadership_decide(
             user=cast.leadership,
             decisions=[
                 (a, b != "rejected", "材料与事实不符。" if b == "rejected" else "")
@@ -465,22 +468,22 @@ def competitive_batch_run(
         )
     for application, _branch in alive:
         ended(application, Application.Status.REJECTED)
-    services.public_notice_publish(user=cast.notice_officer, call=call)
+    public_notice_publish(user=cast.notice_officer, call=call)
     for application, branch in alive:
         if branch == "objection_upheld":
             objection_settled(cast=cast, application=application, upheld=True)
     notice_expire(call)
     for application, _branch in alive:
         ended(application, Application.Status.WITHDRAWN)
-    services.decision_issue(user=cast.notice_officer, call=call)
+    decision_issue(user=cast.notice_officer, call=call)
     pays = "disbursement" in stages
     for application, _branch in alive:
         application.refresh_from_db()
         if application.status != Application.Status.DECIDED:
             continue
         if pays:
-            services.award_letter_issue(user=cast.finance_officer, application=application)
-            services.payment_record(
+            award_letter_issue(user=cast.finance_officer, application=application)
+            payment_record(
                 user=cast.finance_officer,
                 application=application,
                 voucher_number=f"PZ{call.pk:04d}{application.pk:06d}",

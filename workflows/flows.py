@@ -8,7 +8,7 @@ with a stable name derived from the program slug (`tech_transfer_agency` ->
 from viewflow.workflow import flow, lock
 
 from .programs import ProgramFile, programs_loaded
-from .stages import STAGE_TYPES
+from .stages import stage_module
 
 
 def flow_class_build(program: ProgramFile) -> type[flow.Flow]:
@@ -16,7 +16,7 @@ def flow_class_build(program: ProgramFile) -> type[flow.Flow]:
     attrs: dict = {}
     next_node = None
     for stage in reversed(program.content["stages"]):
-        entry, nodes = STAGE_TYPES[stage["type"]].build(stage, next_node)
+        entry, nodes = stage_module(stage["type"], "flow").build(stage, next_node)
         clash = set(nodes) & set(attrs)
         if clash:
             raise ValueError(f"{program.source}: stages define the same nodes twice: {clash}")

@@ -278,7 +278,7 @@ class Application(models.Model):
 
     @property
     def tier_label(self) -> str:
-        from .programs import localised
+        from forms.validators import localised
 
         return localised(self.program_version.tier(self.tier)) if self.tier else ""
 
@@ -323,7 +323,7 @@ class Attachment(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from .programs import localised
+        from forms.validators import localised
 
         for attachment in self.application.program["attachments"]:
             if attachment["key"] == self.kind:

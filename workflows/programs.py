@@ -14,8 +14,11 @@ from pathlib import Path
 
 from django.conf import settings
 
+from forms.validators import localised  # noqa: F401  (program labels; imported from here)
+
 from .permissions import ROLE_TASK_PERMISSION
 from .rubric import rubric_problems
+from .stages import STAGE_TYPES, stage_module
 
 TOP_LEVEL_KEYS = {
     "slug": True,
@@ -164,8 +167,6 @@ def issuer_code(program: dict, kind: str) -> str:
 
 def program_validate(content: dict, source: str) -> list[ProgramProblem]:
     """Every problem in one program file's content; an empty list means it is usable."""
-    from .stages import STAGE_TYPES
-
     problems: list[ProgramProblem] = []
     for key, required in TOP_LEVEL_KEYS.items():
         if required and key not in content:
@@ -269,9 +270,10 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
         if stage_type in seen_types:
             problems.append(ProgramProblem(source, f"{key}.type", "stage appears twice"))
         seen_types.append(stage_type)
-        params = STAGE_TYPES[stage_type].PARAMS
+        stage_params = stage_module(stage_type, "params")
+        params = stage_params.PARAMS
         _check_unknown(problems, source, key, stage, {"type", *params})
-        stage_check = getattr(STAGE_TYPES[stage_type], "stage_problems", None)
+        stage_check = getattr(stage_params, "stage_problems", None)
         if stage_check is not None:
             for name, message in stage_check(stage, content):
                 problems.append(ProgramProblem(source, f"{key}.{name}", message))
@@ -319,7 +321,7 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
             )
         for stage_type in seen_types:
             earlier = set(seen_types[: seen_types.index(stage_type)])
-            for before in STAGE_TYPES[stage_type].REQUIRES:
+            for before in stage_module(stage_type, "params").REQUIRES:
                 options = before if isinstance(before, tuple) else (before,)
                 if not set(options) & earlier:
                     needed = " or ".join(repr(option) for option in options)
@@ -335,8 +337,6 @@ def program_validate(content: dict, source: str) -> list[ProgramProblem]:
 
 def program_normalise(content: dict) -> dict:
     """Fill stage parameter defaults so that services read one shape."""
-    from .stages import STAGE_TYPES
-
     content = dict(content)
     content.setdefault("eligibility", {})
     content.setdefault("tiers", [])
@@ -344,7 +344,7 @@ def program_normalise(content: dict) -> dict:
     content.setdefault("rubric", [])
     stages = []
     for stage in content["stages"]:
-        params = STAGE_TYPES[stage["type"]].PARAMS
+        params = stage_module(stage["type"], "params").PARAMS
         stages.append({name: stage.get(name, default) for name, (_k, default) in params.items()})
         stages[-1]["type"] = stage["type"]
     content["stages"] = stages
@@ -387,13 +387,6 @@ def programs_loaded() -> dict[str, ProgramFile]:
 def program_stage(content: dict, stage_type: str) -> dict | None:
     """The program's stage of that type with its parameters (None when the program has none)."""
     return next((s for s in content["stages"] if s["type"] == stage_type), None)
-
-
-def localised(item: dict) -> str:
-    """An item's `en` text when English is active, else its `zh` text."""
-    from django.utils.translation import get_language
-
-    return item["en"] if (get_language() or "").startswith("en") else item["zh"]
 
 
 def program_get(slug: str) -> ProgramFile:

@@ -18,6 +18,8 @@ from documents.models import Document, DocumentReservation, IssueBatch
 from tests.documents.pdfs import compact, pdf_text
 from workflows import demo, services
 from workflows.models import Application
+from workflows.stages.decision import services as decision_services
+from workflows.stages.decision.services import decision_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +41,7 @@ def test_every_applicant_gets_one_notice_and_the_batch_shows_it():
     cast, call, applications = call_awaiting_decision(3)
     events = []
     with document_batch.progress_observed(events.append):
-        services.decision_issue(user=cast.notice_officer, call=call)
+        decision_issue(user=cast.notice_officer, call=call)
     batch = IssueBatch.objects.get(call=call)
     assert (batch.status, batch.done, batch.failed, batch.total) == ("finished", 3, 0, 3)
     assert batch.finished_at is not None
@@ -85,8 +87,8 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_
     if failing == "render":
         monkeypatch.setattr(document_services, "document_render", render_or_fail)
     else:
-        monkeypatch.setattr(services, "application_move", move_or_fail)
-    services.decision_issue(user=cast.notice_officer, call=call)
+        monkeypatch.setattr(decision_services, "application_move", move_or_fail)
+    decision_issue(user=cast.notice_officer, call=call)
     batch = IssueBatch.objects.get(call=call)
     assert (batch.done, batch.failed, batch.status) == (2, 1, "finished")
     (error,) = batch.errors
@@ -100,7 +102,7 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_
     }
 
     monkeypatch.undo()
-    services.decision_issue(user=cast.notice_officer, call=call)
+    decision_issue(user=cast.notice_officer, call=call)
     for application in applications:
         application.refresh_from_db()
         assert application.status == Application.Status.DECIDED
@@ -130,7 +132,7 @@ def test_a_decision_that_fails_stores_no_notice_and_the_rerun_keeps_its_number(m
 
     monkeypatch.setattr(document_services, "document_render", render_or_fail)
     with pytest.raises(RuntimeError, match="table too wide"):
-        services.decision_issue(user=cast.notice_officer, call=call)
+        decision_issue(user=cast.notice_officer, call=call)
     assert IssueBatch.objects.get(call=call).status == "failed"
     assert not Document.objects.filter(call=call, kind__in=["funding_decision", "decision_notice"])
     reserved = {
@@ -143,7 +145,7 @@ def test_a_decision_that_fails_stores_no_notice_and_the_rerun_keeps_its_number(m
     )
 
     monkeypatch.undo()
-    decision = services.decision_issue(user=cast.notice_officer, call=call)
+    decision = decision_issue(user=cast.notice_officer, call=call)
     assert decision.number == reserved["decision"]
     for application in applications:
         notice = notices_of(application).get()
@@ -185,7 +187,7 @@ def test_worker_processes_render_the_documents():
     cast, call, applications = call_awaiting_decision(3)
     events = []
     with document_batch.progress_observed(events.append):
-        services.decision_issue(user=cast.notice_officer, call=call)
+        decision_issue(user=cast.notice_officer, call=call)
     rendered = [event.rendered for event in events if event.rendered]
     assert len(rendered) == 3
     assert all(r.pid != os.getpid() for r in rendered)
@@ -208,7 +210,7 @@ def test_workers_are_replaced_after_their_quota_and_the_batch_finishes():
     signal.alarm(240)
     try:
         with document_batch.progress_observed(events.append):
-            services.decision_issue(user=cast.notice_officer, call=call)
+            decision_issue(user=cast.notice_officer, call=call)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -226,7 +228,7 @@ def test_progress_page_is_for_staff_and_404_for_an_unknown_call(client):
     assert waiting.status_code == 200
     assert 'http-equiv="refresh" content="2"' in waiting.content.decode()
 
-    services.decision_issue(user=cast.notice_officer, call=call)
+    decision_issue(user=cast.notice_officer, call=call)
     finished = client.get(url).content.decode()
     assert "已印发 2 / 2" in finished
     assert 'http-equiv="refresh"' not in finished

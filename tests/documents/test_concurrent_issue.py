@@ -12,7 +12,9 @@ from documents import batch as document_batch
 from documents import services as document_services
 from documents.models import Document
 from tests.concurrency import POSTGRES_ONLY, race
-from workflows import demo, services
+from workflows import demo
+from workflows.stages.decision.services import decision_issue
+from workflows.stages.formal_review.services import formal_review_complete
 
 pytestmark = POSTGRES_ONLY
 
@@ -46,12 +48,12 @@ def test_reviewers_and_a_batch_issuing_at_once_get_unique_gapless_numbers(monkey
     monkeypatch.setattr(document_services, "document_render", render_or_fail)
 
     def accept(application):
-        return lambda: services.formal_review_complete(
+        return lambda: formal_review_complete(
             user=cast.formal_reviewer, application=application, outcome="accept"
         )
 
     results = race(
-        lambda: services.decision_issue(user=cast.notice_officer, call=batch_call),
+        lambda: decision_issue(user=cast.notice_officer, call=batch_call),
         *(accept(application) for application in submitted),
     )
     assert isinstance(results[-1], RuntimeError)
@@ -86,7 +88,7 @@ def test_the_progress_page_shows_documents_as_they_are_issued(monkeypatch):
             seen.extend(race(page))
 
     with document_batch.progress_observed(look):
-        services.decision_issue(user=cast.notice_officer, call=call)
+        decision_issue(user=cast.notice_officer, call=call)
     (shown,) = seen
     assert "已印发 2 / 3" in shown
 
@@ -97,8 +99,8 @@ def test_two_officers_pressing_issue_at_once_start_one_batch():
     cast = demo.cast_make()
     call = call_awaiting_decision(cast, 3, 600)
     first, second = race(
-        lambda: services.decision_issue(user=cast.notice_officer, call=call),
-        lambda: services.decision_issue(user=cast.notice_officer, call=call),
+        lambda: decision_issue(user=cast.notice_officer, call=call),
+        lambda: decision_issue(user=cast.notice_officer, call=call),
     )
     outcomes = sorted([first, second], key=lambda r: isinstance(r, Exception))
     assert isinstance(outcomes[0], Document), outcomes

@@ -15,17 +15,12 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from documents.models import VERIFICATION_ALPHABET, Document, verification_code_new
-from documents.services import (
-    context_decode,
-    context_encode,
-    document_issue,
-    document_reissue,
-    document_void,
-)
+from documents.services import context_decode, context_encode, document_issue
 from tests.documents.contexts import CONTEXTS
 from tests.documents.pdfs import compact, pdf_text
 from tests.factories import UserFactory
 from workflows import services as workflow_services
+from workflows.services.issuing import document_reissue, document_void
 
 ISSUER_CODE = "黔市监知"
 ISSUER_NAME = "贵州省市场监督管理局"

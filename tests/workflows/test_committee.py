@@ -21,7 +21,8 @@ from tests.workflows import http_steps as steps
 from tests.workflows.test_recommendation import SHIPPED
 from workflows import demo, services
 from workflows.models import Application, AuditRecord
-from workflows.services import committee as committee_service
+from workflows.stages.committee_vote import services as committee_service
+from workflows.stages.formal_review.services import formal_review_complete
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +160,7 @@ def accepted(
         user=applicant, call=call, institution=institution, tier=tier
     )
     services.application_submit(user=applicant, application=application)
-    services.formal_review_complete(user=reviewer, application=application, outcome="accept")
+    formal_review_complete(user=reviewer, application=application, outcome="accept")
     # The expert-review stage (another module) writes the score; here it is set directly.
     Application.objects.filter(pk=application.pk).update(
         panel_score=Decimal(score) if score else None

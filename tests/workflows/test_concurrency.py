@@ -12,6 +12,11 @@ from tests.factories import CallFactory, institution_for
 from workflows import services
 from workflows.demo import application_draft
 from workflows.models import Application, AuditRecord, Payment
+from workflows.stages.decision.services import decision_issue
+from workflows.stages.disbursement.services import award_letter_issue, payment_record
+from workflows.stages.formal_review.services import formal_review_complete
+from workflows.stages.leadership_meeting.services import leadership_decide
+from workflows.stages.public_notice.services import public_notice_publish
 
 pytestmark = POSTGRES_ONLY
 
@@ -22,9 +27,7 @@ def decided_application(cast, call, serial_user):
         user=serial_user, call=call, institution=institution, tier="national"
     )
     services.application_submit(user=serial_user, application=application)
-    services.formal_review_complete(
-        user=cast["reviewer"], application=application, outcome="accept"
-    )
+    formal_review_complete(user=cast["reviewer"], application=application, outcome="accept")
     return application
 
 
@@ -44,21 +47,21 @@ def test_two_finance_officers_paying_at_once_never_overdraw(
     cast = {"reviewer": formal_reviewer}
     first = decided_application(cast, call, applicant)
     second = decided_application(cast, call, other_applicant)
-    services.leadership_decide(user=leadership, decisions=[(first, True, ""), (second, True, "")])
-    services.public_notice_publish(user=notice_officer, call=call)
+    leadership_decide(user=leadership, decisions=[(first, True, ""), (second, True, "")])
+    public_notice_publish(user=notice_officer, call=call)
     notice_expire(call)
-    services.decision_issue(user=notice_officer, call=call)
+    decision_issue(user=notice_officer, call=call)
     for application in (first, second):
-        services.award_letter_issue(user=finance_officer, application=application)
+        award_letter_issue(user=finance_officer, application=application)
 
     results = race(
-        lambda: services.payment_record(
+        lambda: payment_record(
             user=finance_officer,
             application=first,
             voucher_number="PZ-1",
             paid_on=timezone.localdate(),
         ),
-        lambda: services.payment_record(
+        lambda: payment_record(
             user=second_finance_officer,
             application=second,
             voucher_number="PZ-2",
@@ -83,10 +86,10 @@ def test_two_reviewers_completing_one_task(
     services.application_submit(user=applicant, application=application)
 
     results = race(
-        lambda: services.formal_review_complete(
+        lambda: formal_review_complete(
             user=formal_reviewer, application=application, outcome="accept"
         ),
-        lambda: services.formal_review_complete(
+        lambda: formal_review_complete(
             user=second_reviewer, application=application, outcome="refuse", reason="材料不全"
         ),
     )

@@ -33,7 +33,9 @@ from workflows.models import (
     ReviewScore,
 )
 from workflows.selectors import tasks_actionable_by
-from workflows.services import expert_review as panels
+from workflows.stages.expert_review import services as panels
+from workflows.stages.formal_review.services import formal_review_complete
+from workflows.stages.leadership_meeting.services import leadership_decide
 
 pytestmark = pytest.mark.django_db
 
@@ -211,7 +213,7 @@ def submitted(user, institution, call) -> Application:
 def accepted(user, institution, call, formal_reviewer) -> Application:
     """Submitted and accepted by formal review: the panel is drawn."""
     application = submitted(user, institution, call)
-    services.formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+    formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
     application.refresh_from_db()
     return application
 
@@ -397,7 +399,7 @@ def test_five_experts_declare_and_score_and_the_panel_closes_with_the_trimmed_me
     assert AuditRecord.objects.filter(application=application, action="seat_declare").count() == 5
     # The flow moved on to the leadership meeting, which decides on the scored application.
     assert open_task(application, "leadership_review") is not None
-    services.leadership_decide(user=leadership, decisions=[(application, True, "")])
+    leadership_decide(user=leadership, decisions=[(application, True, "")])
     application.refresh_from_db()
     assert application.status == Status.APPROVED
 
@@ -656,7 +658,8 @@ def test_the_inbox_task_leads_the_expert_to_their_seat(client_for, application):
 def test_the_flow_chart_renders_the_expert_review_stage(client_for, panel_program, formal_reviewer):
     flow_class = flows.FLOWS[panel_program]
     svg = chart.grid_to_svg(chart.calc_layout_data(flow_class))
-    for title in ("Draw Panel", "Expert Score", "Panel Close", "Leadership Review"):
+    # Human tasks carry their Chinese titles (the inbox shows the same words).
+    for title in ("Draw Panel", "专家评分", "Panel Close", "审议"):
         assert title in svg
     assert "v 9 m 5 -9 v 9" in svg  # expert_score carries the parallel multi-instance marker
     response = client_for(formal_reviewer).get(reverse("program_chart", args=[panel_program]))

@@ -8,9 +8,12 @@ from django.utils import timezone
 from tests.documents.pdfs import pdf_text
 from tests.factories import CallFactory
 from tests.programs_support import program_installed
-from workflows import calendar, demo, services
+from workflows import calendar, demo
 from workflows.models import Application, PanelSeat
-from workflows.services import expert_review
+from workflows.stages.decision.services import decision_issue
+from workflows.stages.expert_review import services as expert_review
+from workflows.stages.formal_review.services import formal_review_complete
+from workflows.stages.public_notice.services import public_notice_publish
 
 SLUG = "patent_navigation"
 PROGRAM = """
@@ -138,9 +141,7 @@ def test_a_new_program_file_runs_without_code_change(navigation, client_for, tmp
     application.refresh_from_db()
     assert application.status == Application.Status.SUBMITTED
 
-    services.formal_review_complete(
-        user=cast.formal_reviewer, application=application, outcome="accept"
-    )
+    formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
     seats = list(application.seats.select_related("expert__user"))
     assert len(seats) == 3
     for seat, points in zip(seats, [(50, 30), (54, 36), (46, 33)], strict=True):
@@ -156,11 +157,11 @@ def test_a_new_program_file_runs_without_code_change(navigation, client_for, tmp
     assert str(application.panel_score) == "83.00"  # mean of 80, 90, 79
     assert application.seats.filter(status=PanelSeat.Status.SCORED).count() == 3
 
-    notice = services.public_notice_publish(user=cast.notice_officer, call=call)
+    notice = public_notice_publish(user=cast.notice_officer, call=call)
     assert notice.ends_at == calendar.working_days_after(notice.starts_at, 5)
     assert "拟认定名单公示" in notice.title
     demo.notice_expire(call)
-    services.decision_issue(user=cast.notice_officer, call=call)
+    decision_issue(user=cast.notice_officer, call=call)
     application.refresh_from_db()
     assert application.status == Application.Status.DECIDED
     expected_until = timezone.localdate().replace(year=timezone.localdate().year + 2)

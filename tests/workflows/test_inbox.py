@@ -14,6 +14,11 @@ from tests.factories import CallFactory, institution_for
 from workflows import demo, services
 from workflows.demo import uscc_make
 from workflows.models import Application, Institution, InstitutionUserObjectPermission
+from workflows.stages.decision.services import decision_issue
+from workflows.stages.disbursement.services import award_letter_issue
+from workflows.stages.formal_review.services import formal_review_complete
+from workflows.stages.leadership_meeting.services import leadership_decide
+from workflows.stages.public_notice.services import public_notice_publish
 
 MAX_INBOX_QUERIES = 12
 
@@ -28,7 +33,7 @@ def submitted(user, institution, call, tier: str = "national") -> Application:
 
 
 def returned_for_correction(reviewer, application: Application) -> Application:
-    return services.formal_review_complete(
+    return formal_review_complete(
         user=reviewer,
         application=application,
         outcome="correction",
@@ -203,16 +208,12 @@ def test_finance_sees_award_letter_and_payment_tasks_only(
     letter_due = submitted(applicant, institution, call)
     payment_due = submitted(other_applicant, other_institution, call)
     for application in (letter_due, payment_due):
-        services.formal_review_complete(
-            user=formal_reviewer, application=application, outcome="accept"
-        )
-    services.leadership_decide(
-        user=leadership, decisions=[(letter_due, True, ""), (payment_due, True, "")]
-    )
-    services.public_notice_publish(user=notice_officer, call=call)
+        formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+    leadership_decide(user=leadership, decisions=[(letter_due, True, ""), (payment_due, True, "")])
+    public_notice_publish(user=notice_officer, call=call)
     demo.notice_expire(call)
-    services.decision_issue(user=notice_officer, call=call)
-    services.award_letter_issue(user=finance_officer, application=payment_due)
+    decision_issue(user=notice_officer, call=call)
+    award_letter_issue(user=finance_officer, application=payment_due)
     in_review = submitted(applicant, institution, call, tier="provincial")
 
     finance, _n, _response = inbox(client_for(finance_officer))

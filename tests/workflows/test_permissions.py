@@ -22,6 +22,10 @@ from tests.factories import CallFactory, UserFactory, institution_for
 from workflows import demo, services
 from workflows.models import Application, Call, Objection
 from workflows.permissions import roles_sync
+from workflows.stages.formal_review.services import formal_review_complete
+from workflows.stages.leadership_meeting.services import leadership_decide
+from workflows.stages.public_notice import services as notice_services
+from workflows.stages.public_notice.services import public_notice_publish
 
 Status = Application.Status
 LOGIN_URL = "/accounts/login/"
@@ -46,7 +50,7 @@ def open_task(application: Application) -> Task:
 
 
 def objection_lodge(user, application: Application) -> Objection:
-    return services.objection_lodge(
+    return notice_services.objection_lodge(
         user=user,
         application=application,
         capacity="organisation",
@@ -108,9 +112,9 @@ def world_build() -> World:
     mine = submitted(applicant, institution, call)
     theirs = submitted(other_applicant, other_institution, call)
     for application in (mine, theirs):
-        services.formal_review_complete(user=reviewer, application=application, outcome="accept")
-    services.leadership_decide(user=leadership, decisions=[(mine, True, ""), (theirs, True, "")])
-    services.public_notice_publish(user=notice_officer, call=call)
+        formal_review_complete(user=reviewer, application=application, outcome="accept")
+    leadership_decide(user=leadership, decisions=[(mine, True, ""), (theirs, True, "")])
+    public_notice_publish(user=notice_officer, call=call)
     mine.refresh_from_db()
     theirs.refresh_from_db()
     return World(
@@ -407,7 +411,7 @@ def test_only_members_of_the_institution_resubmit_a_correction(
 ):
     """On a correction, another institution gets 404, a reviewer 403; the member resubmits."""
     application = submitted(applicant, institution, call)
-    services.formal_review_complete(
+    formal_review_complete(
         user=formal_reviewer,
         application=application,
         outcome="correction",

@@ -159,6 +159,7 @@ def test_flow_builder_follows_a_different_stage_list(tmp_path):
 def test_application_keeps_its_program_version(db, tmp_path, applicant, institution, call):
     """Editing the program file later never changes the rules of an application in flight."""
     from workflows import services
+    from workflows.amounts import award_amount
     from workflows.demo import application_draft
 
     application = application_draft(user=applicant, call=call, institution=institution)
@@ -178,7 +179,7 @@ def test_application_keeps_its_program_version(db, tmp_path, applicant, institut
             assert new_version.pk != original.pk
             application.refresh_from_db()
             assert application.program_version == original
-            amount, _lower = services.award_amount(application=application)
+            amount, _lower = award_amount(application=application)
             assert amount == Decimal("300000.00")
     finally:
         programs.programs_loaded.cache_clear()

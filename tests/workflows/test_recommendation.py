@@ -22,7 +22,8 @@ from tests.programs_support import program_installed
 from tests.workflows import http_steps as steps
 from workflows import demo, programs, services
 from workflows.models import Application, AuditRecord, OfficeRegion
-from workflows.services import recommendation as recommendation_service
+from workflows.stages.city_recommendation import services as recommendation_service
+from workflows.stages.formal_review.services import formal_review_complete
 
 pytestmark = pytest.mark.django_db
 
@@ -319,7 +320,7 @@ def test_recommended_application_still_uses_its_place_after_formal_review(
     recommendation_service.recommendation_decide(
         user=city_office, application=guiyang_application, recommended=True, reason=""
     )
-    services.formal_review_complete(
+    formal_review_complete(
         user=formal_reviewer, application=guiyang_application, outcome="refuse", reason="不符。"
     )
     with pytest.raises(ValidationError) as error:

@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
+from forms.validators import patent_number_clean
 from tests.factories import CallFactory
 from workflows import calendar, services
+from workflows.amounts import award_amount
 from workflows.demo import (
     application_draft,
     application_in_notice,
@@ -22,6 +24,9 @@ from workflows.demo import (
     notice_expire,
 )
 from workflows.models import AppendOnlyError, Application, AuditRecord
+from workflows.stages.formal_review.services import formal_review_complete
+from workflows.stages.leadership_meeting.services import leadership_decide
+from workflows.stages.public_notice.services import objection_lodge
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -134,9 +139,9 @@ def test_upgrade_rule_comes_from_the_program_file(db, rule, expected):
     application.refresh_from_db()
     if expected is None:
         with pytest.raises(ValidationError, match="从高不重复"):
-            services.award_amount(application=application)
+            award_amount(application=application)
     else:
-        assert services.award_amount(application=application) == (expected, Decimal("300000.00"))
+        assert award_amount(application=application) == (expected, Decimal("300000.00"))
 
 
 def test_same_designation_is_never_paid_twice(db):
@@ -162,7 +167,7 @@ def test_objection_evidence_opens_only_for_the_notice_officer_and_the_objector(
 
     cast = cast_make()
     application, _notice = application_in_notice(cast=cast, call=CallFactory(), serial=88)
-    objection = services.objection_lodge(
+    objection = objection_lodge(
         user=other_applicant,
         application=application,
         capacity="person",
@@ -186,7 +191,7 @@ def test_correction_deadline_passing_lapses_the_application(db, client_for):
 
     cast = cast_make()
     application = application_submitted(cast=cast, call=CallFactory(), serial=99)
-    services.formal_review_complete(
+    formal_review_complete(
         user=cast.formal_reviewer,
         application=application,
         outcome="correction",
@@ -225,7 +230,7 @@ def test_resubmitting_in_time_cancels_the_correction_timer(db):
     cast = cast_make()
     application = application_submitted(cast=cast, call=CallFactory(), serial=98)
     for _round in range(2):
-        services.formal_review_complete(
+        formal_review_complete(
             user=cast.formal_reviewer, application=application, outcome="correction", reason="补充"
         )
         services.application_submit(user=cast.applicant, application=application)
@@ -245,13 +250,13 @@ def test_resubmitting_in_time_cancels_the_correction_timer(db):
     ],
 )
 def test_patent_numbers_are_normalised(typed, stored):
-    assert services.patent_number_clean(typed) == stored
+    assert patent_number_clean(typed) == stored
 
 
 @pytest.mark.parametrize("typed", ["200310102344.6", "20031010234.5", "ZL2003101023445", ""])
 def test_bad_patent_numbers_are_refused_in_chinese(typed):
     with pytest.raises(ValidationError, match="专利号"):
-        services.patent_number_clean(typed)
+        patent_number_clean(typed)
 
 
 def test_applicant_sees_why_leadership_rejected_the_application(db, client_for):
@@ -260,10 +265,8 @@ def test_applicant_sees_why_leadership_rejected_the_application(db, client_for):
 
     cast = cast_make()
     application = application_submitted(cast=cast, call=CallFactory(), serial=97)
-    services.formal_review_complete(
-        user=cast.formal_reviewer, application=application, outcome="accept"
-    )
-    services.leadership_decide(
+    formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
+    leadership_decide(
         user=cast.leadership, decisions=[(application, False, "获批文件与申报年度不符。")]
     )
     page = client_for(cast.applicant).get(reverse("application_detail", args=[application.pk]))
@@ -294,9 +297,7 @@ def test_staff_reissue_from_the_application_page_is_audited(db, client_for):
 
     cast = cast_make()
     application = application_submitted(cast=cast, call=CallFactory(), serial=95)
-    services.formal_review_complete(
-        user=cast.formal_reviewer, application=application, outcome="accept"
-    )
+    formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
     notice = application.documents.get(kind="acceptance_notice")
     staff = client_for(cast.notice_officer)
     page = reverse("application_detail", args=[application.pk])

@@ -10,9 +10,10 @@ import pytest
 from django.test import override_settings
 
 from tests.factories import CallFactory
-from workflows import flows, programs, services
+from workflows import flows, programs
 from workflows.checks import stages_in_use_check
 from workflows.demo import application_submitted, cast_make
+from workflows.stages.formal_review.services import formal_review_complete
 
 SLUG = "tech_transfer_agency"
 SOURCE = Path(__file__).resolve().parents[2] / "config" / "programs" / f"{SLUG}.toml"
@@ -27,9 +28,7 @@ def in_leadership(db):
     waiting = []
     for serial in (11, 12):
         application = application_submitted(cast=cast, call=call, serial=serial)
-        services.formal_review_complete(
-            user=cast.formal_reviewer, application=application, outcome="accept"
-        )
+        formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
         waiting.append(application)
     return waiting
 

@@ -1,4 +1,5 @@
-"""Helpers the stage modules share: reading the application of a flow activation, conditions."""
+"""Helpers the stage packages share: reading the application of a flow activation, conditions,
+wiring a stage's exit to the next stage."""
 
 from django.shortcuts import redirect
 from viewflow import this
@@ -30,12 +31,5 @@ def next_or_end(nodes: dict, next_node: str | None, outcome: str):
 
 
 def task_view(request, **kwargs):
-    """viewflow wants a view per human task; ours live in workflows.views (the task page)."""
+    """viewflow wants a view per human task; ours are the stage pages the task page leads to."""
     return redirect("task_detail", task_pk=kwargs["task_pk"])
-
-
-def process_link(activation, application):
-    """StartHandle body: one service links the new process to the submitted application."""
-    from ..services import process_link as link
-
-    return link(activation, application)

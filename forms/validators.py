@@ -1,0 +1,58 @@
+"""Checks of what people type that the forms and the services share: unified social credit codes
+(GB 32100-2015), Chinese patent numbers, phone numbers and bank accounts. The forms layer sits
+below the engine: nothing here imports `workflows`."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from stdnum.cn import uscc as uscc_module
+from stdnum.exceptions import ValidationError as StdnumError
+
+PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
+BANK_ACCOUNT_RE = re.compile(r"^[0-9 ]{8,32}$")
+PATENT_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+
+
+def patent_number_clean(value: str) -> str:
+    """A Chinese patent (application) number, e.g. ZL202110123456.7 -> 202110123456.7.
+
+    Twelve digits (year, type 1–3 or 8–9, serial) and the check character after the dot: the
+    weighted sum (weights 2–9, 2–5) modulo 11, with 10 written X."""
+    text = value.strip().upper().replace(" ", "")
+    for prefix in ("ZL", "CN"):
+        text = text.removeprefix(prefix)
+    digits, _dot, check = text.partition(".")
+    if not (len(digits) == 12 and digits.isdigit() and len(check) == 1):
+        raise ValidationError(
+            _("专利号格式不正确，应为12位数字加校验位，例如 ZL202110123456.7。"),
+            code="patent_format",
+        )
+    if check != patent_check_character(digits):
+        raise ValidationError(
+            _("专利号校验位不正确（%(value)s），请核对。") % {"value": value}, code="patent_check"
+        )
+    return f"{digits}.{check}"
+
+
+def patent_check_character(digits: str) -> str:
+    """The check character of a 12-digit patent number."""
+    total = sum(int(d) * w for d, w in zip(digits, PATENT_WEIGHTS, strict=True)) % 11
+    return "X" if total == 10 else str(total)
+
+
+def uscc_clean(value: str) -> str:
+    try:
+        return uscc_module.validate(value.strip().upper())
+    except StdnumError as error:
+        raise ValidationError(
+            _("统一社会信用代码无效：应为18位，且校验码正确（%(value)s）。") % {"value": value},
+            code="invalid_uscc",
+        ) from error
+
+
+def localised(item: dict) -> str:
+    """An item's `en` text when English is active, else its `zh` text (labels in program files)."""
+    from django.utils.translation import get_language
+
+    return item["en"] if (get_language() or "").startswith("en") else item["zh"]

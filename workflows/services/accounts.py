@@ -1,0 +1,57 @@
+"""Accounts and institutions: sign-up, registering an institution, its members."""
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm
+
+from forms.validators import uscc_clean
+
+from ..models import Institution
+from ..permissions import APPLICANT_PERMISSION
+from .audit import audit_write
+
+
+@transaction.atomic
+def user_signup(*, form):
+    """A new account from the sign-up form; every new account starts as an applicant."""
+    user = form.save()
+    user.groups.add(Group.objects.get(name="applicant"))
+    audit_write(actor=user, action="user_signup", data={"user": user.pk})
+    return user
+
+
+@transaction.atomic
+def institution_register(
+    *, user, name: str, uscc: str, region_code: str, address: str = ""
+) -> Institution:
+    code = uscc_clean(uscc)
+    if Institution.objects.filter(uscc=code).exists():
+        raise ValidationError(
+            _("该统一社会信用代码已登记，请联系本单位已登记的经办人添加您为成员。"),
+            code="uscc_taken",
+        )
+    if not (region_code.isdigit() and len(region_code) == 6):
+        raise ValidationError(_("地区代码应为6位数字。"), code="invalid_region")
+    institution = Institution.objects.create(
+        name=name.strip(), uscc=code, region_code=region_code, address=address
+    )
+    institution_member_add(institution=institution, user=user, actor=user)
+    return institution
+
+
+def institution_member_add(*, institution: Institution, user, actor) -> None:
+    institution.members.add(user)
+    assign_perm("workflows.view_institution", user, institution)
+    assign_perm(APPLICANT_PERMISSION, user, institution)
+    audit_write(
+        actor=actor,
+        action="institution_member_add",
+        data={"institution": institution.pk, "user": user.pk},
+    )
+
+
+def require_member(user, institution: Institution) -> None:
+    if not user.has_perm(APPLICANT_PERMISSION, institution):
+        raise PermissionDenied

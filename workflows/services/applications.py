@@ -1,0 +1,257 @@
+"""Applications: program versions, drafts, attachments, eligibility and submission."""
+
+import hashlib
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from forms.validators import localised
+
+from ..amounts import award_amount
+from ..flows import flow_for
+from ..models import Application, Attachment, Call, Institution, ProgramVersion
+from ..permissions import APPLICANT_PERMISSION
+from ..programs import COLUMN_FIELDS, program_get
+from .accounts import require_member
+from .audit import application_move, audit_write
+from .tasks import TaskAlreadyDone, task_activation
+
+Status = Application.Status
+PDF_MAGIC = b"%PDF-"
+
+
+def program_version_current(*, slug: str) -> ProgramVersion:
+    """The stored version of the program file as it is now (created on first use)."""
+    program = program_get(slug)
+    version, _created = ProgramVersion.objects.get_or_create(
+        slug=slug,
+        sha256=program.sha256,
+        defaults={"content": program.content, "source_name": program.source},
+    )
+    return version
+
+
+def _fields_apply(application: Application, data: dict) -> None:
+    for field in application.program["fields"]:
+        name = field["name"]
+        if name not in data:
+            continue
+        if name in COLUMN_FIELDS:
+            setattr(application, name, data[name])
+        else:
+            value = data[name]
+            application.extra[name] = value.isoformat() if isinstance(value, date) else value
+
+
+@transaction.atomic
+def application_create(*, user, call: Call, institution: Institution, data: dict) -> Application:
+    """Save a new draft. Drafts may be saved at any time while the call is open."""
+    require_member(user, institution)
+    if not call.is_open():
+        raise ValidationError(_("该申报批次不在申报期内。"), code="call_closed")
+    application = Application(
+        call=call,
+        institution=institution,
+        program_version=program_version_current(slug=call.program_slug),
+        created_by=user,
+        extra={},
+    )
+    _fields_apply(application, data)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            _("本单位在该批次已有同一级别的申报，请在原申报上修改。"), code="duplicate"
+        ) from error
+    audit_write(actor=user, action="application_create", application=application, to_status="draft")
+    return application
+
+
+@transaction.atomic
+def application_update(*, user, application: Application, data: dict) -> Application:
+    require_member(user, application.institution)
+    if not application.is_editable:
+        raise ValidationError(_("申报已提交，当前不能修改。"), code="not_editable")
+    _fields_apply(application, data)
+    application.save()
+    audit_write(actor=user, action="application_update", application=application)
+    return application
+
+
+def pdf_check(upload) -> str:
+    """The SHA-256 of an uploaded PDF, after checking its size and that it is a PDF."""
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            _("文件“%(name)s”超过20 MB，请压缩后重新上传。") % {"name": upload.name},
+            code="too_large",
+        )
+    upload.seek(0)
+    head = upload.read(1024)
+    upload.seek(0)
+    if PDF_MAGIC not in head:
+        raise ValidationError(
+            _("文件“%(name)s”不是PDF文件（按文件内容判断），请上传PDF。") % {"name": upload.name},
+            code="not_pdf",
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def attachment_add(*, user, application: Application, kind: str, upload) -> Attachment:
+    """Store an uploaded PDF; an earlier file of the same kind is kept, marked superseded."""
+    require_member(user, application.institution)
+    if not application.is_editable:
+        raise ValidationError(_("申报已提交，当前不能更换材料。"), code="not_editable")
+    kinds = {a["key"] for a in application.program["attachments"]}
+    if kind not in kinds:
+        raise ValidationError(_("未知的材料类型。"), code="unknown_kind")
+    sha256 = pdf_check(upload)
+    application.attachments.filter(kind=kind, superseded=False).update(superseded=True)
+    attachment = Attachment.objects.create(
+        application=application,
+        kind=kind,
+        file=upload,
+        original_name=upload.name[:255],
+        sha256=sha256,
+        size=upload.size,
+        uploaded_by=user,
+    )
+    audit_write(
+        actor=user,
+        action="attachment_add",
+        application=application,
+        data={"kind": kind, "sha256": sha256, "name": attachment.original_name},
+    )
+    return attachment
+
+
+def _eligibility_errors(application: Application) -> list[str]:
+    errors = []
+    program = application.program
+    call = application.call
+    rules = program["eligibility"]
+    if (
+        rules.get("designation_in_call_window", True)
+        and application.approval_date
+        and not (call.designation_from <= application.approval_date <= call.designation_to)
+    ):
+        errors.append(
+            _("获批日期须在%(start)s至%(end)s之间（本批次受理的获批时间范围）。")
+            % {"start": call.designation_from, "end": call.designation_to}
+        )
+    prefix = rules.get("region_prefix")
+    if prefix and not application.institution.region_code.startswith(prefix):
+        errors.append(_("申报单位须在本省登记注册。"))
+    current = {a.kind for a in application.attachments.all() if not a.superseded}
+    for attachment in program["attachments"]:
+        if attachment.get("required", True) and attachment["key"] not in current:
+            errors.append(_("缺少必需的申报材料：%(name)s。") % {"name": localised(attachment)})
+    limit = rules.get("max_entries_per_institution")
+    if limit:
+        entries = (
+            Application.objects.filter(call=call, institution=application.institution)
+            .exclude(status=Status.DRAFT)
+            .exclude(pk=application.pk)
+            .count()
+        )
+        if entries >= limit:
+            errors.append(_("同一单位在本批次最多申报%(n)d项，已达上限。") % {"n": limit})
+    if rules.get("patent_not_awarded_before") and application.patent_number:
+        awarded = Application.objects.filter(
+            call__program_slug=call.program_slug,
+            patent_number=application.patent_number,
+            status__in=[Status.DECIDED, Status.LETTER_ISSUED, Status.PAID],
+        ).exclude(pk=application.pk)
+        if awarded.exists():
+            errors.append(
+                _("专利%(number)s已获得过本奖项，不能重复申报。")
+                % {"number": application.patent_number}
+            )
+    if application.tier and program["tiers"]:
+        try:
+            award_amount(application=application)
+        except ValidationError as error:
+            errors.extend(error.messages)
+    return errors
+
+
+def applicant_task(application: Application) -> Task:
+    """The open task that waits for the applicant (a correction): the only task an applicant
+    completes after submitting."""
+    task = (
+        Task.objects.filter(
+            process_id=application.process_id,
+            owner_permission=APPLICANT_PERMISSION,
+            status__in=[STATUS.NEW, STATUS.ASSIGNED],
+        )
+        .order_by("-created")
+        .first()
+    )
+    if task is None:
+        raise TaskAlreadyDone(f"application {application.pk} waits for nothing of the applicant")
+    return task
+
+
+def application_submit(*, user, application: Application) -> Application:
+    """Submit a draft (starts the process) or resubmit after correction (completes that task)."""
+    require_member(user, application.institution)
+    now = timezone.now()
+    if application.status == Status.DRAFT:
+        if now >= application.call.closes_at:
+            raise ValidationError(
+                _("申报已于%(deadline)s截止，不能再提交。")
+                % {"deadline": f"{timezone.localtime(application.call.closes_at):%Y-%m-%d %H:%M}"},
+                code="deadline",
+            )
+    elif application.status == Status.CORRECTION:
+        if application.correction_deadline and now > application.correction_deadline:
+            raise ValidationError(
+                _("补正期限（%(deadline)s）已过，不能再提交补正材料。")
+                % {"deadline": f"{timezone.localtime(application.correction_deadline):%Y-%m-%d}"},
+                code="correction_deadline",
+            )
+    elif application.status == Status.LAPSED:
+        raise ValidationError(_("补正期限已过，未提交补正材料，申报已视为放弃。"), code="lapsed")
+    else:
+        raise ValidationError(_("申报已提交，请勿重复提交。"), code="already_submitted")
+    errors = _eligibility_errors(application)
+    if errors:
+        raise ValidationError(errors)
+
+    if application.status == Status.CORRECTION:
+        task = applicant_task(application)
+        with task_activation(task, user, task.flow_task.name) as activation:
+            application.refresh_from_db()
+            application.submitted_at = now
+            application.save(update_fields=["submitted_at"])
+            application_move(
+                application=application, to=Status.SUBMITTED, actor=user, action="resubmit"
+            )
+            activation.execute()
+        return application
+
+    with transaction.atomic():
+        application.submitted_at = now
+        application.save(update_fields=["submitted_at"])
+        application_move(application=application, to=Status.SUBMITTED, actor=user, action="submit")
+        flow_for(application.call.program_slug).instance.submit.run(application=application)
+    return application
+
+
+def process_link(activation, application: Application):
+    """StartHandle body: save the new process and link it to the application."""
+    activation.process.save()
+    application.process = activation.process
+    application.save(update_fields=["process"])
+    return activation.process

@@ -1,0 +1,159 @@
+"""Issuing official documents for applications and calls through the documents layer: what a
+document is told about the program, the call and the applicant, its title and issuer code, and
+the audit record of each issue, reissue and void (documents/ records no audit of its own)."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from documents import services as documents
+from documents.models import Document
+
+from ..models import Application, Call
+from ..programs import issuer_code
+from .audit import audit_write
+
+ISSUE_PERMISSION = "workflows.issue_decision"
+Status = Application.Status
+
+# The heading printed on each kind of document unless its stage names another (official text:
+# Chinese by law). `{title}` is the program's title.
+DEFAULT_TITLES = {
+    Document.Kind.FUNDING_DECISION: "关于给予{title}的决定",
+    Document.Kind.RECOGNITION_DECISION: "关于{title}结果的决定",
+    Document.Kind.COMMENDATION_DECISION: "关于{title}的表彰决定",
+    Document.Kind.CERTIFICATE: "证书",
+    Document.Kind.ACCEPTANCE_NOTICE: "受理通知书",
+    Document.Kind.REFUSAL_DECISION: "不予受理决定书",
+    Document.Kind.DECISION_NOTICE: "资助决定通知书",
+    Document.Kind.AWARD_LETTER: "奖励通知书",
+}
+
+
+def program_content(application: Application | None, call: Call) -> dict:
+    """The rules of the application's own program version; for a batch, the call's first one."""
+    from .applications import program_version_current
+
+    if application is not None:
+        return application.program
+    first = call.applications.exclude(status=Status.DRAFT).select_related("program_version")
+    first = first.order_by("pk").first()
+    if first is not None:
+        return first.program
+    return program_version_current(slug=call.program_slug).content
+
+
+def document_context(application: Application | None, call: Call) -> dict:
+    """What every document says of its program, call and (for one applicant) the applicant."""
+    program = program_content(application, call)
+    context = {
+        "issuer": program["issuer"],
+        "program": {
+            "title": program["title"]["zh"],
+            "policy_document": program["policy_basis"]["document"],
+            "policy_clause": program["policy_basis"]["clause"],
+            "policy_text": program["policy_basis"]["text"],
+        },
+        "call": {"title": call.title},
+    }
+    if application is not None:
+        context["application"] = {
+            "institution_name": application.institution.name,
+            "uscc": application.institution.uscc,
+            "tier_label": application.tier_label_zh,
+            "approval_number": application.approval_number,
+            "patent_number": application.patent_number,
+            "approval_date": application.approval_date,
+            "submitted_at": application.submitted_at,
+            "bank_name": application.bank_name,
+            "bank_account": application.bank_account,
+            "account_name": application.account_name,
+        }
+    return context
+
+
+def issue_fields(
+    *,
+    kind: str,
+    application: Application | None,
+    call: Call,
+    user,
+    context: dict,
+    title: str = "",
+) -> dict:
+    """What `documents.services.document_issue` is given for `kind`: the title (the stage's own,
+    else the default wording) and the issuer code from the program's rules."""
+    program = program_content(application, call)
+    return {
+        "kind": kind,
+        "call": call,
+        "application": application,
+        "institution": application.institution if application else None,
+        "issued_by": user,
+        "title": title or DEFAULT_TITLES[kind].format(title=program["title"]["zh"]),
+        "context": context,
+        "issuer_code": issuer_code(program, kind),
+    }
+
+
+def issue(
+    *,
+    kind: str,
+    application: Application | None,
+    call: Call,
+    user,
+    context: dict,
+    title: str = "",
+) -> Document:
+    """Issue one document now (numbered, rendered, stored) and record it in the audit trail."""
+    document = documents.document_issue(
+        **issue_fields(
+            kind=kind, application=application, call=call, user=user, context=context, title=title
+        )
+    )
+    issue_audit(user=user, document=document, application=application, call=call)
+    return document
+
+
+def issue_audit(*, user, document: Document, application: Application | None, call: Call):
+    audit_write(
+        actor=user,
+        action="document_issue",
+        application=application,
+        call=call,
+        data={"document": document.pk, "kind": document.kind, "number": document.number},
+    )
+
+
+def _require_issue_permission(user) -> None:
+    if user is None or not user.has_perm(ISSUE_PERMISSION):
+        raise PermissionDenied
+
+
+def document_reissue(*, user, document: Document, reason: str) -> Document:
+    """A new numbered version of `document` replacing it (documents.services), audited."""
+    _require_issue_permission(user)
+    with transaction.atomic():
+        reissued = documents.document_reissue(document=document, user=user, reason=reason)
+        _document_audit(document, user, "document_reissue", reason, new=reissued.number)
+    return reissued
+
+
+def document_void(*, user, document: Document, reason: str) -> Document:
+    """Mark `document` void (documents.services), audited."""
+    _require_issue_permission(user)
+    with transaction.atomic():
+        voided = documents.document_void(document=document, user=user, reason=reason)
+        _document_audit(document, user, "document_void", reason)
+    return voided
+
+
+def _document_audit(document: Document, user, action: str, reason: str, **data) -> None:
+    """Reissues and voids join the application's (or call's) audit trail."""
+    audit_write(
+        actor=user,
+        action=action,
+        application=document.application,
+        call=document.call,
+        reason=reason.strip(),
+        data={"document": document.pk, "number": document.number, **data},
+    )

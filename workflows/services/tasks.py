@@ -1,0 +1,77 @@
+"""Finding, checking and starting an application's open viewflow task: the one way a stage's
+service takes its step (the process row is locked, the task must still wait for the user)."""
+
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from ..flows import flow_for
+from ..models import Application
+from ..selectors import RECOMMEND, office_region_of
+
+
+class TaskAlreadyDone(Exception):
+    """Someone else completed the task first (or it is no longer waiting)."""
+
+
+def open_task_or_none(application: Application, node_name: str) -> Task | None:
+    node = flow_for(application.call.program_slug).instance.node(node_name)
+    return (
+        Task.objects.filter(
+            process_id=application.process_id,
+            flow_task=node,
+            status__in=[STATUS.NEW, STATUS.ASSIGNED],
+        )
+        .order_by("-created")
+        .first()
+    )
+
+
+def open_task(application: Application, node_name: str) -> Task:
+    task = open_task_or_none(application, node_name)
+    if task is None:
+        raise TaskAlreadyDone(f"application {application.pk} has no open {node_name} task")
+    return task
+
+
+@contextmanager
+def task_activation(task: Task, user, node_name: str):
+    """Lock the process (select_for_update), make sure the task still waits for `user` at
+    `node_name`, and start it. Raising inside rolls the whole step back."""
+    with task.activation() as activation:
+        task = activation.task
+        if task.flow_task.name != node_name or task.status not in (STATUS.NEW, STATUS.ASSIGNED):
+            raise TaskAlreadyDone(f"task {task.pk} is {task.status}")
+        if task.status == STATUS.NEW:
+            activation.assign(user)
+        elif task.owner_id != user.pk:
+            raise TaskAlreadyDone(f"task {task.pk} belongs to someone else")
+        activation.start(request=None)
+        yield activation
+
+
+def task_can_act(user, task: Task) -> bool:
+    """Whether `user` may complete `task` (the inbox selector uses the same rule in SQL)."""
+    if task.status not in (STATUS.NEW, STATUS.ASSIGNED) or not user.is_authenticated:
+        return False
+    if task.owner_id:
+        return task.owner_id == user.pk
+    if not task.owner_permission:
+        return False
+    if task.owner_permission_obj_pk:
+        return user.has_perm(task.owner_permission, task.owner_permission_obj)
+    if task.owner_permission == RECOMMEND:
+        region = office_region_of(user)
+        return region is not None and task.process.application.institution.region_code.startswith(
+            region.prefix
+        )
+    return user.has_perm(task.owner_permission)
+
+
+def require_task_permission(user, application: Application, node_name: str) -> Task:
+    task = open_task(application, node_name)
+    if not task_can_act(user, task):
+        raise PermissionDenied
+    return task

@@ -1,0 +1,4 @@
+"""The application stage takes no parameters and must come first."""
+
+PARAMS: dict = {}
+REQUIRES: tuple = ()

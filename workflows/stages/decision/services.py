@@ -1,0 +1,195 @@
+"""Issuing a call's decision: the batch document for the list and a notice or certificate per
+applicant, through the documents layer's batch issue (documents.batch)."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from documents import batch as document_batch
+from documents.amounts import amount_in_words
+from documents.models import Document
+from documents.services import document_issue, document_issued, document_reserve
+
+from ... import selectors
+from ...amounts import award_amount
+from ...flows import flow_for
+from ...models import Application, Call, Objection
+from ...programs import program_stage
+from ...services.audit import application_move
+from ...services.issuing import document_context, issue_audit, issue_fields
+from ...services.tasks import open_task
+
+Status = Application.Status
+
+
+def decision_issue_check(*, user, call: Call) -> None:
+    """What must hold before a call's decision is issued (checked again inside the job)."""
+    if not user.has_perm("workflows.issue_decision"):
+        raise PermissionDenied
+    if Objection.objects.filter(application__call=call, status=Objection.Status.PENDING).exists():
+        raise ValidationError(
+            _("该批次还有未处理的异议，处理完毕后才能印发决定。"), code="pending_objections"
+        )
+    if call.applications.filter(status=Status.IN_NOTICE).exists():
+        raise ValidationError(_("公示期尚未结束，不能印发决定。"), code="notice_open")
+    if document_batch.issue_batch_running(call):
+        raise ValidationError(document_batch.BATCH_RUNNING_MESSAGE, code="batch_running")
+    if not call.applications.filter(status=Status.NOTICE_CLOSED).exists():
+        raise ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
+
+
+def _pays(program: dict) -> bool:
+    return program_stage(program, "disbursement") is not None
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def decision_issue(*, user, call: Call) -> Document:
+    """The batch decision for the call's list (funding, recognition or commendation, as the
+    program's decision stage says) plus a notice or certificate per applicant.
+
+    The numbers of the decision and of every applicant's document are reserved first. The
+    applicants' documents render in worker processes while the decision renders here and is
+    issued before any of them; each is then recorded, with its application's move to DECIDED, as
+    it is stored (documents.batch). An application whose document failed stays where it is,
+    listed in the batch's errors; issuing again completes it under the reserved number."""
+    decision_issue_check(user=user, call=call)
+    applications = list(
+        call.applications.filter(status=Status.NOTICE_CLOSED)
+        .select_related("institution", "program_version")
+        .order_by("-panel_score", "pk")
+    )
+    stage = applications[0].program_version.stage("decision")
+    batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
+    try:
+        with document_batch.workers_started(len(applications)) as pool:
+            decision = _decision_and_notices_issue(
+                user=user,
+                call=call,
+                applications=applications,
+                stage=stage,
+                batch=batch,
+                pool=pool,
+            )
+    except BaseException as error:
+        document_batch.issue_batch_fail(batch=batch, error=error)
+        raise
+    return decision
+
+
+def _decision_and_notices_issue(*, user, call, applications, stage, batch, pool):
+    """The decision's number reserved with the applicants' documents; then the applicants'
+    documents rendered as one batch while the decision renders here and is issued first."""
+    with transaction.atomic():
+        decision, decision_issue_now, requests = _decision_issue_prepare(
+            user=user, call=call, applications=applications, stage=stage
+        )
+    flow_class = flow_for(call.program_slug)
+    by_pk = {application.pk: application for application in applications}
+
+    def decided(application_pk, document):
+        application = by_pk[application_pk]
+        issue_audit(user=user, document=document, application=application, call=call)
+        application_move(application=application, to=Status.DECIDED, actor=user, action="decide")
+        flow_class.instance.await_decision.run(open_task(application, "await_decision"))
+
+    document_batch.documents_issue(
+        batch=batch, requests=requests, issued=decided, pool=pool, lead=decision_issue_now
+    )
+    return decision if decision is not None else selectors.call_decision(call)
+
+
+def _decision_issue_prepare(*, user, call, applications, stage):
+    """Award amounts and validity recorded; (the decision if an earlier run issued it, else None;
+    the function that issues it under its reserved number, else None; the batch requests for
+    the applicants' documents, which print that number)."""
+    pays = _pays(applications[0].program)
+    today = timezone.localdate()
+    valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
+    rows = []
+    for application in applications:
+        amount = award_amount(application=application)[0] if pays else None
+        application.award_amount = amount
+        application.valid_until = valid_until
+        application.save(update_fields=["award_amount", "valid_until"])
+        rows.append(
+            {
+                "institution_name": application.institution.name,
+                "uscc": application.institution.uscc,
+                "tier_label": application.tier_label_zh,
+                "patent_number": application.patent_number,
+                "amount": amount,
+                "amount_words": amount_in_words(amount) if pays else "",
+            }
+        )
+    decision = document_issued(kind=stage["document"], call=call)
+    decision_issue_now = None
+    if decision is not None:
+        decision_number = decision.number
+    else:
+        decision_context = document_context(None, call)
+        decision_context.update(
+            rows=rows,
+            total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
+            valid_until=valid_until,
+            validity_years=stage["validity_years"],
+        )
+        fields = issue_fields(
+            kind=stage["document"],
+            application=None,
+            call=call,
+            user=user,
+            context=decision_context,
+            title=stage["title"],
+        )
+        reservation = document_reserve(
+            kind=fields["kind"], call=call, issuer_code=fields["issuer_code"]
+        )
+        decision_number = reservation.number
+
+        def decision_issue_now():
+            with transaction.atomic():
+                document = document_issue(**fields, reservation=reservation)
+                issue_audit(user=user, document=document, application=None, call=call)
+
+    requests = []
+    for application in applications:
+        context = document_context(application, call)
+        context.update(
+            amount=application.award_amount,
+            amount_words=amount_in_words(application.award_amount) if pays else "",
+            decision_number=decision_number,
+            valid_until=valid_until,
+        )
+        requests.append(
+            document_batch.BatchRequest(
+                key=application.pk,
+                label=application.institution.name,
+                fields=issue_fields(
+                    kind=stage["per_applicant"],
+                    application=application,
+                    call=call,
+                    user=user,
+                    context=context,
+                    title=_applicant_title(stage),
+                ),
+            )
+        )
+    return decision, decision_issue_now, requests
+
+
+def _applicant_title(stage: dict) -> str:
+    """The heading of each applicant's document: the stage's certificate title for a
+    certificate, else the default wording."""
+    if stage["per_applicant"] == Document.Kind.CERTIFICATE:
+        return stage["certificate_title"]
+    return ""

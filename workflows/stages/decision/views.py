@@ -1,0 +1,108 @@
+"""Pages of the decision stage. The call page's decision section and its decide action; and the
+recognition validity pages for staff: recognitions (and certificates) that expire soon, and the
+full list with the expired ones marked. A recognition is a decided application with a validity
+date (`Application.valid_until`, set by the decision stage's `validity_years`)."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_tasks import TaskResultStatus
+
+from ... import selectors
+from ...models import Application
+from ...permissions import VIEW_ALL
+from ...views.base import role_required
+from .services import decision_issue_check
+from .tasks import decision_issue_job
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 3650  # ten years: the longest validity a program gives
+DAYS_MESSAGE = _("天数须为1至3650之间的整数。")
+
+
+class ExpiringForm(forms.Form):
+    """`?days=N`: the look-ahead of the expiring list."""
+
+    days = forms.IntegerField(
+        label=_("天数"),
+        min_value=1,
+        max_value=MAX_DAYS,
+        required=False,
+        error_messages={
+            "invalid": DAYS_MESSAGE,
+            "min_value": DAYS_MESSAGE,
+            "max_value": DAYS_MESSAGE,
+        },
+    )
+
+
+def _recognitions(user) -> QuerySet[Application]:
+    """Decided applications with a validity date that `user` may see (the selectors' rule)."""
+    return selectors.applications_visible_to(user).filter(
+        status__in=selectors.DECIDED_STATUSES, valid_until__isnull=False
+    )
+
+
+@role_required(VIEW_ALL)
+def recognition_expiring(request):
+    form = ExpiringForm(request.GET)
+    today = timezone.localdate()
+    rows = []
+    days = DEFAULT_DAYS
+    if form.is_valid():
+        days = form.cleaned_data["days"] or DEFAULT_DAYS
+        until = today + timedelta(days=days)
+        expiring = (
+            _recognitions(request.user)
+            .filter(valid_until__gte=today, valid_until__lte=until)
+            .order_by("valid_until", "institution__name", "pk")
+        )
+        rows = [{"application": a, "days_left": (a.valid_until - today).days} for a in expiring]
+    return render(
+        request,
+        "decision/recognitions_expiring.html",
+        {"form": form, "days": days, "rows": rows, "today": today, "max_days": MAX_DAYS},
+    )
+
+
+@role_required(VIEW_ALL)
+def recognition_list(request):
+    recognitions = _recognitions(request.user).order_by("valid_until", "institution__name", "pk")
+    page = Paginator(recognitions, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "decision/recognitions.html",
+        {"page": page, "today": timezone.localdate()},
+    )
+
+
+# --- the call page (workflows.views.call_manage) ---------------------------------------------
+
+
+def call_section(request, call, stage: dict) -> dict:
+    """The decision section of the call page: the decision once issued, and the button."""
+    return {"template": "decision/call_section.html", "decision": selectors.call_decision(call)}
+
+
+def call_decide(request, call):
+    """Check what can be checked at once, then issue the decision as a background job."""
+    decision_issue_check(user=request.user, call=call)
+    result = decision_issue_job.enqueue(user_id=request.user.pk, call_id=call.pk)
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        messages.success(request, gettext("决定及通知书（证书）已印发。"))
+    elif result.status == TaskResultStatus.FAILED:
+        messages.error(request, gettext("印发失败，请稍后重试或联系管理员。"))
+    else:
+        messages.info(request, gettext("决定正在后台印发，请查看印发进度。"))
+        return redirect("documents:batch_progress", call_pk=call.pk)
+    return None
+
+
+CALL_ACTIONS = {"decide": call_decide}

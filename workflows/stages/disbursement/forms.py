@@ -1,0 +1,21 @@
+"""Finance's payment form."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentForm(forms.Form):
+    voucher_number = forms.CharField(label=_("凭证号"), max_length=64)
+    paid_on = forms.DateField(
+        label=_("拨付日期"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        initial=timezone.localdate,
+    )
+
+    def clean_paid_on(self):
+        value = self.cleaned_data["paid_on"]
+        if value > timezone.localdate():
+            raise ValidationError(_("拨付日期不能晚于今天。"))
+        return value

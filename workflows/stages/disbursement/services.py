@@ -1,0 +1,108 @@
+"""The award letter and the payment: the amount under the program's rules, from the call's
+budget (its row locked), once per designation."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from documents.amounts import amount_in_words
+from documents.models import Document
+
+from ... import selectors
+from ...amounts import award_amount
+from ...models import Application, Call, Payment
+from ...services.audit import application_move, audit_write
+from ...services.issuing import document_context, issue
+from ...services.tasks import require_task_permission, task_activation
+
+Status = Application.Status
+
+
+def award_letter_issue(*, user, application: Application) -> Document:
+    task = require_task_permission(user, application, "award_letter")
+    with task_activation(task, user, "award_letter") as activation:
+        application.refresh_from_db()
+        amount, lower = award_amount(application=application)
+        tier_amount = Decimal(application.program_version.tier(application.tier)["amount"])
+        context = document_context(application, application.call)
+        decision = selectors.call_decision(application.call)
+        context.update(
+            amount=amount,
+            amount_words=amount_in_words(amount),
+            tier_amount=tier_amount,
+            previously_paid=lower or None,
+            decision_number=decision.number if decision else "",
+        )
+        application.award_amount = amount
+        application.save(update_fields=["award_amount"])
+        letter = issue(
+            kind=Document.Kind.AWARD_LETTER,
+            application=application,
+            call=application.call,
+            user=user,
+            context=context,
+        )
+        application_move(
+            application=application, to=Status.LETTER_ISSUED, actor=user, action="award_letter"
+        )
+        activation.execute()
+    return letter
+
+
+def payment_record(
+    *, user, application: Application, voucher_number: str, paid_on: date
+) -> Payment:
+    """Record a payment: draws down the call's budget, never below zero, never twice."""
+    task = require_task_permission(user, application, "payment")
+    voucher_number = voucher_number.strip()
+    if not voucher_number:
+        raise ValidationError(_("请填写凭证号。"), code="voucher")
+    if paid_on > timezone.localdate():
+        raise ValidationError(_("拨付日期不能晚于今天。"), code="future")
+    with task_activation(task, user, "payment") as activation:
+        application.refresh_from_db()
+        call = Call.objects.select_for_update().get(pk=application.call_id)
+        amount, _lower = award_amount(application=application)
+        if amount > call.budget_left:
+            raise ValidationError(
+                _("预算余额不足：本批次剩余¥%(left)s，本次应拨付¥%(amount)s。拨付未登记。")
+                % {"left": f"{call.budget_left:,.2f}", "amount": f"{amount:,.2f}"},
+                code="overdraft",
+            )
+        if Payment.objects.filter(
+            program_slug=call.program_slug, voucher_number=voucher_number
+        ).exists():
+            raise ValidationError(_("该凭证号已被使用。"), code="voucher_taken")
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    application=application,
+                    institution=application.institution,
+                    call=call,
+                    program_slug=call.program_slug,
+                    tier=application.tier,
+                    designation=application.patent_number,
+                    amount=amount,
+                    voucher_number=voucher_number,
+                    paid_on=paid_on,
+                    recorded_by=user,
+                )
+        except IntegrityError as error:
+            raise ValidationError(
+                _("该单位的同一认定已拨付，不能重复拨付。"), code="already_paid"
+            ) from error
+        call.budget_paid += amount
+        call.save(update_fields=["budget_paid"])
+        audit_write(
+            actor=user,
+            action="payment_record",
+            application=application,
+            data={"amount": str(amount), "voucher": voucher_number, "paid_on": str(paid_on)},
+        )
+        application_move(application=application, to=Status.PAID, actor=user, action="pay")
+        activation.execute()
+    return payment

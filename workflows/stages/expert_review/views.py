@@ -1,0 +1,252 @@
+"""Pages of the expert_review stage (专家评审).
+
+Experts: their seats, the declaration (no conflict, or recusal) and the scoring page; they only
+ever reach their own seats (another expert's seat answers 404). Panel managers and other staff: an
+application's panel, replacing late experts, vacant seats, and a call's ranking.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ... import selectors
+from ...models import Call, PanelSeat
+from ...permissions import VIEW_ALL
+from ...services.tasks import TaskAlreadyDone
+from ...views.base import form_errors, role_required
+from . import services as panels
+from .forms import DeclarationForm, ScoreForm
+from .params import MANAGE_PANELS
+
+EXPERT_REVIEW = "workflows.expert_review"
+Seat = PanelSeat.Status
+
+
+# --- experts -----------------------------------------------------------------------------------
+
+
+@role_required(EXPERT_REVIEW)
+def expert_seats(request):
+    seats = panels.seats_of_expert(request.user)
+    return render(
+        request,
+        "expert_review/seat_list.html",
+        {
+            "to_declare": seats.filter(status=Seat.DRAWN),
+            "to_score": seats.filter(status=Seat.DECLARED),
+            "scored": seats.filter(status=Seat.SCORED),
+        },
+    )
+
+
+@role_required(EXPERT_REVIEW)
+def seat_declare(request, pk):
+    seat = get_object_or_404(panels.seats_of_expert(request.user), pk=pk)
+    if seat.status in (Seat.DECLARED, Seat.SCORED):
+        return redirect("seat_score", pk=pk)
+    if seat.status != Seat.DRAWN:
+        messages.info(request, _("您已不在该申报的评审专家组中。"))
+        return redirect("expert_seats")
+    form = DeclarationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        conflict = form.cleaned_data["decision"] == "recuse"
+        try:
+            panels.seat_declare(
+                user=request.user,
+                seat=seat,
+                conflict=conflict,
+                reason=form.cleaned_data["reason"],
+                relation_kind=form.cleaned_data["relation_kind"] if conflict else "",
+            )
+        except ValidationError as error:
+            form_errors(form, error)
+        except TaskAlreadyDone:
+            messages.error(request, _("该评审任务已不再由您办理。"))
+            return redirect("expert_seats")
+        else:
+            if conflict:
+                messages.success(request, _("已登记回避，系统已另行抽取专家。"))
+                return redirect("expert_seats")
+            messages.success(request, _("已声明无利害关系，请评分。"))
+            return redirect("seat_score", pk=pk)
+    application = seat.application
+    return render(
+        request,
+        "expert_review/seat_declare.html",
+        {
+            "seat": seat,
+            "form": form,
+            "institution": application.institution,
+            "program_title": application.program_version.title,
+            "call": application.call,
+        },
+    )
+
+
+@role_required(EXPERT_REVIEW)
+def seat_score(request, pk):
+    seat = get_object_or_404(panels.seats_of_expert(request.user), pk=pk)
+    if seat.status == Seat.DRAWN:
+        return redirect("seat_declare", pk=pk)
+    if seat.status not in (Seat.DECLARED, Seat.SCORED):
+        raise Http404  # recused or replaced: the application is no longer theirs to read
+    application = seat.application
+    context = {
+        "seat": seat,
+        "application": application,
+        "facts": panels.application_facts(application),
+        "attachments": application.attachments.filter(superseded=False).select_related(
+            "application__program_version"
+        ),
+    }
+    if seat.status == Seat.SCORED:
+        given = {score.criterion: score.points for score in seat.scores.all()}
+        context["rubric"] = panels.rubric_rows(application, given)
+        return render(request, "expert_review/seat_score.html", context)
+    form = ScoreForm(request.POST or None, rubric=panels.rubric_rows(application))
+    if request.method == "POST" and form.is_valid():
+        try:
+            panels.seat_score(
+                user=request.user,
+                seat=seat,
+                points=form.points(),
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        except TaskAlreadyDone:
+            messages.error(request, _("该评审任务已不再由您办理。"))
+            return redirect("expert_seats")
+        else:
+            messages.success(request, _("评分已提交。"))
+            return redirect("expert_seats")
+    context["form"] = form
+    return render(request, "expert_review/seat_score.html", context)
+
+
+@login_required
+def expert_task(request, task_pk):
+    """Where an `expert_score` task of the inbox leads: the expert to their seat, a panel
+    manager (a vacant seat) to the panel page."""
+    seat = (
+        panels.seats_of_expert(request.user)
+        .filter(task_id=task_pk, status__in=panels.OPEN_SEATS)
+        .first()
+    )
+    if seat is not None:
+        return redirect("seat_declare" if seat.status == Seat.DRAWN else "seat_score", pk=seat.pk)
+    task = get_object_or_404(selectors.tasks_with_application(), pk=task_pk)
+    application = getattr(task.process, "application", None)
+    if (
+        application is None
+        or not selectors.applications_visible_to(request.user).filter(pk=application.pk).exists()
+    ):
+        raise Http404
+    _require_panel_manager(request.user)
+    return redirect("panel_detail", pk=application.pk)
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+def _require_staff(user) -> None:
+    if not (user.has_perm(MANAGE_PANELS) or user.has_perm(VIEW_ALL)):
+        raise PermissionDenied
+
+
+def _require_panel_manager(user) -> None:
+    if not user.has_perm(MANAGE_PANELS):
+        raise PermissionDenied
+
+
+@login_required
+def panel_detail(request, pk):
+    application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
+    _require_staff(request.user)
+    return render(
+        request,
+        "expert_review/panel_detail.html",
+        {
+            "application": application,
+            "panel": panels.panel_of(application),
+            "can_manage": request.user.has_perm(MANAGE_PANELS),
+        },
+    )
+
+
+@login_required
+@require_POST
+def panel_replace(request, pk):
+    seat = get_object_or_404(
+        PanelSeat.objects.filter(
+            application__in=selectors.applications_visible_to(request.user).values("pk")
+        ),
+        pk=pk,
+    )
+    _require_panel_manager(request.user)
+    try:
+        new_seat = panels.seat_replace(
+            user=request.user, seat=seat, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except TaskAlreadyDone:
+        messages.error(request, _("该席位的评审已结束。"))
+    else:
+        if new_seat is None:
+            messages.warning(request, _("已替换，但专家库中没有可抽取的专家，该席位暂时空缺。"))
+        else:
+            messages.success(request, _("已替换逾期专家，并重新抽取了专家。"))
+    return redirect("panel_detail", pk=seat.application_id)
+
+
+@login_required
+@require_POST
+def panel_vacancy(request, task_pk):
+    task = get_object_or_404(selectors.tasks_with_application(), pk=task_pk)
+    application = getattr(task.process, "application", None)
+    if (
+        application is None
+        or not selectors.applications_visible_to(request.user).filter(pk=application.pk).exists()
+    ):
+        raise Http404
+    _require_panel_manager(request.user)
+    try:
+        if request.POST.get("action") == "close":
+            panels.vacancy_close(
+                user=request.user,
+                application=application,
+                task=task,
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, _("空缺席位已关闭。"))
+        else:
+            panels.vacancy_fill(user=request.user, application=application, task=task)
+            messages.success(request, _("已为空缺席位抽取专家。"))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except TaskAlreadyDone:
+        messages.error(request, _("该席位已有专家或已关闭。"))
+    return redirect("panel_detail", pk=application.pk)
+
+
+@login_required
+def ranking(request, call_pk):
+    _require_staff(request.user)
+    call = get_object_or_404(Call, pk=call_pk)
+    visible = selectors.applications_visible_to(request.user)
+    return render(
+        request,
+        "expert_review/ranking.html",
+        {
+            "call": call,
+            "rows": panels.ranking_of(call=call, applications=visible),
+            "open_panels": panels.panels_open_of(call=call, applications=visible),
+        },
+    )

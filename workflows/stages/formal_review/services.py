@@ -1,0 +1,90 @@
+"""The formal reviewer's conclusion, and the lapse of a correction period."""
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from documents.models import Document
+
+from ... import calendar
+from ...models import Application
+from ...services.audit import application_move, official_text
+from ...services.issuing import document_context, issue
+from ...services.tasks import require_task_permission, task_activation
+
+Status = Application.Status
+NODE = "formal_review"
+
+
+def formal_review_complete(
+    *, user, application: Application, outcome: str, reason: str = ""
+) -> Application:
+    """受理 (accept), 补正 (return for correction with a deadline) or 不予受理 (refuse)."""
+    task = require_task_permission(user, application, NODE)
+    reason = reason.strip()
+    if outcome in ("correction", "refuse") and not reason:
+        raise ValidationError(_("退回补正或不予受理时必须写明理由。"), code="reason_required")
+    if outcome not in ("accept", "correction", "refuse"):
+        raise ValidationError(_("请选择审查结论。"), code="outcome")
+    stage = application.program_version.stage("formal_review")
+    with task_activation(task, user, NODE) as activation:
+        application.refresh_from_db()
+        if outcome == "accept":
+            application_move(
+                application=application,
+                to=Status.ACCEPTED,
+                actor=user,
+                action="accept",
+                reason=reason,
+            )
+            issue(
+                kind=Document.Kind.ACCEPTANCE_NOTICE,
+                application=application,
+                call=application.call,
+                user=user,
+                context=document_context(application, application.call),
+            )
+        elif outcome == "correction":
+            application.correction_reason = reason
+            application.correction_deadline = calendar.working_days_after(
+                timezone.now(), stage["correction_working_days"]
+            )
+            application.save(update_fields=["correction_reason", "correction_deadline"])
+            application_move(
+                application=application,
+                to=Status.CORRECTION,
+                actor=user,
+                action="correction",
+                reason=reason,
+            )
+        else:
+            application_move(
+                application=application,
+                to=Status.REFUSED,
+                actor=user,
+                action="refuse",
+                reason=reason,
+            )
+            context = document_context(application, application.call)
+            context["reasons"] = reason
+            issue(
+                kind=Document.Kind.REFUSAL_DECISION,
+                application=application,
+                call=application.call,
+                user=user,
+                context=context,
+            )
+        activation.execute()
+    return application
+
+
+def application_correction_lapse(*, application: Application) -> None:
+    """Called by the flow when the correction deadline passes without a resubmission."""
+    if application.status == Status.CORRECTION:
+        application_move(
+            application=application,
+            to=Status.LAPSED,
+            actor=None,
+            action="correction_lapse",
+            reason=official_text("逾期未提交补正材料，视为放弃申报。"),
+        )

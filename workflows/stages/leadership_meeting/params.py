@@ -1,0 +1,4 @@
+"""Parameters of the leadership meeting stage."""
+
+PARAMS = {"role": (str, "leadership")}
+REQUIRES = ("application",)

@@ -1,0 +1,41 @@
+"""The leadership meeting's decisions."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ...models import Application
+from ...permissions import ROLE_TASK_PERMISSION
+from ...services.audit import application_move
+from ...services.tasks import require_task_permission, task_activation
+
+Status = Application.Status
+NODE = "leadership_review"
+
+
+def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -> list[Application]:
+    """Approve or reject each listed application (one, several, or a call's whole list)."""
+    if not user.has_perm(ROLE_TASK_PERMISSION["leadership"]):
+        raise PermissionDenied
+    for application, approved, reason in decisions:
+        if not approved and not reason.strip():
+            raise ValidationError(
+                _("不通过的申报须写明理由：%(name)s。") % {"name": application.institution.name},
+                code="reason_required",
+            )
+    done = []
+    with transaction.atomic():
+        for application, approved, reason in decisions:
+            task = require_task_permission(user, application, NODE)
+            with task_activation(task, user, NODE) as activation:
+                application.refresh_from_db()
+                application_move(
+                    application=application,
+                    to=Status.APPROVED if approved else Status.REJECTED,
+                    actor=user,
+                    action="leadership_approve" if approved else "leadership_reject",
+                    reason=reason.strip(),
+                )
+                activation.execute()
+            done.append(application)
+    return done

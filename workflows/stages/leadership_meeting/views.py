@@ -1,0 +1,58 @@
+"""The leadership meeting's page: a call's applications waiting for it, a decision per row."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from ... import selectors
+from ...models import Application, Call
+from ...services.tasks import TaskAlreadyDone
+from ...views.base import require
+from .services import leadership_decide
+
+Status = Application.Status
+
+
+@login_required
+def leadership_meeting(request, call_pk):
+    call = get_object_or_404(Call, pk=call_pk)
+    require(request.user, "workflows.leadership_review")
+    waiting = list(
+        selectors.applications_visible_to(request.user)
+        .filter(call=call, status__in=[Status.ACCEPTED, Status.SCORED])
+        .order_by("-panel_score", "institution__name")
+    )
+    if request.method == "POST":
+        decisions = []
+        approve_all = "approve_all" in request.POST
+        for application in waiting:
+            choice = "approve" if approve_all else request.POST.get(f"decision_{application.pk}")
+            if choice in ("approve", "reject"):
+                reason = request.POST.get(f"reason_{application.pk}", "")
+                decisions.append((application, choice == "approve", reason))
+        if not decisions:
+            messages.error(request, _("请至少对一项申报作出决定。"))
+        else:
+            try:
+                leadership_decide(user=request.user, decisions=decisions)
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            except TaskAlreadyDone:
+                messages.error(request, _("部分申报已由他人审议，请刷新后重试。"))
+            else:
+                messages.success(request, _("已审议%(n)d项申报。") % {"n": len(decisions)})
+                return redirect("leadership_meeting", call_pk=call.pk)
+    rows = [
+        {
+            "application": a,
+            "decision": request.POST.get(f"decision_{a.pk}", ""),
+            "reason": request.POST.get(f"reason_{a.pk}", ""),
+        }
+        for a in waiting
+    ]
+    return render(
+        request, "leadership_meeting/leadership_meeting.html", {"call": call, "rows": rows}
+    )

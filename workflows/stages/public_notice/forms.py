@@ -1,0 +1,36 @@
+"""Forms of the public notice: a written objection, and the officer's handling of it."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from forms.validators import PHONE_RE
+
+from ...models import Objection
+
+
+class ObjectionForm(forms.Form):
+    capacity = forms.ChoiceField(
+        label=_("异议人身份"), choices=Objection.Capacity.choices, widget=forms.RadioSelect
+    )
+    organisation_name = forms.CharField(label=_("单位名称"), max_length=200, required=False)
+    real_name = forms.CharField(label=_("真实姓名"), max_length=50, required=False)
+    id_number = forms.CharField(label=_("身份证号码"), max_length=18, required=False)
+    phone = forms.RegexField(
+        label=_("联系电话"),
+        regex=PHONE_RE,
+        error_messages={"invalid": _("请输入有效的电话号码。")},
+    )
+    statement = forms.CharField(label=_("异议事实和理由"), widget=forms.Textarea(attrs={"rows": 6}))
+    evidence = forms.FileField(
+        label=_("证据材料（PDF；以单位名义提出的须加盖公章）"),
+        help_text=_("PDF，不超过20 MB"),
+    )
+
+
+class ObjectionHandleForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("处理结论"),
+        choices=[("uphold", _("异议成立（撤销该申报）")), ("dismiss", _("异议不成立"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("处理理由"), widget=forms.Textarea(attrs={"rows": 3}))

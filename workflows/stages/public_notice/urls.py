@@ -1,0 +1,20 @@
+"""Pages of the public notice stage and its menu entry (public: no permission needed)."""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+urlpatterns = [
+    path("notices/", views.notice_list, name="notice_list"),
+    path("notices/<int:pk>/", views.notice_detail, name="notice_detail"),
+    path(
+        "notices/<int:notice_pk>/object/<int:application_pk>/",
+        views.objection_lodge,
+        name="objection_lodge",
+    ),
+    path("objections/<int:pk>/handle/", views.objection_handle, name="objection_handle"),
+    path("objections/<int:pk>/evidence/", views.objection_evidence, name="objection_evidence"),
+]
+
+NAV = [(None, "notice_list", _("公示"))]

@@ -1,0 +1,30 @@
+"""The engine's pages and, after them, every stage package's own (`stages/<type>/urls.py`).
+viewflow's own process and task lists are not mounted: they show every process to anyone with a
+model permission (STACK-NOTES); our inbox and lists go through `selectors`."""
+
+from django.urls import path
+
+from . import views
+from .stages import stage_modules
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("institutions/register/", views.institution_register, name="institution_register"),
+    path("calls/", views.call_list, name="call_list"),
+    path("calls/<int:call_pk>/apply/", views.application_create, name="application_create"),
+    path("calls/<int:call_pk>/manage/", views.call_manage, name="call_manage"),
+    path("applications/", views.application_list, name="application_list"),
+    path("applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/edit/", views.application_edit, name="application_edit"),
+    path("applications/<int:pk>/submit/", views.application_submit, name="application_submit"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("documents/<int:pk>/", views.document_download, name="document_download"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("tasks/<int:task_pk>/", views.task_detail, name="task_detail"),
+    path("programs/", views.program_list, name="program_list"),
+    path("programs/<slug:slug>/chart/", views.program_chart, name="program_chart"),
+]
+
+for _stage_type, _module in stage_modules("urls"):
+    urlpatterns += _module.urlpatterns
