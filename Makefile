@@ -11,7 +11,7 @@ ZH_PO := locale/zh_Hans/LC_MESSAGES/django.po
 
 .DEFAULT_GOAL := help
 .PHONY: help system-deps install install-dev migrate setup run test lint format check \
-	test-sqlite test-postgres demo bench messages timers worker clean
+	test-sqlite test-postgres demo bench messages timers worker clean schema
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ messages: install-dev ## Rebuild the zh_Hans and en catalogues (needs gettext), 
 	msgfilter --keep-header -i $(ZH_PO) -o $(ZH_PO) sh -c 'cat >/dev/null; printf "%s" "$$MSGFILTER_MSGID"'
 	msgcat --use-first -o $(ZH_PO) $(ZH_PO) locale/viewflow.zh_Hans.po
 	$(MANAGE) compilemessages -l zh_Hans -l en --ignore=.venv
+
+schema: install ## Write the JSON Schema of program files (config/programs/program.schema.json)
+	$(MANAGE) program_schema --out config/programs/program.schema.json
 
 timers: ## Fire due workflow timers once (cron runs this every minute in production)
 	$(MANAGE) workflow_timers

@@ -16,7 +16,9 @@ def program_files_check(app_configs, **kwargs):
     _programs, problems = programs_read()
     return [
         Error(
-            f"Program file {problem.source}, key {problem.key!r}: {problem.message}",
+            f"Program file {problem.source}"
+            + (f", line {problem.line}" if problem.line else "")
+            + f", key {problem.key!r}: {problem.message}",
             hint="Fix the file in config/programs/ (see the README's program-file section).",
             id="workflows.E001",
         )

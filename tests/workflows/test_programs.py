@@ -183,3 +183,42 @@ def test_application_keeps_its_program_version(db, tmp_path, applicant, institut
             assert amount == Decimal("300000.00")
     finally:
         programs.programs_loaded.cache_clear()
+
+
+def test_the_published_json_schema_is_current():
+    """`make schema` wrote config/programs/program.schema.json from the models as they are, so an
+    editor checks program files against the format the engine reads."""
+    import json
+
+    from workflows.programs.schema import program_json_schema
+
+    published = SOURCE.parent / "program.schema.json"
+    assert json.loads(published.read_text(encoding="utf-8")) == program_json_schema()
+
+
+def test_an_error_names_the_line_of_the_key(tmp_path):
+    text = SOURCE.read_text(encoding="utf-8").replace(
+        "correction_working_days = 5", "correction_working_days = -2"
+    )
+    write_program(tmp_path, text)
+    line = text.splitlines().index("correction_working_days = -2") + 1
+    (message,) = check_messages(tmp_path)
+    assert (
+        f"tech_transfer_agency.toml, line {line}, key 'stages[1].correction_working_days'"
+        in message
+    )
+    assert "positive integer" in message
+
+
+def test_a_stage_type_twice_without_keys_is_refused_naming_the_type(tmp_path):
+    text = SOURCE.read_text(encoding="utf-8").replace(
+        '[[stages]]\ntype = "leadership_meeting"\nrole = "leadership"\n',
+        '[[stages]]\ntype = "leadership_meeting"\nrole = "leadership"\n\n'
+        '[[stages]]\ntype = "leadership_meeting"\nrole = "leadership"\n',
+    )
+    write_program(tmp_path, text)
+    (message,) = check_messages(tmp_path)
+    assert "'stages[3].type'" in message
+    assert (
+        "stage type 'leadership_meeting' appears more than once" in message and "`key`" in message
+    )

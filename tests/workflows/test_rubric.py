@@ -12,7 +12,6 @@ from django.test import override_settings
 from tests.workflows.test_expert_review import PANEL_PROGRAM, SLUG
 from workflows import programs
 from workflows.checks import program_files_check
-from workflows.rubric import rubric_problems
 
 CLAUSE = "不得直接将专利数量作为主要约束条件,不得将财政资助奖励政策与专利数量简单挂钩"
 RUBRIC_RE = re.compile(r"\[\[rubric\]\].*?(?=\[\[stages\]\])", re.S)
@@ -201,11 +200,10 @@ def test_the_panel_must_be_run_by_a_role_that_manages_panels(tmp_path):
     )
 
 
-def test_rubric_problems_tolerate_a_rubric_that_is_not_a_list():
-    problems = rubric_problems({"rubric": "quality", "stages": "x"}, "odd.toml")
-    assert [(p.key, p.message) for p in problems] == [
-        ("rubric", "must be a list of tables ([[rubric]])")
-    ]
+def test_a_rubric_that_is_not_a_list_is_refused(tmp_path):
+    text = RUBRIC_RE.sub("", PANEL_PROGRAM, count=1)
+    text = text.replace(f'slug = "{SLUG}"', f'slug = "{SLUG}"\nrubric = "quality"')
+    assert ("rubric", "must be a list of tables ([[rubric]])") in problems_of(tmp_path, text)
 
 
 def test_the_start_up_check_refuses_the_file_naming_file_key_and_clause(tmp_path):

@@ -1,4 +1,16 @@
-"""The application stage takes no parameters and must come first."""
+"""The application stage takes no parameters; it comes first, once."""
 
-PARAMS: dict = {}
-REQUIRES: tuple = ()
+from typing import Literal
+
+from ...programs.types import StageBase
+
+
+class ApplicationStage(StageBase):
+    type: Literal["application"]
+
+    NEEDS = ()
+    PROVIDES = ("submitted",)
+    FORBIDS = ("submitted",)
+
+
+Params = ApplicationStage

@@ -1,17 +1,27 @@
 """Parameters of the city recommendation stage and the quota they give each city."""
 
 import re
+from typing import Literal
 
-PARAMS = {
-    "role": (str, "city_office"),
-    # Places per city and call; 0 means no quota.
-    "quota_per_city": (int, 0),
-    # Per-city overrides keyed by the city's 4-digit region prefix, e.g. {"5201" = 3}.
-    "quotas": (dict, {}),
-}
-REQUIRES = ("application",)
+from ...programs.types import Count, PositiveInt, Role, StageBase
 
 CITY_PREFIX_RE = re.compile(r"^\d{4}$")
+
+
+class CityRecommendationStage(StageBase):
+    type: Literal["city_recommendation"]
+    role: Role = "city_office"
+    # Places per city and call; 0 means no quota.
+    quota_per_city: Count = 0
+    # Per-city overrides keyed by the city's 4-digit region prefix, e.g. {"5201" = 3}.
+    quotas: dict[str, PositiveInt] = {}
+
+    def problems(self, program) -> list[tuple[str, str]]:
+        return [
+            (f"quotas.{prefix}", "must be a 4-digit region prefix, e.g. 5201")
+            for prefix in self.quotas
+            if not CITY_PREFIX_RE.match(prefix)
+        ]
 
 
 def quota_for(stage: dict, prefix: str) -> int | None:
@@ -19,15 +29,4 @@ def quota_for(stage: dict, prefix: str) -> int | None:
     return stage["quotas"].get(prefix, stage["quota_per_city"]) or None
 
 
-def stage_problems(stage: dict, content: dict) -> list[tuple[str, str]]:
-    """(parameter, message) for what the generic parameter check cannot see."""
-    problems = []
-    quotas = stage.get("quotas", {})
-    if not isinstance(quotas, dict):  # the generic parameter check reports it
-        return problems
-    for prefix, quota in quotas.items():
-        if not CITY_PREFIX_RE.match(prefix):
-            problems.append((f"quotas.{prefix}", "must be a 4-digit region prefix, e.g. 5201"))
-        if not isinstance(quota, int) or isinstance(quota, bool) or quota <= 0:
-            problems.append((f"quotas.{prefix}", "must be a positive integer"))
-    return problems
+Params = CityRecommendationStage

@@ -1,24 +1,34 @@
-"""Parameters of the expert review stage."""
+"""Parameters of the expert review stage (one round: 初评 or 终评, say, each with its own)."""
 
-PARAMS = {
-    # The staff role that runs the panels (it must hold workflows.manage_panels).
-    "role": (str, "formal_reviewer"),
-    "panel_size": (int, 5),
-    "score_method": ({"mean", "trimmed_mean"}, "trimmed_mean"),
-    # Working days an expert has from the draw to the score; later, staff may replace them.
-    "review_days": (int, 10),
-}
-REQUIRES = ("application",)
+from typing import Literal
+
+from ...programs.types import Count, Criterion, PositiveInt, Role, StageBase, role_holds
+
 MANAGE_PANELS = "workflows.manage_panels"
 
 
-def stage_problems(stage: dict, content: dict) -> list[tuple[str, str]]:
-    """(parameter, message) for what the generic parameter check cannot see: the staff role
-    must be able to manage panels (replace late experts, fill or close vacant seats). The
-    rubric is checked by `workflows.rubric`."""
-    from ...permissions import ROLES
+class ExpertReviewStage(StageBase):
+    type: Literal["expert_review"]
+    # The staff role that runs the panels (it must hold workflows.manage_panels).
+    role: Role = "formal_reviewer"
+    panel_size: PositiveInt = 5
+    score_method: Literal["mean", "trimmed_mean"] = "trimmed_mean"
+    # Working days an expert has from the draw to the score; later, staff may replace them.
+    review_days: PositiveInt = 10
+    # This round's own rubric ([[stages.rubric]]); without one, the program's [[rubric]].
+    rubric: list[Criterion] | None = None
+    # Only the best N of the call go on to the next stage (0: all); the others end with a
+    # written decision once staff close the round.
+    advance_top: Count = 0
 
-    role = stage.get("role", PARAMS["role"][1])
-    if isinstance(role, str) and role in ROLES and MANAGE_PANELS not in ROLES[role][1]:
-        return [("role", f"the role must hold {MANAGE_PANELS}")]
-    return []
+    PROVIDES = ("list_decided", "scored")
+
+    def problems(self, program) -> list[tuple[str, str]]:
+        """The staff role must be able to manage panels (replace late experts, fill or close
+        vacant seats). The rubric is checked with the program's (programs.rubric)."""
+        if not role_holds(self.role, MANAGE_PANELS):
+            return [("role", f"the role must hold {MANAGE_PANELS}")]
+        return []
+
+
+Params = ExpertReviewStage

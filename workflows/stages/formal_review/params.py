@@ -1,4 +1,15 @@
 """Parameters of the formal review stage."""
 
-PARAMS = {"role": (str, "formal_reviewer"), "correction_working_days": (int, 5)}
-REQUIRES = ("application",)
+from typing import Literal
+
+from ...programs.types import PositiveInt, Role, StageBase
+
+
+class FormalReviewStage(StageBase):
+    type: Literal["formal_review"]
+    role: Role = "formal_reviewer"
+    # Working days the applicant has to correct a returned application.
+    correction_working_days: PositiveInt = 5
+
+
+Params = FormalReviewStage

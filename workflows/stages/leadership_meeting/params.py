@@ -1,4 +1,15 @@
 """Parameters of the leadership meeting stage."""
 
-PARAMS = {"role": (str, "leadership")}
-REQUIRES = ("application",)
+from typing import Literal
+
+from ...programs.types import Role, StageBase
+
+
+class LeadershipMeetingStage(StageBase):
+    type: Literal["leadership_meeting"]
+    role: Role = "leadership"
+
+    PROVIDES = ("list_decided",)
+
+
+Params = LeadershipMeetingStage

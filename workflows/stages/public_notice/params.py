@@ -1,10 +1,18 @@
 """Parameters of the public notice stage."""
 
-PARAMS = {
-    "role": (str, "notice_officer"),
-    "days": (int, 7),
-    "day_kind": ({"calendar", "working"}, "calendar"),
-}
-# The list published is whoever reached the notice: after a leadership meeting, a committee
-# vote, or straight after an expert panel.
-REQUIRES = ("application",)
+from typing import Literal
+
+from ...programs.types import PositiveInt, Role, StageBase
+
+
+class PublicNoticeStage(StageBase):
+    """The list published is whoever reached the notice: after a leadership meeting, a
+    committee vote, an expert panel, or a formal review."""
+
+    type: Literal["public_notice"]
+    role: Role = "notice_officer"
+    days: PositiveInt = 7
+    day_kind: Literal["calendar", "working"] = "calendar"
+
+
+Params = PublicNoticeStage
