@@ -34,6 +34,7 @@ class Document(models.Model):
         RECOGNITION_DECISION = "recognition_decision", _("认定决定")
         COMMENDATION_DECISION = "commendation_decision", _("表彰决定")
         CERTIFICATE = "certificate", _("证书")
+        ROUND_RESULT_DECISION = "round_result_decision", _("评审结果决定书")
 
     kind = models.CharField(_("文书类型"), max_length=32, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)

@@ -49,3 +49,19 @@ for _program in programs_loaded().values():
 
 def flow_for(slug: str) -> type[flow.Flow]:
     return FLOWS[slug]
+
+
+def nodes_named(slug: str, local_name: str, stage_key: str | None = None) -> list:
+    """The nodes of the program's flow called `local_name` in their stage: one per stage of that
+    type (a type may appear more than once under keys of its own), or the one of `stage_key`."""
+    return [
+        node
+        for node in FLOWS[slug].instance.nodes()
+        if getattr(node, "local_name", node.name) == local_name
+        and (stage_key is None or getattr(node, "stage_key", None) == stage_key)
+    ]
+
+
+def local_name(node) -> str:
+    """A node's name within its stage (`final_review__expert_score` -> `expert_score`)."""
+    return getattr(node, "local_name", node.name)

@@ -126,7 +126,7 @@ class Call(models.Model):
 
 
 def _onward_moves(passed, outcomes) -> dict:
-    return {status: set(outcomes) - {status} for status in passed}
+    return {status: set(outcomes) for status in passed}
 
 
 class Application(models.Model):
@@ -142,6 +142,7 @@ class Application(models.Model):
         ACCEPTED = "accepted", _("已受理")
         REFUSED = "refused", _("不予受理")
         SCORED = "scored", _("专家评审完成")
+        NOT_ADVANCED = "not_advanced", _("未进入下一环节")
         APPROVED = "approved", _("审议通过")
         REJECTED = "rejected", _("审议未通过")
         IN_NOTICE = "in_notice", _("公示中")
@@ -168,20 +169,22 @@ class Application(models.Model):
         Status.ACCEPTED,
         Status.REFUSED,
         Status.SCORED,
+        Status.NOT_ADVANCED,
         Status.APPROVED,
         Status.REJECTED,
         Status.IN_NOTICE,
         Status.DECIDED,
     )
     # Allowed status changes, as data; services.application_move is the only writer. Statuses
-    # missing here are final.
+    # missing here are final. A stage may follow any passed stage, in the order the program file
+    # gives, and a stage type may come again (a second expert round: scored -> scored).
     TRANSITIONS = {
         Status.DRAFT: {Status.SUBMITTED},
         **_onward_moves(PASSED, STAGE_OUTCOMES),
         Status.CORRECTION: {Status.SUBMITTED, Status.LAPSED},
         Status.IN_NOTICE: {Status.WITHDRAWN, Status.NOTICE_CLOSED},
         # An objection lodged in time may be upheld after the period has closed.
-        Status.NOTICE_CLOSED: {Status.DECIDED, Status.WITHDRAWN},
+        Status.NOTICE_CLOSED: {*STAGE_OUTCOMES, Status.WITHDRAWN},
         Status.DECIDED: {Status.LETTER_ISSUED},
         Status.LETTER_ISSUED: {Status.PAID},
     }
@@ -529,6 +532,8 @@ class PanelSeat(models.Model):
         SCORED = "scored", _("已评分")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="seats")
+    # The expert round (the expert_review stage's key) the seat belongs to.
+    stage_key = models.CharField(_("评审轮次"), max_length=64, default="expert_review")
     expert = models.ForeignKey(Expert, on_delete=models.PROTECT, related_name="seats")
     task = models.ForeignKey(
         "viewflow.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -549,11 +554,77 @@ class PanelSeat(models.Model):
         verbose_name_plural = _("评审席位")
         ordering = ["application", "drawn_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["application", "expert"], name="one_seat_per_expert")
+            models.UniqueConstraint(
+                fields=["application", "stage_key", "expert"], name="one_seat_per_expert"
+            )
         ]
 
     def __str__(self):
         return f"{self.application} · {self.expert}"
+
+
+class PanelDraw(models.Model):
+    """One random draw of experts for an application's panel, recorded so that anyone can replay
+    it: the whole pool, every expert left out and why, the candidates, the seed and the order
+    drawn (`random.Random(seed).sample(candidates, size)`, candidates in ascending id)."""
+
+    class Kind(models.TextChoices):
+        PANEL = "panel", _("组建评审组")
+        REPLACEMENT = "replacement", _("替换回避或逾期专家")
+        VACANCY = "vacancy", _("补抽空缺席位")
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="draws")
+    stage_key = models.CharField(_("评审轮次"), max_length=64)
+    kind = models.CharField(_("抽取类型"), max_length=20, choices=Kind.choices)
+    size = models.PositiveIntegerField(_("抽取人数"))
+    seed = models.CharField(_("随机种子"), max_length=64)
+    pool = models.JSONField(_("专家库"), default=list)
+    # [{"expert": id, "reason": code, "detail": text}] for every expert of the pool left out.
+    excluded = models.JSONField(_("排除的专家"), default=list)
+    candidates = models.JSONField(_("候选专家"), default=list)
+    drawn = models.JSONField(_("抽取顺序"), default=list)
+    replaces = models.ForeignKey(
+        "PanelSeat", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    drawn_at = models.DateTimeField(_("抽取时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("专家抽取记录")
+        verbose_name_plural = _("专家抽取记录")
+        ordering = ["drawn_at", "pk"]
+
+    def __str__(self):
+        return f"{self.application} · {self.stage_key} · {self.get_kind_display()}"
+
+
+class PanelResult(models.Model):
+    """An application's score in one expert round, and whether it went on to the next stage
+    (None until the round is closed, for a round that passes only its best N)."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="panel_results"
+    )
+    stage_key = models.CharField(_("评审轮次"), max_length=64)
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    scored = models.PositiveIntegerField(_("评分专家人数"), default=0)
+    closed_at = models.DateTimeField(_("评审完成时间"), default=timezone.now)
+    rank = models.PositiveIntegerField(_("名次"), null=True, blank=True)
+    advanced = models.BooleanField(_("进入下一环节"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("专家评审结果")
+        verbose_name_plural = _("专家评审结果")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "stage_key"], name="one_result_per_round"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application} · {self.stage_key}: {self.score}"
 
 
 class ReviewScore(models.Model):
@@ -617,6 +688,9 @@ AUDIT_ACTIONS = {
     "panel_vacancy_close": _("关闭空缺席位"),
     "seat_score": _("专家评分"),
     "panel_close": _("专家评审完成"),
+    "round_close": _("确定进入下一环节名单"),
+    "advance": _("进入下一环节"),
+    "not_advance": _("未进入下一环节"),
 }
 
 

@@ -160,18 +160,39 @@ def call_decision(call: Call) -> Document | None:
     return call.documents.filter(kind__in=BATCH_DECISIONS, application__isnull=True).first()
 
 
-def applications_awaiting(call: Call, node_name: str) -> QuerySet[Application]:
-    """The call's applications whose process waits at the node `node_name`."""
-    from .flows import flow_for
+def applications_awaiting(
+    call: Call, local_name: str, stage_key: str | None = None
+) -> QuerySet[Application]:
+    """The call's applications whose process waits at a node called `local_name` in its stage
+    (of any stage of that type, or of the stage `stage_key`)."""
+    from .flows import nodes_named
 
-    node = flow_for(call.program_slug).instance.node(node_name)
+    nodes = nodes_named(call.program_slug, local_name, stage_key)
     waiting = Task.objects.filter(
-        process_id=OuterRef("process_id"), flow_task=node, status=STATUS.NEW
+        process_id=OuterRef("process_id"), flow_task__in=nodes, status=STATUS.NEW
     )
     return (
         call.applications.filter(Exists(waiting))
         .select_related("institution", "program_version")
         .order_by("pk")
+    )
+
+
+def tasks_waiting(call: Call, local_name: str) -> QuerySet[Task]:
+    """The open tasks of the call's applications at nodes called `local_name` in their stage,
+    with their applications, oldest first."""
+    from .flows import nodes_named
+
+    return (
+        Task.objects.filter(
+            process__application__call=call,
+            flow_task__in=nodes_named(call.program_slug, local_name),
+            status__in=[STATUS.NEW, STATUS.ASSIGNED],
+        )
+        .select_related(
+            "process__application__institution", "process__application__program_version"
+        )
+        .order_by("created", "pk")
     )
 
 

@@ -14,7 +14,7 @@ from viewflow.workflow.status import STATUS
 from forms.validators import localised
 
 from ..amounts import award_amount
-from ..flows import flow_for
+from ..flows import flow_for, local_name
 from ..models import Application, Attachment, Call, Institution, ProgramVersion
 from ..permissions import APPLICANT_PERMISSION
 from ..programs import COLUMN_FIELDS, program_get
@@ -231,7 +231,7 @@ def application_submit(*, user, application: Application) -> Application:
 
     if application.status == Status.CORRECTION:
         task = applicant_task(application)
-        with task_activation(task, user, task.flow_task.name) as activation:
+        with task_activation(task, user, local_name(task.flow_task)) as activation:
             application.refresh_from_db()
             application.submitted_at = now
             application.save(update_fields=["submitted_at"])

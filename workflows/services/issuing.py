@@ -26,6 +26,7 @@ DEFAULT_TITLES = {
     Document.Kind.REFUSAL_DECISION: "不予受理决定书",
     Document.Kind.DECISION_NOTICE: "资助决定通知书",
     Document.Kind.AWARD_LETTER: "奖励通知书",
+    Document.Kind.ROUND_RESULT_DECISION: "评审结果决定书",
 }
 
 

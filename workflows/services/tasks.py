@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from ..flows import flow_for
+from ..flows import local_name, nodes_named
 from ..models import Application
 from ..selectors import RECOMMEND, office_region_of
 
@@ -16,12 +16,13 @@ class TaskAlreadyDone(Exception):
     """Someone else completed the task first (or it is no longer waiting)."""
 
 
-def open_task_or_none(application: Application, node_name: str) -> Task | None:
-    node = flow_for(application.call.program_slug).instance.node(node_name)
+def open_task_or_none(application: Application, local_name: str) -> Task | None:
+    """The application's open task at a node called `local_name` in its stage (an application
+    is in one stage of a type at a time)."""
     return (
         Task.objects.filter(
             process_id=application.process_id,
-            flow_task=node,
+            flow_task__in=nodes_named(application.call.program_slug, local_name),
             status__in=[STATUS.NEW, STATUS.ASSIGNED],
         )
         .order_by("-created")
@@ -29,20 +30,24 @@ def open_task_or_none(application: Application, node_name: str) -> Task | None:
     )
 
 
-def open_task(application: Application, node_name: str) -> Task:
-    task = open_task_or_none(application, node_name)
+def open_task(application: Application, local_name: str) -> Task:
+    task = open_task_or_none(application, local_name)
     if task is None:
-        raise TaskAlreadyDone(f"application {application.pk} has no open {node_name} task")
+        raise TaskAlreadyDone(f"application {application.pk} has no open {local_name} task")
     return task
 
 
 @contextmanager
 def task_activation(task: Task, user, node_name: str):
-    """Lock the process (select_for_update), make sure the task still waits for `user` at
-    `node_name`, and start it. Raising inside rolls the whole step back."""
+    """Lock the process (select_for_update), make sure the task still waits for `user` at a
+    node called `node_name` in its stage, and start it. Raising inside rolls the whole step
+    back."""
     with task.activation() as activation:
         task = activation.task
-        if task.flow_task.name != node_name or task.status not in (STATUS.NEW, STATUS.ASSIGNED):
+        if local_name(task.flow_task) != node_name or task.status not in (
+            STATUS.NEW,
+            STATUS.ASSIGNED,
+        ):
             raise TaskAlreadyDone(f"task {task.pk} is {task.status}")
         if task.status == STATUS.NEW:
             activation.assign(user)

@@ -1,15 +1,65 @@
-"""Helpers the stage packages share: reading the application of a flow activation, conditions,
-wiring a stage's exit to the next stage."""
+"""Helpers the stage packages share: wiring a stage's nodes under its key, reading the
+application and the stage of a flow activation, conditions."""
 
 from django.shortcuts import redirect
 from viewflow import this
 from viewflow.workflow import flow
 
+from ..programs import stage_by_key, stage_key
+
+
+class Wiring:
+    """The nodes of one stage of a program, named and tagged for it.
+
+    A stage whose key is its type (the default) names its nodes as its type's flow does
+    (`formal_review`, `check_formal_review`…), so processes started under earlier versions of a
+    file still find them; a stage with a key of its own prefixes them (`final_review__draw_panel`),
+    so that a stage type may appear more than once. Every node carries `stage_key`, `stage_type`
+    and `local_name`: the services find a task's stage (and its parameters in the application's
+    program version) from its node."""
+
+    def __init__(self, stage: dict, next_node: str | None):
+        self.key = stage_key(stage)
+        self.type = stage["type"]
+        self.prefix = "" if self.key == self.type else f"{self.key}__"
+        self.next_node = next_node
+        self.nodes: dict = {}
+
+    def name(self, local: str) -> str:
+        return self.prefix + local
+
+    def to(self, local: str):
+        """`this.<node>` of one of this stage's own nodes."""
+        return getattr(this, self.name(local))
+
+    def add(self, local: str, node):
+        node.stage_key, node.stage_type, node.local_name = self.key, self.type, local
+        self.nodes[self.name(local)] = node
+        return node
+
+    def exit(self, outcome: str):
+        """`this.<next stage's entry>`, or a new End node named for the outcome when the stage
+        is the program's last."""
+        if self.next_node is None:
+            self.add(outcome, flow.End())
+            return self.to(outcome)
+        return getattr(this, self.next_node)
+
+    def built(self, entry: str) -> tuple[str, dict]:
+        return self.name(entry), self.nodes
+
 
 def application_of(activation):
     from ..models import Application
 
-    return Application.objects.select_related("public_notice").get(process=activation.process)
+    return Application.objects.select_related("public_notice", "program_version").get(
+        process=activation.process
+    )
+
+
+def stage_of_node(application, node) -> dict:
+    """The parameters of the node's stage under the application's own program version."""
+    return stage_by_key(application.program, node.stage_key)
 
 
 def status_in(*statuses):
@@ -20,14 +70,6 @@ def status_in(*statuses):
 
     condition.__name__ = "status_in_" + "_".join(statuses)
     return condition
-
-
-def next_or_end(nodes: dict, next_node: str | None, outcome: str):
-    """`this.<next_node>`, or a new End node named for the outcome when the stage is last."""
-    if next_node is None:
-        nodes[outcome] = flow.End()
-        return getattr(this, outcome)
-    return getattr(this, next_node)
 
 
 def task_view(request, **kwargs):

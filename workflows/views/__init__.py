@@ -17,7 +17,7 @@ from viewflow.workflow import chart
 from forms.forms import ApplicationForm, InstitutionForm, SignupForm
 
 from .. import selectors, services
-from ..flows import FLOWS
+from ..flows import FLOWS, local_name
 from ..models import Application, Call
 from ..permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
 from ..programs import program_get
@@ -281,7 +281,7 @@ def task_detail(request, task_pk):
     user able to act (403)."""
     task = get_object_or_404(selectors.tasks_with_application(), pk=task_pk)
     application = getattr(task.process, "application", None)
-    route = _task_routes().get(task.flow_task.name) if task.flow_task else None
+    route = _task_routes().get(local_name(task.flow_task)) if task.flow_task else None
     if application is None or route is None:
         raise Http404
     if task.owner_id != request.user.pk:

@@ -2,7 +2,7 @@
 
 from viewflow.workflow import flow
 
-from ..base import next_or_end
+from ..base import Wiring
 
 
 def process_link(activation, application):
@@ -13,8 +13,6 @@ def process_link(activation, application):
 
 
 def build(stage: dict, next_node: str | None):
-    nodes: dict = {}
-    nodes["submit"] = flow.StartHandle(process_link).Next(
-        next_or_end(nodes, next_node, "submitted")
-    )
-    return "submit", nodes
+    wiring = Wiring(stage, next_node)
+    wiring.add("submit", flow.StartHandle(process_link).Next(wiring.exit("submitted")))
+    return wiring.built("submit")

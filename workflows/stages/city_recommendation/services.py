@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ...flows import local_name
 from ...models import Application, Call, OfficeRegion
 from ...selectors import office_region_of, tasks_actionable_by
 from ...services.audit import application_move
@@ -62,7 +63,7 @@ def recommendations_waiting(*, user) -> list[CallWaiting]:
         return []
     groups: dict[int, CallWaiting] = {}
     for task in tasks_actionable_by(user):
-        if task.flow_task is None or task.flow_task.name != NODE:
+        if task.flow_task is None or local_name(task.flow_task) != NODE:
             continue
         application = task.process.application
         group = groups.get(application.call_id)
@@ -131,7 +132,7 @@ def recommendation_waiting_for(*, user, application: Application) -> bool:
     if application.process_id is None:
         return False
     tasks = tasks_actionable_by(user).filter(process_id=application.process_id)
-    return any(task.flow_task is not None and task.flow_task.name == NODE for task in tasks)
+    return any(task.flow_task is not None and local_name(task.flow_task) == NODE for task in tasks)
 
 
 def recommendation_places(*, application: Application) -> tuple[int, int | None] | None:

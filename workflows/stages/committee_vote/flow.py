@@ -2,25 +2,24 @@
 not_awarded (End)."""
 
 from django.utils.translation import gettext_lazy as _
-from viewflow import this
 from viewflow.workflow import flow
 
 from ...permissions import ROLE_TASK_PERMISSION
-from ..base import next_or_end, status_in, task_view
+from ..base import Wiring, status_in, task_view
 
 
 def build(stage: dict, next_node: str | None):
-    nodes: dict = {}
-    nodes["committee_vote"] = (
+    wiring = Wiring(stage, next_node)
+    wiring.add(
+        "committee_vote",
         flow.View(task_view)
-        .Annotation(title=_("评审委员会表决"))
+        .Annotation(title=stage.get("name") or _("评审委员会表决"))
         .Permission(ROLE_TASK_PERMISSION[stage["role"]])
-        .Next(this.check_committee)
+        .Next(wiring.to("check_committee")),
     )
-    nodes["check_committee"] = (
-        flow.If(status_in("approved"))
-        .Then(next_or_end(nodes, next_node, "awarded"))
-        .Else(this.not_awarded)
+    wiring.add(
+        "check_committee",
+        flow.If(status_in("approved")).Then(wiring.exit("awarded")).Else(wiring.to("not_awarded")),
     )
-    nodes["not_awarded"] = flow.End()
-    return "committee_vote", nodes
+    wiring.add("not_awarded", flow.End())
+    return wiring.built("committee_vote")

@@ -14,7 +14,7 @@ from viewflow.workflow.status import STATUS
 
 from forms.validators import localised
 
-from ...flows import flow_for
+from ...flows import nodes_named
 from ...models import Application, Call
 from ...permissions import ROLE_TASK_PERMISSION
 from ...programs import program_get, program_stage
@@ -55,10 +55,9 @@ def committee_ranked(*, call: Call) -> QuerySet[Application]:
     earliest application; applications without a score come last."""
     if committee_stage(program_get(call.program_slug).content) is None:
         return Application.objects.none()
-    node = flow_for(call.program_slug).instance.node(NODE)
     waiting = Task.objects.filter(
         process__application__call=call,
-        flow_task=node,
+        flow_task__in=nodes_named(call.program_slug, NODE),
         status__in=[STATUS.NEW, STATUS.ASSIGNED],
     ).values("process_id")
     return (

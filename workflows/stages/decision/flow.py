@@ -1,11 +1,15 @@
 """await_decision (Handle: the officer issues the call's decision) -> next stage or the end."""
 
+from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import flow
 
-from ..base import next_or_end
+from ..base import Wiring
 
 
 def build(stage: dict, next_node: str | None):
-    nodes: dict = {}
-    nodes["await_decision"] = flow.Handle().Next(next_or_end(nodes, next_node, "decided"))
-    return "await_decision", nodes
+    wiring = Wiring(stage, next_node)
+    wiring.add(
+        "await_decision",
+        flow.Handle().Annotation(title=_("印发决定")).Next(wiring.exit("decided")),
+    )
+    return wiring.built("await_decision")

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow.status import PROCESS
 
 from documents import batch as document_batch
 from documents.amounts import amount_in_words
@@ -16,7 +18,6 @@ from documents.services import document_issue, document_issued, document_reserve
 
 from ... import selectors
 from ...amounts import award_amount
-from ...flows import flow_for
 from ...models import Application, Call, Objection
 from ...programs import program_stage
 from ...services.audit import application_move
@@ -24,6 +25,7 @@ from ...services.issuing import document_context, issue_audit, issue_fields
 from ...services.tasks import open_task
 
 Status = Application.Status
+NODE = "await_decision"
 
 
 def decision_issue_check(*, user, call: Call) -> None:
@@ -38,8 +40,30 @@ def decision_issue_check(*, user, call: Call) -> None:
         raise ValidationError(_("公示期尚未结束，不能印发决定。"), code="notice_open")
     if document_batch.issue_batch_running(call):
         raise ValidationError(document_batch.BATCH_RUNNING_MESSAGE, code="batch_running")
-    if not call.applications.filter(status=Status.NOTICE_CLOSED).exists():
+    waiting = selectors.applications_awaiting(call, NODE)
+    before = applications_before_decision(call).count()
+    if before:
+        raise ValidationError(
+            _("该批次还有%(n)d项申报尚未办结前序环节，全部办结后才能印发决定（决定包含全部名单）。")
+            % {"n": before},
+            code="stages_open",
+        )
+    if not waiting.exists():
         raise ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
+
+
+def applications_before_decision(call: Call):
+    """The call's submitted applications still on their way to the decision: their process runs,
+    they are not decided, and they do not wait for it yet. The decision lists the whole call, so
+    it waits for them."""
+    waiting = selectors.applications_awaiting(call, NODE).values("pk")
+    return (
+        call.applications.exclude(status=Status.DRAFT)
+        .exclude(process__isnull=True)
+        .exclude(process__status__in=[PROCESS.DONE, PROCESS.CANCELED])
+        .exclude(status__in=selectors.DECIDED_STATUSES)
+        .exclude(pk__in=waiting)
+    )
 
 
 def _pays(program: dict) -> bool:
@@ -64,9 +88,9 @@ def decision_issue(*, user, call: Call) -> Document:
     listed in the batch's errors; issuing again completes it under the reserved number."""
     decision_issue_check(user=user, call=call)
     applications = list(
-        call.applications.filter(status=Status.NOTICE_CLOSED)
-        .select_related("institution", "program_version")
-        .order_by("-panel_score", "pk")
+        selectors.applications_awaiting(call, NODE).order_by(
+            F("panel_score").desc(nulls_last=True), "pk"
+        )
     )
     stage = applications[0].program_version.stage("decision")
     batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
@@ -93,14 +117,14 @@ def _decision_and_notices_issue(*, user, call, applications, stage, batch, pool)
         decision, decision_issue_now, requests = _decision_issue_prepare(
             user=user, call=call, applications=applications, stage=stage
         )
-    flow_class = flow_for(call.program_slug)
     by_pk = {application.pk: application for application in applications}
 
     def decided(application_pk, document):
         application = by_pk[application_pk]
         issue_audit(user=user, document=document, application=application, call=call)
         application_move(application=application, to=Status.DECIDED, actor=user, action="decide")
-        flow_class.instance.await_decision.run(open_task(application, "await_decision"))
+        task = open_task(application, NODE)
+        task.flow_task.run(task)
 
     document_batch.documents_issue(
         batch=batch, requests=requests, issued=decided, pool=pool, lead=decision_issue_now

@@ -1,26 +1,27 @@
 """award_letter (View) -> payment (View) -> next stage or the end."""
 
 from django.utils.translation import gettext_lazy as _
-from viewflow import this
 from viewflow.workflow import flow
 
 from ...permissions import ROLE_TASK_PERMISSION
-from ..base import next_or_end, task_view
+from ..base import Wiring, task_view
 
 
 def build(stage: dict, next_node: str | None):
-    nodes: dict = {}
+    wiring = Wiring(stage, next_node)
     permission = ROLE_TASK_PERMISSION[stage["role"]]
-    nodes["award_letter"] = (
+    wiring.add(
+        "award_letter",
         flow.View(task_view)
         .Annotation(title=_("印发奖励通知书"))
         .Permission(permission)
-        .Next(this.payment)
+        .Next(wiring.to("payment")),
     )
-    nodes["payment"] = (
+    wiring.add(
+        "payment",
         flow.View(task_view)
         .Annotation(title=_("登记拨付"))
         .Permission(permission)
-        .Next(next_or_end(nodes, next_node, "paid"))
+        .Next(wiring.exit("paid")),
     )
-    return "award_letter", nodes
+    return wiring.built("award_letter")

@@ -1,14 +1,14 @@
 """draw_panel -> panel_split -> expert_score (one task per seat, in parallel) -> panel_join ->
-panel_close -> next stage (see the package's docstring)."""
+panel_close -> next stage (see the package's docstring). With `advance_top`, panel_close ->
+await_round (until staff close the round) -> check_round: not_advanced (End) | next stage."""
 
 from django.utils.translation import gettext_lazy as _
-from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.split import SplitActivation
 
-from ..base import application_of, next_or_end, task_view
+from ..base import Wiring, application_of, stage_of_node, status_in, task_view
 from .params import MANAGE_PANELS
 
 
@@ -20,7 +20,9 @@ class PanelSplitActivation(SplitActivation):
         from .services import panel_branches
 
         (node, _cond, _data_source), *_rest = self.flow_task._branches
-        for data in panel_branches(application=application_of(self)):
+        application = application_of(self)
+        stage = stage_of_node(application, self.flow_task)
+        for data in panel_branches(application=application, stage=stage):
             self.next_tasks.append((node, data))
         if not self.next_tasks:
             raise FlowRuntimeError(f"{self.flow_task.name}: the panel has no seats")
@@ -37,10 +39,16 @@ class PanelSplit(flow.Split):
             node._multi_instance = True  # the chart and BPMN show a multi-instance task
 
 
+def _application_and_stage(activation):
+    application = application_of(activation)
+    return application, stage_of_node(application, activation.flow_task)
+
+
 def panel_draw(activation):
     from .services import panel_draw as draw
 
-    draw(application=application_of(activation))
+    application, stage = _application_and_stage(activation)
+    draw(application=application, stage=stage)
 
 
 def seat_expert_user(activation):
@@ -59,21 +67,38 @@ def seat_task_link(activation):
 def panel_close(activation):
     from .services import panel_close as close
 
-    close(application=application_of(activation))
+    application, stage = _application_and_stage(activation)
+    close(application=application, stage=stage)
 
 
 def build(stage: dict, next_node: str | None):
-    nodes: dict = {}
-    nodes["draw_panel"] = flow.Function(panel_draw).Next(this.panel_split)
-    nodes["panel_split"] = PanelSplit().Next(this.expert_score)
-    nodes["expert_score"] = (
+    wiring = Wiring(stage, next_node)
+    wiring.add("draw_panel", flow.Function(panel_draw).Next(wiring.to("panel_split")))
+    wiring.add("panel_split", PanelSplit().Next(wiring.to("expert_score")))
+    wiring.add(
+        "expert_score",
         flow.View(task_view)
         .Annotation(title=_("专家评分"))
         .Permission(MANAGE_PANELS)
         .Assign(seat_expert_user)
         .onCreate(seat_task_link)
-        .Next(this.panel_join)
+        .Next(wiring.to("panel_join")),
     )
-    nodes["panel_join"] = flow.Join().Next(this.panel_close)
-    nodes["panel_close"] = flow.Function(panel_close).Next(next_or_end(nodes, next_node, "scored"))
-    return "draw_panel", nodes
+    wiring.add("panel_join", flow.Join().Next(wiring.to("panel_close")))
+    if not stage.get("advance_top"):
+        wiring.add("panel_close", flow.Function(panel_close).Next(wiring.exit("scored")))
+        return wiring.built("draw_panel")
+    # Only the best N of the call go on: each waits here until staff close the round.
+    wiring.add("panel_close", flow.Function(panel_close).Next(wiring.to("await_round")))
+    wiring.add(
+        "await_round",
+        flow.Handle().Annotation(title=_("确定进入下一环节名单")).Next(wiring.to("check_round")),
+    )
+    wiring.add(
+        "check_round",
+        flow.If(status_in("not_advanced"))
+        .Then(wiring.to("not_advanced"))
+        .Else(wiring.exit("advanced")),
+    )
+    wiring.add("not_advanced", flow.End())
+    return wiring.built("draw_panel")

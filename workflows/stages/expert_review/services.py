@@ -1,22 +1,19 @@
 """专家评审: drawing a panel from the expert pool, declarations and recusals (回避), scores,
-replacing late experts, vacant seats, and the panel score.
+replacing late experts, vacant seats, the panel score, and closing a round that passes only its
+best N.
 
-The flow (`flow.py`) gives every seat its own `expert_score` task. A seat
-that ends without a score (recusal, late expert) hands its task to a newly drawn expert, so the
-task count, and what viewflow's join waits for, stays the panel size. When the pool has nobody
-left, the task is unassigned and waits for a panel manager, who draws again or closes the seat.
-
-The reads here (an expert's seats, a panel, a call's ranking) serve the stage's pages, so the
-pages and the rules count the same way.
+A program may hold several expert rounds (初评, 终评…): each is a stage with a key of its own,
+and seats and results carry that key. The flow (`flow.py`) gives every seat its own
+`expert_score` task. A seat that ends without a score (recusal, late expert) hands its task to a
+newly drawn expert, so the task count, and what viewflow's join waits for, stays the panel size.
+When the pool has nobody left, the task is unassigned and waits for a panel manager, who draws
+again or closes the seat. Every draw is on the record (`draw`).
 """
 
-import random
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -26,18 +23,12 @@ from viewflow.workflow.status import STATUS
 from forms.validators import localised
 
 from ... import calendar
-from ...flows import flow_for
-from ...models import (
-    Application,
-    Call,
-    Expert,
-    ExpertRelation,
-    PanelSeat,
-    ReviewScore,
-)
-from ...programs import COLUMN_FIELDS, PAYMENT_FIELDS
+from ...flows import local_name
+from ...models import Application, ExpertRelation, PanelDraw, PanelResult, PanelSeat, ReviewScore
+from ...programs import stage_by_key
 from ...services.audit import application_move, audit_write, official_text
 from ...services.tasks import TaskAlreadyDone, task_activation
+from .draw import experts_draw
 from .params import MANAGE_PANELS
 
 Status = Application.Status
@@ -53,9 +44,6 @@ METHOD_LABELS = {
     "mean": gettext_noop("平均分"),
     "trimmed_mean": gettext_noop("去掉一个最高分和一个最低分后的平均分"),
 }
-
-_random = random.SystemRandom()
-
 
 # --- the panel score ---------------------------------------------------------------------------
 
@@ -81,56 +69,46 @@ def points_text(value: Decimal) -> str:
 # --- drawing ---------------------------------------------------------------------------------
 
 
-def _stage(application: Application) -> dict:
-    return application.program_version.stage("expert_review")
+def stage_rules(application: Application, stage_key: str) -> dict:
+    """The round's parameters under the application's program version, its rubric resolved (the
+    round's own, else the program's)."""
+    stage = stage_by_key(application.program, stage_key)
+    return {**stage, "rubric": stage.get("rubric") or application.program["rubric"]}
 
 
-def experts_eligible(*, application: Application) -> QuerySet[Expert]:
-    """Experts of the pool who may sit on the application's panel: active, not employed by the
-    applicant nor acting for it, no declared relation with it, not seated on it before."""
-    institution_id = application.institution_id
-    return (
-        Expert.objects.filter(active=True, user__is_active=True)
-        .exclude(employer_id=institution_id)
-        .exclude(relations__institution_id=institution_id)
-        .exclude(user__institutions=institution_id)
-        .exclude(seats__application=application)
-        .distinct()
-        .order_by("pk")
-    )
-
-
-def _experts_draw(application: Application, count: int) -> tuple[list[Expert], int]:
-    """`count` experts drawn at random from the eligible pool (fewer when the pool is short)."""
-    pool = list(experts_eligible(application=application))
-    return _random.sample(pool, min(count, len(pool))), len(pool)
-
-
-def _seat_create(application: Application, expert: Expert, task: Task | None = None) -> PanelSeat:
+def _seat_create(
+    application: Application, expert, stage: dict, task: Task | None = None
+) -> PanelSeat:
     now = timezone.now()
     return PanelSeat.objects.create(
         application=application,
+        stage_key=stage.get("key") or stage["type"],
         expert=expert,
         task=task,
         drawn_at=now,
-        due_at=calendar.working_days_after(now, _stage(application)["review_days"]),
+        due_at=calendar.working_days_after(now, stage["review_days"]),
     )
 
 
 @transaction.atomic
-def panel_draw(*, application: Application) -> list[PanelSeat]:
+def panel_draw(*, application: Application, stage: dict) -> list[PanelSeat]:
     """Called by the flow (`draw_panel`): seat `panel_size` experts drawn at random. A pool too
     small leaves vacant seats, which wait for a panel manager."""
-    size = _stage(application)["panel_size"]
-    experts, pool = _experts_draw(application, size)
-    seats = [_seat_create(application, expert) for expert in experts]
+    key = stage.get("key") or stage["type"]
+    size = stage["panel_size"]
+    experts, record = experts_draw(
+        application=application, stage_key=key, size=size, kind=PanelDraw.Kind.PANEL
+    )
+    seats = [_seat_create(application, expert, stage) for expert in experts]
     audit_write(
         actor=None,
         action="panel_draw",
         application=application,
         data={
+            "round": key,
+            "draw": record.pk,
             "panel_size": size,
-            "eligible": pool,
+            "eligible": len(record.candidates),
             "seats": [seat.pk for seat in seats],
             "experts": [expert.pk for expert in experts],
             "vacant": size - len(seats),
@@ -139,11 +117,13 @@ def panel_draw(*, application: Application) -> list[PanelSeat]:
     return seats
 
 
-def panel_branches(*, application: Application) -> list[dict]:
+def panel_branches(*, application: Application, stage: dict) -> list[dict]:
     """The panel split's branches: `{"seat": id}` per drawn seat, `{"seat": None}` per vacancy."""
-    seats = application.seats.filter(status=Seat.DRAWN, task__isnull=True).order_by("pk")
+    seats = application.seats.filter(
+        stage_key=stage.get("key") or stage["type"], status=Seat.DRAWN, task__isnull=True
+    ).order_by("pk")
     branches = [{"seat": seat.pk} for seat in seats]
-    vacant = _stage(application)["panel_size"] - len(branches)
+    vacant = stage["panel_size"] - len(branches)
     return branches + [{"seat": None} for _n in range(max(vacant, 0))]
 
 
@@ -165,7 +145,16 @@ def _seat_refill(activation, application: Application, *, actor, vacated: PanelS
     """Inside the process lock: draw one expert for the activation's task and hand it the task;
     with nobody left in the pool, unassign the task so that it waits for a panel manager."""
     task = activation.task
-    experts, pool = _experts_draw(application, 1)
+    stage = stage_rules(application, task.flow_task.stage_key)
+    experts, record = experts_draw(
+        application=application,
+        stage_key=task.flow_task.stage_key,
+        size=1,
+        kind=PanelDraw.Kind.REPLACEMENT if vacated else PanelDraw.Kind.VACANCY,
+        actor=actor,
+        replaces=vacated,
+    )
+    pool = len(record.candidates)
     if not experts:
         if task.status == STATUS.ASSIGNED:
             activation.unassign()
@@ -173,10 +162,15 @@ def _seat_refill(activation, application: Application, *, actor, vacated: PanelS
             actor=actor,
             action="panel_vacancy",
             application=application,
-            data={"task": task.pk, "vacated": vacated.pk if vacated else None, "eligible": 0},
+            data={
+                "task": task.pk,
+                "draw": record.pk,
+                "vacated": vacated.pk if vacated else None,
+                "eligible": 0,
+            },
         )
         return None
-    seat = _seat_create(application, experts[0], task)
+    seat = _seat_create(application, experts[0], stage, task)
     if task.status == STATUS.ASSIGNED:
         activation.reassign(experts[0].user)
     else:
@@ -190,6 +184,7 @@ def _seat_refill(activation, application: Application, *, actor, vacated: PanelS
             "expert": experts[0].pk,
             "task": task.pk,
             "replaces": vacated.pk if vacated else None,
+            "draw": record.pk,
             "eligible": pool,
         },
     )
@@ -298,7 +293,7 @@ def seat_score(*, user, seat: PanelSeat, points: dict, comment: str) -> PanelSea
     (the panel closes when it was the last one)."""
     if seat.expert.user_id != user.pk:
         raise PermissionDenied
-    rubric = seat.application.program["rubric"]
+    rubric = stage_rules(seat.application, seat.stage_key)["rubric"]
     comment = comment.strip()
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Decimal] = {}
@@ -370,7 +365,7 @@ def seat_replace(*, user, seat: PanelSeat, reason: str = "") -> PanelSeat | None
 def _vacant_task(application: Application, task: Task) -> Task:
     if (
         task.process_id != application.process_id
-        or task.flow_task.name != NODE
+        or local_name(task.flow_task) != NODE
         or task.status != STATUS.NEW
         or task.owner_id is not None
         or application.seats.filter(task=task, status__in=ACTIVE_SEATS).exists()
@@ -414,20 +409,31 @@ def vacancy_close(*, user, application: Application, task: Task, reason: str) ->
 # --- closing the panel ------------------------------------------------------------------------
 
 
-def panel_close(*, application: Application) -> Application:
-    """Called by the flow when every seat has scored (or was closed): the panel score by the
-    program's method, and the application moves to 专家评审完成."""
-    method = _stage(application)["score_method"]
-    totals = list(application.seats.filter(status=Seat.SCORED).values_list("total", flat=True))
-    application.panel_score = panel_score_compute(totals, method)
+def panel_close(*, application: Application, stage: dict) -> Application:
+    """Called by the flow when every seat of the round has scored (or was closed): the round's
+    score by its method, recorded (`PanelResult`), and the application moves to 专家评审完成."""
+    key = stage.get("key") or stage["type"]
+    method = stage["score_method"]
+    totals = list(
+        application.seats.filter(stage_key=key, status=Seat.SCORED).values_list("total", flat=True)
+    )
+    score = panel_score_compute(totals, method)
+    PanelResult.objects.update_or_create(
+        application=application,
+        stage_key=key,
+        defaults={"score": score, "scored": len(totals), "closed_at": timezone.now()},
+    )
+    application.panel_score = score
     application.save(update_fields=["panel_score"])
-    if application.panel_score is None:
-        reason = official_text("专家评审结束，无专家评分。")
+    name = stage.get("name") or official_text("专家评审")
+    if score is None:
+        reason = official_text("%(round)s结束，无专家评分。") % {"round": name}
     else:
         reason = official_text(
-            "专家评审得分%(score)s分（%(n)d位专家评分，计分方法：%(method)s）。"
+            "%(round)s得分%(score)s分（%(n)d位专家评分，计分方法：%(method)s）。"
         ) % {
-            "score": application.panel_score,
+            "round": name,
+            "score": score,
             "n": len(totals),
             "method": official_text(METHOD_LABELS[method]),
         }
@@ -436,176 +442,191 @@ def panel_close(*, application: Application) -> Application:
     )
 
 
-# --- reads for the pages ----------------------------------------------------------------------
+# --- closing a round that passes only its best N -------------------------------------------------
+
+ROUND_NODE = "await_round"
 
 
-def seats_of_expert(user) -> QuerySet[PanelSeat]:
-    """Every seat the user ever held, newest first (other experts' seats never appear)."""
-    if not user.is_authenticated:
-        return PanelSeat.objects.none()
-    return (
-        PanelSeat.objects.filter(expert__user_id=user.pk)
-        .select_related(
-            "application__institution", "application__call", "application__program_version"
+def round_close_check(*, user, call, round_key: str) -> dict:
+    """What must hold before the round is closed; the round's parameters."""
+    from ... import selectors
+
+    if not user.has_perm(MANAGE_PANELS):
+        raise PermissionDenied
+    waiting = selectors.applications_awaiting(call, ROUND_NODE, round_key)
+    first = waiting.first()
+    if first is None:
+        raise ValidationError(_("本轮评审没有等待确定名单的申报。"), code="nothing_to_close")
+    on_the_way = _applications_before_round(call, round_key).count()
+    if on_the_way:
+        raise ValidationError(
+            _(
+                "该批次还有%(n)d项申报尚未完成本轮评审（或其前序环节），全部完成后才能确定"
+                "进入下一环节的名单。"
+            )
+            % {"n": on_the_way},
+            code="round_open",
         )
-        .order_by("-drawn_at", "-pk")
+    return stage_rules(first, round_key)
+
+
+def _applications_before_round(call, round_key: str):
+    from viewflow.workflow.status import PROCESS
+
+    from ... import selectors
+
+    waiting = selectors.applications_awaiting(call, ROUND_NODE, round_key).values("pk")
+    return (
+        call.applications.exclude(status=Status.DRAFT)
+        .exclude(process__isnull=True)
+        .exclude(process__status__in=[PROCESS.DONE, PROCESS.CANCELED])
+        .exclude(pk__in=waiting)
+        .exclude(panel_results__stage_key=round_key, panel_results__advanced__isnull=False)
     )
 
 
-def application_facts(application: Application) -> list[tuple[str, object]]:
-    """(label, value) of the application's form fields an expert reads (bank details left out)."""
-    facts = []
-    for item in application.program["fields"]:
-        name = item["name"]
-        if name in PAYMENT_FIELDS:
-            continue
-        if name == "tier":
-            value = application.tier_label
-        elif name in COLUMN_FIELDS:
-            value = getattr(application, name)
+def round_ranks(results: list[PanelResult]) -> dict[int, int]:
+    """{application pk: rank} by score, highest first; equal scores share a rank (1, 1, 3);
+    no score ranks last."""
+    ordered = sorted(results, key=lambda r: (r.score is None, -(r.score or 0)))
+    ranks: dict[int, int] = {}
+    previous = None
+    for position, result in enumerate(ordered, 1):
+        if previous is not None and result.score == previous.score:
+            ranks[result.application_id] = ranks[previous.application_id]
         else:
-            value = application.extra.get(name, "")
-        facts.append((localised(item), value))
-    return facts
+            ranks[result.application_id] = position
+        previous = result
+    return ranks
 
 
-def rubric_rows(application: Application, scores: dict | None = None) -> list[dict]:
-    """The rubric as the pages show it: name, maximum, guidance (and given points, if any)."""
-    return [
-        {
-            "key": c["key"],
-            "name": localised(c),
-            "max_points": points_text(Decimal(str(c["max_points"]))),
-            "guidance": c["guidance"],
-            "points": (scores or {}).get(c["key"]),
+def round_close(*, user, call, round_key: str):
+    """Close an expert round that passes only its best N (`advance_top`): the N highest scores
+    of the call go on (equal scores at the cut go on together); every other application ends
+    with a numbered 评审结果决定书 stating its score, rank, the places and the remedies.
+
+    The ranks are recorded first (PanelResult.rank and .advanced); the decisions are then issued
+    as one batch (documents.batch), each with its application's end. A document that failed is
+    listed on the batch and issued by closing the round again; the ranks stay as recorded."""
+
+    from ... import selectors
+
+    stage = round_close_check(user=user, call=call, round_key=round_key)
+    places = stage["advance_top"]
+    with transaction.atomic():
+        type(call).objects.select_for_update().get(pk=call.pk)
+        tasks = {
+            task.process.application.pk: task
+            for task in selectors.tasks_waiting(call, ROUND_NODE)
+            if task.flow_task.stage_key == round_key
         }
-        for c in application.program["rubric"]
-    ]
+        results = list(
+            PanelResult.objects.select_for_update()
+            .filter(application_id__in=list(tasks), stage_key=round_key)
+            .select_related("application__institution", "application__program_version")
+        )
+        undecided = [r for r in results if r.advanced is None]
+        if undecided:
+            ranks = round_ranks(
+                list(PanelResult.objects.filter(application__call=call, stage_key=round_key))
+            )
+            for result in undecided:
+                result.rank = ranks[result.application_id]
+                result.advanced = result.rank <= places
+                result.save(update_fields=["rank", "advanced"])
+            audit_write(
+                actor=user,
+                action="round_close",
+                call=call,
+                data={
+                    "round": round_key,
+                    "places": places,
+                    "ranks": {str(r.application_id): r.rank for r in undecided},
+                },
+            )
+        for result in results:
+            if result.advanced:
+                application = result.application
+                audit_write(
+                    actor=user,
+                    action="advance",
+                    application=application,
+                    data={"round": round_key, "rank": result.rank},
+                )
+                task = tasks[application.pk]
+                task.flow_task.run(task)
+    failing = [r for r in results if not r.advanced]
+    if failing:
+        _round_decisions_issue(user=user, call=call, stage=stage, results=failing, tasks=tasks)
+    return results
 
 
-@dataclass
-class SeatRow:
-    seat: PanelSeat
-    points: list  # per rubric criterion, None when not scored
-    late: bool
+def _round_decisions_issue(*, user, call, stage: dict, results, tasks) -> None:
+    """A 评审结果决定书 per application that did not go on, issued as a batch; each stored with
+    its application's move to 未进入下一环节 and the end of its process."""
+    from documents import batch as document_batch
+    from documents.models import Document
 
+    from ...services.issuing import document_context, issue_audit, issue_fields
 
-@dataclass
-class Panel:
-    """An application's panel as the panel managers see it."""
-
-    application: Application
-    rubric: list[dict]
-    size: int
-    method: str
-    rows: list[SeatRow] = field(default_factory=list)
-    vacancies: list[Task] = field(default_factory=list)
-    is_open: bool = True
-
-    @property
-    def late(self) -> list[SeatRow]:
-        return [row for row in self.rows if row.late]
-
-    @property
-    def method_label(self) -> str:
-        return _(METHOD_LABELS[self.method])
-
-
-def panel_of(application: Application) -> Panel:
-    stage = _stage(application)
-    rubric = rubric_rows(application)
-    seats = list(
-        application.seats.select_related("expert__user", "task").prefetch_related("scores")
+    kind = Document.Kind.ROUND_RESULT_DECISION
+    everyone = PanelResult.objects.filter(
+        application__call=call, stage_key=stage.get("key") or stage["type"]
     )
-    now = timezone.now()
-    rows = []
-    for seat in seats:
-        given = {score.criterion: score.points for score in seat.scores.all()}
-        rows.append(
-            SeatRow(
-                seat=seat,
-                points=[given.get(c["key"]) for c in rubric],
-                late=seat_is_late(seat, now),
+    ranked = everyone.count()
+    cutoff = min((r.score for r in everyone if r.advanced and r.score is not None), default=None)
+    name = stage.get("name") or official_text("专家评审")
+    requests = []
+    by_pk = {}
+    for result in results:
+        application = result.application
+        by_pk[application.pk] = (application, result)
+        context = document_context(application, call)
+        reasons = official_text(
+            "你单位的申报在%(round)s中得分排名第%(rank)d位，未进入前%(places)d位。"
+        ) % {"round": name, "rank": result.rank, "places": stage["advance_top"]}
+        context.update(
+            round={
+                "name": name,
+                "score": result.score,
+                "rank": result.rank,
+                "ranked": ranked,
+                "places": stage["advance_top"],
+                "cutoff": cutoff,
+                "scored": result.scored,
+            },
+            reasons=reasons,
+        )
+        requests.append(
+            document_batch.BatchRequest(
+                key=application.pk,
+                label=application.institution.name,
+                fields=issue_fields(
+                    kind=kind, application=application, call=call, user=user, context=context
+                ),
             )
         )
-    open_tasks = panel_open_tasks(application)
-    held = {seat.task_id for seat in seats if seat.status in ACTIVE_SEATS}
-    return Panel(
-        application=application,
-        rubric=rubric,
-        size=stage["panel_size"],
-        method=stage["score_method"],
-        rows=rows,
-        vacancies=[task for task in open_tasks if task.pk not in held],
-        is_open=bool(open_tasks),
-    )
 
-
-def panel_open_tasks(application: Application) -> list[Task]:
-    if application.process_id is None:
-        return []
-    node = flow_for(application.call.program_slug).instance.node(NODE)
-    if node is None:
-        return []
-    return list(
-        Task.objects.filter(
-            process_id=application.process_id, flow_task=node, status__in=OPEN_TASK
-        ).order_by("pk")
-    )
-
-
-@dataclass
-class RankingRow:
-    rank: int
-    application: Application
-    scored: int
-    lowest: Decimal | None
-    highest: Decimal | None
-
-    @property
-    def spread(self) -> Decimal | None:
-        if self.lowest is None or self.highest is None:
-            return None
-        return self.highest - self.lowest
-
-
-def _two_places(value) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(TWO_PLACES)
-
-
-def ranking_of(*, call: Call, applications: QuerySet[Application]) -> list[RankingRow]:
-    """The call's applications with a panel score, highest first (equal scores share a rank),
-    with the lowest and highest expert totals and their spread."""
-    scored = Q(seats__status=Seat.SCORED)
-    rows = (
-        applications.filter(call=call, panel_score__isnull=False)
-        .annotate(
-            scored=Count("seats", filter=scored),
-            lowest=Min("seats__total", filter=scored),
-            highest=Max("seats__total", filter=scored),
+    def decided(application_pk, document):
+        application, _result = by_pk[application_pk]
+        issue_audit(user=user, document=document, application=application, call=call)
+        application_move(
+            application=application,
+            to=Status.NOT_ADVANCED,
+            actor=user,
+            action="not_advance",
+            reason=requests_reason[application_pk],
         )
-        .order_by("-panel_score", "institution__name", "pk")
-    )
-    ranking: list[RankingRow] = []
-    for position, application in enumerate(rows, 1):
-        tied = ranking and ranking[-1].application.panel_score == application.panel_score
-        ranking.append(
-            RankingRow(
-                rank=ranking[-1].rank if tied else position,
-                application=application,
-                scored=application.scored,
-                lowest=_two_places(application.lowest),
-                highest=_two_places(application.highest),
+        task = tasks[application_pk]
+        task.flow_task.run(task)
+
+    requests_reason = {r.key: r.fields["context"]["reasons"] for r in requests}
+    batch = document_batch.issue_batch_start(call=call, kind=kind, user=user)
+    try:
+        with document_batch.workers_started(len(requests)) as pool:
+            document_batch.documents_issue(
+                batch=batch, requests=requests, issued=decided, pool=pool
             )
-        )
-    return ranking
-
-
-def panels_open_of(*, call: Call, applications: QuerySet[Application]) -> QuerySet[Application]:
-    """The call's applications whose panel is drawn but not closed yet."""
-    return (
-        applications.filter(call=call, panel_score__isnull=True, seats__isnull=False)
-        .exclude(status=Status.SCORED)
-        .distinct()
-        .order_by("institution__name")
-    )
+    except BaseException as error:
+        document_batch.issue_batch_fail(batch=batch, error=error)
+        raise

@@ -11,6 +11,7 @@ from .views import (
     panel_replace,
     panel_vacancy,
     ranking,
+    round_close,
     seat_declare,
     seat_score,
 )
@@ -24,6 +25,11 @@ urlpatterns = [
     path("expert-review/tasks/<int:task_pk>/vacancy/", panel_vacancy, name="panel_vacancy"),
     path("expert-review/applications/<int:pk>/panel/", panel_detail, name="panel_detail"),
     path("expert-review/calls/<int:call_pk>/ranking/", ranking, name="ranking"),
+    path(
+        "expert-review/calls/<int:call_pk>/rounds/<slug:round_key>/close/",
+        round_close,
+        name="round_close",
+    ),
 ]
 
 NAV = [(EXPERT_REVIEW, "expert_seats", _("评审任务"))]

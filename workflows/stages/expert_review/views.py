@@ -10,17 +10,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_tasks import TaskResultStatus
 
 from ... import selectors
 from ...models import Call, PanelSeat
 from ...permissions import VIEW_ALL
+from ...programs import program_get, stage_by_key
 from ...services.tasks import TaskAlreadyDone
 from ...views.base import form_errors, role_required
+from . import reads
 from . import services as panels
 from .forms import DeclarationForm, ScoreForm
 from .params import MANAGE_PANELS
+from .tasks import round_close_job
 
 EXPERT_REVIEW = "workflows.expert_review"
 Seat = PanelSeat.Status
@@ -31,7 +36,7 @@ Seat = PanelSeat.Status
 
 @role_required(EXPERT_REVIEW)
 def expert_seats(request):
-    seats = panels.seats_of_expert(request.user)
+    seats = reads.seats_of_expert(request.user)
     return render(
         request,
         "expert_review/seat_list.html",
@@ -45,7 +50,7 @@ def expert_seats(request):
 
 @role_required(EXPERT_REVIEW)
 def seat_declare(request, pk):
-    seat = get_object_or_404(panels.seats_of_expert(request.user), pk=pk)
+    seat = get_object_or_404(reads.seats_of_expert(request.user), pk=pk)
     if seat.status in (Seat.DECLARED, Seat.SCORED):
         return redirect("seat_score", pk=pk)
     if seat.status != Seat.DRAWN:
@@ -89,7 +94,7 @@ def seat_declare(request, pk):
 
 @role_required(EXPERT_REVIEW)
 def seat_score(request, pk):
-    seat = get_object_or_404(panels.seats_of_expert(request.user), pk=pk)
+    seat = get_object_or_404(reads.seats_of_expert(request.user), pk=pk)
     if seat.status == Seat.DRAWN:
         return redirect("seat_declare", pk=pk)
     if seat.status not in (Seat.DECLARED, Seat.SCORED):
@@ -98,16 +103,16 @@ def seat_score(request, pk):
     context = {
         "seat": seat,
         "application": application,
-        "facts": panels.application_facts(application),
+        "facts": reads.application_facts(application),
         "attachments": application.attachments.filter(superseded=False).select_related(
             "application__program_version"
         ),
     }
     if seat.status == Seat.SCORED:
         given = {score.criterion: score.points for score in seat.scores.all()}
-        context["rubric"] = panels.rubric_rows(application, given)
+        context["rubric"] = reads.rubric_rows(application, seat.stage_key, given)
         return render(request, "expert_review/seat_score.html", context)
-    form = ScoreForm(request.POST or None, rubric=panels.rubric_rows(application))
+    form = ScoreForm(request.POST or None, rubric=reads.rubric_rows(application, seat.stage_key))
     if request.method == "POST" and form.is_valid():
         try:
             panels.seat_score(
@@ -133,7 +138,7 @@ def expert_task(request, task_pk):
     """Where an `expert_score` task of the inbox leads: the expert to their seat, a panel
     manager (a vacant seat) to the panel page."""
     seat = (
-        panels.seats_of_expert(request.user)
+        reads.seats_of_expert(request.user)
         .filter(task_id=task_pk, status__in=panels.OPEN_SEATS)
         .first()
     )
@@ -166,13 +171,18 @@ def _require_panel_manager(user) -> None:
 @login_required
 def panel_detail(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
+    rounds = reads.expert_rounds(application.program)
+    if not rounds:
+        raise Http404  # the program has no expert review
     _require_staff(request.user)
+    drawn = set(application.seats.values_list("stage_key", flat=True).distinct())
+    shown = [r["key"] for r in rounds if r["key"] in drawn] or [rounds[0]["key"]]
     return render(
         request,
         "expert_review/panel_detail.html",
         {
             "application": application,
-            "panel": panels.panel_of(application),
+            "panels": [reads.panel_of(application, key) for key in shown],
             "can_manage": request.user.has_perm(MANAGE_PANELS),
         },
     )
@@ -236,17 +246,66 @@ def panel_vacancy(request, task_pk):
     return redirect("panel_detail", pk=application.pk)
 
 
+def _call_rounds(call: Call) -> list[dict]:
+    """The expert rounds of the call's program, each with its `advance_top`."""
+    program = program_get(call.program_slug).content
+    return [
+        {**r, "advance_top": stage_by_key(program, r["key"]).get("advance_top", 0)}
+        for r in reads.expert_rounds(program)
+    ]
+
+
 @login_required
 def ranking(request, call_pk):
+    """A call's ranking in one expert round (`?round=<key>`, the first by default); with
+    `advance_top`, the panel managers close the round here."""
     _require_staff(request.user)
     call = get_object_or_404(Call, pk=call_pk)
+    rounds = _call_rounds(call)
+    if not rounds:
+        raise Http404
+    chosen = next((r for r in rounds if r["key"] == request.GET.get("round")), rounds[0])
     visible = selectors.applications_visible_to(request.user)
+    waiting = selectors.applications_awaiting(call, panels.ROUND_NODE, chosen["key"]).count()
     return render(
         request,
         "expert_review/ranking.html",
         {
             "call": call,
-            "rows": panels.ranking_of(call=call, applications=visible),
-            "open_panels": panels.panels_open_of(call=call, applications=visible),
+            "rounds": rounds,
+            "round": chosen,
+            "rows": reads.ranking_of(call=call, applications=visible, round_key=chosen["key"]),
+            "open_panels": reads.panels_open_of(
+                call=call, applications=visible, round_key=chosen["key"]
+            ),
+            "waiting": waiting,
+            "can_manage": request.user.has_perm(MANAGE_PANELS),
         },
     )
+
+
+@login_required
+@require_POST
+def round_close(request, call_pk, round_key):
+    """Close the round: its best N go on, the others get their written decisions (a background
+    job, like the call's decision)."""
+    call = get_object_or_404(Call, pk=call_pk)
+    _require_panel_manager(request.user)
+    back = redirect(f"{reverse('ranking', args=[call.pk])}?round={round_key}")
+    try:
+        panels.round_close_check(user=request.user, call=call, round_key=round_key)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return back
+    result = round_close_job.enqueue(user_id=request.user.pk, call_id=call.pk, round_key=round_key)
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        messages.success(
+            request, _("本轮评审已结束：进入下一环节的名单已确定，其余申报已印发决定书。")
+        )
+    elif result.status == TaskResultStatus.FAILED:
+        messages.error(request, _("确定名单失败，请稍后重试或联系管理员。"))
+    else:
+        messages.info(request, _("正在印发评审结果决定书，请查看印发进度。"))
+        return redirect("documents:batch_progress", call_pk=call.pk)
+    return back

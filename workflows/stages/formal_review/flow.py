@@ -2,11 +2,10 @@
 correction_lapse -> lapsed) -> formal_review again | refused (End)."""
 
 from django.utils.translation import gettext_lazy as _
-from viewflow import this
 from viewflow.workflow import flow
 
 from ...permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
-from ..base import application_of, next_or_end, status_in, task_view
+from ..base import Wiring, application_of, status_in, task_view
 
 
 def institution_of(process):
@@ -25,28 +24,31 @@ def correction_lapse(activation):
 
 
 def build(stage: dict, next_node: str | None):
-    nodes: dict = {}
-    accepted = next_or_end(nodes, next_node, "accepted")
-    nodes["formal_review"] = (
+    wiring = Wiring(stage, next_node)
+    accepted = wiring.exit("accepted")
+    wiring.add(
+        "formal_review",
         flow.View(task_view)
-        .Annotation(title=_("形式审查"))
+        .Annotation(title=stage.get("name") or _("形式审查"))
         .Permission(ROLE_TASK_PERMISSION[stage["role"]])
-        .Next(this.check_formal_review)
+        .Next(wiring.to("check_formal_review")),
     )
-    nodes["check_formal_review"] = (
+    wiring.add(
+        "check_formal_review",
         flow.Switch()
         .Case(accepted, status_in("accepted"))
-        .Case(this.correction, status_in("correction"))
-        .Default(this.refused)
+        .Case(wiring.to("correction"), status_in("correction"))
+        .Default(wiring.to("refused")),
     )
-    nodes["correction"] = (
+    wiring.add(
+        "correction",
         flow.View(task_view)
         .Annotation(title=_("补正申报材料"))
         .Permission(APPLICANT_PERMISSION, obj=institution_of)
-        .OnTimeout(correction_deadline, this.correction_lapse, title=_("补正期限届满"))
-        .Next(this.formal_review)
+        .OnTimeout(correction_deadline, wiring.to("correction_lapse"), title=_("补正期限届满"))
+        .Next(wiring.to("formal_review")),
     )
-    nodes["correction_lapse"] = flow.Function(correction_lapse).Next(this.lapsed)
-    nodes["lapsed"] = flow.End()
-    nodes["refused"] = flow.End()
-    return "formal_review", nodes
+    wiring.add("correction_lapse", flow.Function(correction_lapse).Next(wiring.to("lapsed")))
+    wiring.add("lapsed", flow.End())
+    wiring.add("refused", flow.End())
+    return wiring.built("formal_review")

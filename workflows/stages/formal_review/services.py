@@ -11,6 +11,7 @@ from ...models import Application
 from ...services.audit import application_move, official_text
 from ...services.issuing import document_context, issue
 from ...services.tasks import require_task_permission, task_activation
+from ..base import stage_of_node
 
 Status = Application.Status
 NODE = "formal_review"
@@ -26,7 +27,7 @@ def formal_review_complete(
         raise ValidationError(_("退回补正或不予受理时必须写明理由。"), code="reason_required")
     if outcome not in ("accept", "correction", "refuse"):
         raise ValidationError(_("请选择审查结论。"), code="outcome")
-    stage = application.program_version.stage("formal_review")
+    stage = stage_of_node(application, task.flow_task)
     with task_activation(task, user, NODE) as activation:
         application.refresh_from_db()
         if outcome == "accept":

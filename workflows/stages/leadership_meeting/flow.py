@@ -1,25 +1,24 @@
 """leadership_review (View) -> check_leadership: approved -> next stage | rejected (End)."""
 
 from django.utils.translation import gettext_lazy as _
-from viewflow import this
 from viewflow.workflow import flow
 
 from ...permissions import ROLE_TASK_PERMISSION
-from ..base import next_or_end, status_in, task_view
+from ..base import Wiring, status_in, task_view
 
 
 def build(stage: dict, next_node: str | None):
-    nodes: dict = {}
-    nodes["leadership_review"] = (
+    wiring = Wiring(stage, next_node)
+    wiring.add(
+        "leadership_review",
         flow.View(task_view)
-        .Annotation(title=_("审议"))
+        .Annotation(title=stage.get("name") or _("审议"))
         .Permission(ROLE_TASK_PERMISSION[stage["role"]])
-        .Next(this.check_leadership)
+        .Next(wiring.to("check_leadership")),
     )
-    nodes["check_leadership"] = (
-        flow.If(status_in("approved"))
-        .Then(next_or_end(nodes, next_node, "approved"))
-        .Else(this.rejected)
+    wiring.add(
+        "check_leadership",
+        flow.If(status_in("approved")).Then(wiring.exit("approved")).Else(wiring.to("rejected")),
     )
-    nodes["rejected"] = flow.End()
-    return "leadership_review", nodes
+    wiring.add("rejected", flow.End())
+    return wiring.built("leadership_review")

@@ -1,11 +1,10 @@
 """The leadership meeting's decisions."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ...models import Application
-from ...permissions import ROLE_TASK_PERMISSION
 from ...services.audit import application_move
 from ...services.tasks import require_task_permission, task_activation
 
@@ -15,8 +14,7 @@ NODE = "leadership_review"
 
 def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -> list[Application]:
     """Approve or reject each listed application (one, several, or a call's whole list)."""
-    if not user.has_perm(ROLE_TASK_PERMISSION["leadership"]):
-        raise PermissionDenied
+    tasks = [require_task_permission(user, application, NODE) for application, *_ in decisions]
     for application, approved, reason in decisions:
         if not approved and not reason.strip():
             raise ValidationError(
@@ -25,8 +23,7 @@ def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -
             )
     done = []
     with transaction.atomic():
-        for application, approved, reason in decisions:
-            task = require_task_permission(user, application, NODE)
+        for task, (application, approved, reason) in zip(tasks, decisions, strict=True):
             with task_activation(task, user, NODE) as activation:
                 application.refresh_from_db()
                 application_move(

@@ -2,14 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from ... import selectors
 from ...models import Application, Call
+from ...permissions import ROLE_TASK_PERMISSION
+from ...programs import program_get, program_stages
 from ...services.tasks import TaskAlreadyDone
-from ...views.base import require
 from .services import leadership_decide
 
 Status = Application.Status
@@ -18,11 +21,15 @@ Status = Application.Status
 @login_required
 def leadership_meeting(request, call_pk):
     call = get_object_or_404(Call, pk=call_pk)
-    require(request.user, "workflows.leadership_review")
+    stages = program_stages(program_get(call.program_slug).content, "leadership_meeting")
+    if not stages:
+        raise Http404
+    if not any(request.user.has_perm(ROLE_TASK_PERMISSION[s["role"]]) for s in stages):
+        raise PermissionDenied
     waiting = list(
-        selectors.applications_visible_to(request.user)
-        .filter(call=call, status__in=[Status.ACCEPTED, Status.SCORED])
-        .order_by("-panel_score", "institution__name")
+        selectors.applications_awaiting(call, "leadership_review")
+        .filter(pk__in=selectors.applications_visible_to(request.user).values("pk"))
+        .order_by(F("panel_score").desc(nulls_last=True), "institution__name")
     )
     if request.method == "POST":
         decisions = []

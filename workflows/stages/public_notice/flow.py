@@ -2,10 +2,10 @@
 close_notice -> check_pending_objections: held at await_objections until handled ->
 check_objections: withdrawn (End) | next stage."""
 
-from viewflow import this
+from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import flow
 
-from ..base import application_of, next_or_end, status_in
+from ..base import Wiring, application_of, status_in
 
 
 def notice_end(activation):
@@ -26,19 +26,29 @@ def objections_pending(activation) -> bool:
 
 
 def build(stage: dict, next_node: str | None):
-    nodes: dict = {}
-    nodes["await_notice"] = flow.Handle().Next(this.notice_period)
-    nodes["notice_period"] = flow.Timer(notice_end).Next(this.close_notice)
-    nodes["close_notice"] = flow.Function(notice_close).Next(this.check_pending_objections)
+    wiring = Wiring(stage, next_node)
+    wiring.add(
+        "await_notice",
+        flow.Handle().Annotation(title=_("发布公示")).Next(wiring.to("notice_period")),
+    )
+    wiring.add("notice_period", flow.Timer(notice_end).Next(wiring.to("close_notice")))
+    wiring.add(
+        "close_notice", flow.Function(notice_close).Next(wiring.to("check_pending_objections"))
+    )
     # Objections lodged in time but not yet handled hold the application here.
-    nodes["check_pending_objections"] = (
-        flow.If(objections_pending).Then(this.await_objections).Else(this.check_objections)
+    wiring.add(
+        "check_pending_objections",
+        flow.If(objections_pending)
+        .Then(wiring.to("await_objections"))
+        .Else(wiring.to("check_objections")),
     )
-    nodes["await_objections"] = flow.Handle().Next(this.check_objections)
-    nodes["check_objections"] = (
-        flow.If(status_in("withdrawn"))
-        .Then(this.withdrawn)
-        .Else(next_or_end(nodes, next_node, "noticed"))
+    wiring.add(
+        "await_objections",
+        flow.Handle().Annotation(title=_("处理异议")).Next(wiring.to("check_objections")),
     )
-    nodes["withdrawn"] = flow.End()
-    return "await_notice", nodes
+    wiring.add(
+        "check_objections",
+        flow.If(status_in("withdrawn")).Then(wiring.to("withdrawn")).Else(wiring.exit("noticed")),
+    )
+    wiring.add("withdrawn", flow.End())
+    return wiring.built("await_notice")

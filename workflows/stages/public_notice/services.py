@@ -7,12 +7,13 @@ from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
 from ... import calendar, selectors
-from ...flows import flow_for
 from ...models import Application, Call, Objection, PublicNotice
+from ...programs import stage_key
 from ...selectors import objections_pending_for
 from ...services.applications import pdf_check
 from ...services.audit import application_move, audit_write
-from ...services.tasks import open_task, open_task_or_none
+from ...services.tasks import open_task_or_none
+from ..base import stage_of_node
 
 Status = Application.Status
 
@@ -35,12 +36,16 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
     the period by itself."""
     if not user.has_perm("workflows.run_public_notice"):
         raise PermissionDenied
-    applications = list(selectors.applications_awaiting(call, "await_notice"))
-    if not applications:
+    tasks = list(selectors.tasks_waiting(call, "await_notice"))
+    if not tasks:
         raise ValidationError(_("该批次没有待公示的名单。"), code="nothing_to_publish")
-    stage = applications[0].program_version.stage("public_notice")
+    # One list per notice stage: the earliest stage of the program that has someone waiting.
+    keys = [stage_key(s) for s in tasks[0].process.application.program["stages"]]
+    first = min((task.flow_task.stage_key for task in tasks), key=keys.index)
+    tasks = [task for task in tasks if task.flow_task.stage_key == first]
+    applications = [task.process.application for task in tasks]
+    stage = stage_of_node(applications[0], tasks[0].flow_task)
     now = timezone.now()
-    flow_class = flow_for(call.program_slug)
     with transaction.atomic():
         notice = PublicNotice.objects.create(
             call=call,
@@ -55,13 +60,13 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
             call=call,
             data={"notice": notice.pk, "ends_at": notice.ends_at.isoformat()},
         )
-        for application in applications:
+        for task, application in zip(tasks, applications, strict=True):
             application.public_notice = notice
             application.save(update_fields=["public_notice"])
             application_move(
                 application=application, to=Status.IN_NOTICE, actor=user, action="notice_start"
             )
-            flow_class.instance.await_notice.run(open_task(application, "await_notice"))
+            task.flow_task.run(task)
     return notice
 
 
@@ -152,7 +157,7 @@ def objection_handle(*, user, objection: Objection, upheld: bool, reason: str) -
         # The period is over and this was the last objection: the application moves on.
         waiting = open_task_or_none(application, "await_objections")
         if waiting is not None:
-            flow_for(application.call.program_slug).instance.await_objections.run(waiting)
+            waiting.flow_task.run(waiting)
     return objection
 
 
