@@ -8,13 +8,8 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .validators import BANK_ACCOUNT_RE, PHONE_RE, localised, patent_number_clean, uscc_clean
-
-
-class PatentNumberField(forms.CharField):
-    def clean(self, value):
-        value = super().clean(value)
-        return patent_number_clean(value) if value else value
+from .fields import program_field
+from .validators import localised, uscc_clean
 
 
 class SignupForm(UserCreationForm):
@@ -68,41 +63,7 @@ class ApplicationForm(forms.Form):
             )
 
     def _field(self, field: dict) -> forms.Field:
-        label = localised(field)
-        required = field.get("required", True)
-        kind = field["type"]
-        if kind == "tier":
-            choices = [(t["key"], localised(t)) for t in self.program["tiers"]]
-            return forms.ChoiceField(label=label, choices=choices, required=required)
-        if kind == "date":
-            return forms.DateField(
-                label=label, required=required, widget=forms.DateInput(attrs={"type": "date"})
-            )
-        if kind == "declaration":
-            return forms.BooleanField(
-                label=label,
-                required=True,
-                error_messages={"required": _("请阅读并勾选此项声明。")},
-            )
-        if kind == "patent_number":
-            return PatentNumberField(label=label, required=required, max_length=20)
-        if kind == "textarea":
-            return forms.CharField(label=label, required=required, widget=forms.Textarea)
-        if kind == "phone":
-            return forms.RegexField(
-                label=label,
-                regex=PHONE_RE,
-                required=required,
-                error_messages={"invalid": _("请输入有效的电话号码。")},
-            )
-        if kind == "bank_account":
-            return forms.RegexField(
-                label=label,
-                regex=BANK_ACCOUNT_RE,
-                required=required,
-                error_messages={"invalid": _("银行账号应为8至32位数字。")},
-            )
-        return forms.CharField(label=label, required=required, max_length=field.get("max_length"))
+        return program_field(field, self.program)
 
     def clean_approval_date(self):
         value = self.cleaned_data["approval_date"]

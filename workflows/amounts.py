@@ -1,12 +1,60 @@
-"""What an application is paid: the program's amount rule, under its upgrade rule, against what
-the institution was paid before. Amounts are Decimal throughout."""
+"""What an application is paid: the program's amount rule (`[amount]` in its file: the fixed
+amount of its tier, a percentage of a money field between a floor and a cap, or the grade whose
+range holds a field's value), under its upgrade rule, against what the institution was paid
+before for the same designation. Amounts are Decimal throughout, rounded half up to the fen."""
 
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .models import Application, Institution, Payment
+from .programs import COLUMN_FIELDS
+
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Award:
+    """What the rule gives an application, and what is paid now."""
+
+    amount: Decimal  # to pay now
+    full: Decimal  # what the rule gives, before the upgrade rule
+    previously_paid: Decimal  # for lower tiers of the same designation (upgrade rules)
+    label: str  # the tier or grade the amount is for (Chinese, for documents); "" for a share
+    basis: str  # how the rule computed it (Chinese, for documents); "" for a tier's amount
+    tier: str  # what the payment is recorded under: the tier key, or the grade key
+    designation: str  # what is paid for (the designation field's value)
+
+
+def amount_rule(program: dict) -> dict:
+    return program.get("amount") or {"rule": "tier"}
+
+
+def field_value(application: Application, name: str):
+    """The value the applicant gave a field (a column or the extra data)."""
+    if name in COLUMN_FIELDS:
+        return getattr(application, name)
+    return application.extra.get(name)
+
+
+def _figure(application: Application, name: str) -> Decimal:
+    value = field_value(application, name)
+    label = next((f["zh"] for f in application.program["fields"] if f["name"] == name), name)
+    if value in (None, ""):
+        raise ValidationError(
+            _("请填写“%(field)s”：资助金额按此计算。") % {"field": label}, code="amount_field"
+        )
+    return Decimal(str(value))
+
+
+def designation_of(application: Application) -> str:
+    """The value that names what is paid for (one payment per institution, program, tier and
+    designation, ever): the amount rule's `designation_field`, else the patent number."""
+    name = amount_rule(application.program).get("designation_field") or "patent_number"
+    value = field_value(application, name)
+    return "" if value is None else str(value)
 
 
 def paid_for(
@@ -19,35 +67,101 @@ def paid_for(
     return {row.tier: row.amount for row in rows}
 
 
-def award_amount(*, application: Application) -> tuple[Decimal, Decimal]:
-    """(amount to pay now, amount paid before for lower tiers) under the program's upgrade rule."""
-    program = application.program
+def money(value: Decimal) -> str:
+    return f"¥{value:,.2f}"
+
+
+def _percent_text(percent: Decimal) -> str:
+    return format(percent.normalize(), "f") + "%"
+
+
+def rule_amount(application: Application) -> tuple[Decimal, str, str, str]:
+    """(amount, label, basis, tier key) the program's rule gives the application."""
+    rule = amount_rule(application.program)
+    if rule["rule"] == "percentage":
+        value = _figure(application, rule["field"])
+        percent = Decimal(str(rule["percent"]))
+        amount = (value * percent / 100).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+        field = _field_label(application, rule["field"])
+        basis = _("按%(field)s%(value)s的%(percent)s计算") % {
+            "field": field,
+            "value": money(value),
+            "percent": _percent_text(percent),
+        }
+        if rule.get("floor") is not None and amount < Decimal(rule["floor"]):
+            amount = Decimal(rule["floor"])
+            basis += _("，不足最低额%(floor)s的按最低额") % {"floor": money(amount)}
+        if rule.get("cap") is not None and amount > Decimal(rule["cap"]):
+            amount = Decimal(rule["cap"])
+            basis += _("，超过最高额%(cap)s的按最高额") % {"cap": money(amount)}
+        return amount, "", basis, ""
+    if rule["rule"] == "grades":
+        value = _figure(application, rule["field"])
+        for grade in rule["grades"]:
+            low, high = grade.get("at_least"), grade.get("below")
+            if (low is None or value >= Decimal(str(low))) and (
+                high is None or value < Decimal(str(high))
+            ):
+                basis = _("按%(field)s%(value)s确定为%(grade)s") % {
+                    "field": _field_label(application, rule["field"]),
+                    "value": money(value) if _is_money(application, rule["field"]) else value,
+                    "grade": grade["zh"],
+                }
+                return Decimal(grade["amount"]), grade["zh"], basis, grade["key"]
+        raise ValidationError(
+            _("“%(field)s”为%(value)s，不在本项目任何资助档次的范围内。")
+            % {"field": _field_label(application, rule["field"]), "value": value},
+            code="no_grade",
+        )
     tier = application.program_version.tier(application.tier)
-    full = Decimal(tier["amount"])
+    return Decimal(tier["amount"]), tier["zh"], "", application.tier
+
+
+def _field_label(application: Application, name: str) -> str:
+    return next((f["zh"] for f in application.program["fields"] if f["name"] == name), name)
+
+
+def _is_money(application: Application, name: str) -> bool:
+    return any(f["name"] == name and f["type"] == "money" for f in application.program["fields"])
+
+
+def award_figure(*, application: Application) -> Award:
+    """What the application is paid now under its program's rules (ValidationError when it may
+    not be paid: already paid for the designation, or `none` after a lower tier)."""
+    full, label, basis, tier_key = rule_amount(application)
+    designation = designation_of(application)
     paid = paid_for(
         institution=application.institution,
         program_slug=application.call.program_slug,
-        designation=application.patent_number,
+        designation=designation,
     )
-    if application.tier in paid:
+    if tier_key in paid:
         raise ValidationError(
             _("该单位的“%(tier)s”认定已获资助，同一认定不重复资助。")
-            % {"tier": application.tier_label},
+            % {"tier": label or application.program["title"]["zh"]},
             code="already_paid",
         )
-    lower = sum(
-        (
-            amount
-            for key, amount in paid.items()
-            if application.program_version.tier(key)["rank"] < tier["rank"]
-        ),
-        Decimal("0.00"),
-    )
-    rule = program["upgrade"]["rule"]
-    if lower and rule == "none":
+    lower = Decimal("0.00")
+    if amount_rule(application.program)["rule"] == "tier":
+        rank = application.program_version.tier(application.tier)["rank"]
+        lower = sum(
+            (
+                amount
+                for key, amount in paid.items()
+                if application.program_version.tier(key)["rank"] < rank
+            ),
+            Decimal("0.00"),
+        )
+    upgrade = application.program["upgrade"]["rule"]
+    if lower and upgrade == "none":
         raise ValidationError(
             _("该单位已获较低级别资助，按本项目“从高不重复”规则不再资助。"), code="no_upgrade"
         )
-    if rule == "top_up":
-        return full - lower, lower
-    return full, lower
+    amount = full - lower if upgrade == "top_up" else full
+    return Award(amount, full, lower, label, basis, tier_key, designation)
+
+
+def award_amount(*, application: Application) -> tuple[Decimal, Decimal]:
+    """(amount to pay now, amount paid before for lower tiers) under the program's rules."""
+    award = award_figure(application=application)
+    return award.amount, award.previously_paid

@@ -1,7 +1,6 @@
 """Applications: program versions, drafts, attachments, eligibility and submission."""
 
 import hashlib
-from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,13 +10,14 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from forms.fields import field_value_stored, program_field
 from forms.validators import localised
 
-from ..amounts import award_amount
+from ..amounts import amount_rule, award_figure, field_value
 from ..flows import flow_for, local_name
 from ..models import Application, Attachment, Call, Institution, ProgramVersion
 from ..permissions import APPLICANT_PERMISSION
-from ..programs import COLUMN_FIELDS, program_get
+from ..programs import COLUMN_FIELDS, program_get, program_stage
 from .accounts import require_member
 from .audit import application_move, audit_write
 from .tasks import TaskAlreadyDone, task_activation
@@ -45,8 +45,7 @@ def _fields_apply(application: Application, data: dict) -> None:
         if name in COLUMN_FIELDS:
             setattr(application, name, data[name])
         else:
-            value = data[name]
-            application.extra[name] = value.isoformat() if isinstance(value, date) else value
+            application.extra[name] = field_value_stored(data[name])
 
 
 @transaction.atomic
@@ -178,11 +177,34 @@ def _eligibility_errors(application: Application) -> list[str]:
                 _("专利%(number)s已获得过本奖项，不能重复申报。")
                 % {"number": application.patent_number}
             )
-    if application.tier and program["tiers"]:
+    errors.extend(_field_errors(application))
+    rule = amount_rule(program)["rule"]
+    if (rule == "tier" and application.tier and program["tiers"]) or (
+        rule != "tier" and program_stage(program, "disbursement") and not errors
+    ):
         try:
-            award_amount(application=application)
+            award_figure(application=application)
         except ValidationError as error:
             errors.extend(error.messages)
+    return errors
+
+
+# Field types whose values the submission checks again (the form checked them when typed).
+CHECKED_TYPES = ("integer", "decimal", "money", "choice", "boolean", "date")
+
+
+def _field_errors(application: Application) -> list[str]:
+    """Values of number, amount, choice, declaration and date fields, cleaned again with the
+    form's own fields: missing, out of bounds, or not an option."""
+    errors = []
+    program = application.program
+    for field in program["fields"]:
+        if field["type"] not in CHECKED_TYPES:
+            continue
+        try:
+            program_field(field, program).clean(field_value(application, field["name"]))
+        except ValidationError as error:
+            errors.extend(f"{localised(field)}：{message}" for message in error.messages)
     return errors
 
 

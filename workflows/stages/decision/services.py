@@ -17,7 +17,7 @@ from documents.models import Document
 from documents.services import document_issue, document_issued, document_reserve
 
 from ... import selectors
-from ...amounts import award_amount
+from ...amounts import award_figure
 from ...models import Application, Call, Objection
 from ...programs import program_stage
 from ...services.audit import application_move
@@ -140,8 +140,10 @@ def _decision_issue_prepare(*, user, call, applications, stage):
     today = timezone.localdate()
     valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
     rows = []
+    awards = {}
     for application in applications:
-        amount = award_amount(application=application)[0] if pays else None
+        award = awards[application.pk] = award_figure(application=application) if pays else None
+        amount = award.amount if award else None
         application.award_amount = amount
         application.valid_until = valid_until
         application.save(update_fields=["award_amount", "valid_until"])
@@ -149,7 +151,7 @@ def _decision_issue_prepare(*, user, call, applications, stage):
             {
                 "institution_name": application.institution.name,
                 "uscc": application.institution.uscc,
-                "tier_label": application.tier_label_zh,
+                "tier_label": (award.label if award else "") or application.tier_label_zh,
                 "patent_number": application.patent_number,
                 "amount": amount,
                 "amount_words": amount_in_words(amount) if pays else "",
@@ -188,8 +190,12 @@ def _decision_issue_prepare(*, user, call, applications, stage):
     requests = []
     for application in applications:
         context = document_context(application, call)
+        award = awards[application.pk]
+        if award and award.label:
+            context["application"]["tier_label"] = award.label
         context.update(
             amount=application.award_amount,
+            amount_basis=award.basis if award else "",
             amount_words=amount_in_words(application.award_amount) if pays else "",
             decision_number=decision_number,
             valid_until=valid_until,

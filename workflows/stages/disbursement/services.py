@@ -2,7 +2,6 @@
 budget (its row locked), once per designation."""
 
 from datetime import date
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,7 +12,7 @@ from documents.amounts import amount_in_words
 from documents.models import Document
 
 from ... import selectors
-from ...amounts import award_amount
+from ...amounts import award_figure
 from ...models import Application, Call, Payment
 from ...services.audit import application_move, audit_write
 from ...services.issuing import document_context, issue
@@ -26,14 +25,17 @@ def award_letter_issue(*, user, application: Application) -> Document:
     task = require_task_permission(user, application, "award_letter")
     with task_activation(task, user, "award_letter") as activation:
         application.refresh_from_db()
-        amount, lower = award_amount(application=application)
-        tier_amount = Decimal(application.program_version.tier(application.tier)["amount"])
+        award = award_figure(application=application)
+        amount, lower = award.amount, award.previously_paid
         context = document_context(application, application.call)
+        if award.label:
+            context["application"]["tier_label"] = award.label
         decision = selectors.call_decision(application.call)
         context.update(
             amount=amount,
             amount_words=amount_in_words(amount),
-            tier_amount=tier_amount,
+            tier_amount=award.full,
+            amount_basis=award.basis,
             previously_paid=lower or None,
             decision_number=decision.number if decision else "",
         )
@@ -66,7 +68,8 @@ def payment_record(
     with task_activation(task, user, "payment") as activation:
         application.refresh_from_db()
         call = Call.objects.select_for_update().get(pk=application.call_id)
-        amount, _lower = award_amount(application=application)
+        award = award_figure(application=application)
+        amount = award.amount
         if amount > call.budget_left:
             raise ValidationError(
                 _("预算余额不足：本批次剩余¥%(left)s，本次应拨付¥%(amount)s。拨付未登记。")
@@ -84,8 +87,8 @@ def payment_record(
                     institution=application.institution,
                     call=call,
                     program_slug=call.program_slug,
-                    tier=application.tier,
-                    designation=application.patent_number,
+                    tier=award.tier,
+                    designation=award.designation,
                     amount=amount,
                     voucher_number=voucher_number,
                     paid_on=paid_on,
