@@ -93,6 +93,7 @@ def transitions_measured(cast, call) -> dict[str, int]:
 
 def main():
     from workflows import demo
+    from workflows.rehearsal import rehearse
 
     database_ready()
     cast = demo.cast_make()
@@ -103,10 +104,13 @@ def main():
         "3 PDFs each incl. the batch decision):"
     )
     batches_timed(
-        run=lambda n: demo.competitive_batch_run(
+        run=lambda n: rehearse(
             cast=cast,
-            call=demo.call_make(slug=SLUG, title=f"基准批次{n}"),
-            branches=["recognised"] * BATCH,
+            slug=SLUG,
+            per_branch=BATCH,
+            one_call=True,
+            passing_only=True,
+            title=f"基准批次{n}",
             serial_start=100 + n * BATCH,
         ),
         batch=BATCH,

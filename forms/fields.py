@@ -32,7 +32,7 @@ def _bound_text(value, kind: str) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
-class NumberField(forms.DecimalField):
+class NumberField(forms.Field):
     """An integer, a decimal or an amount of money (¥, two places), within the file's bounds.
     Currency signs and thousands separators are allowed; full-width digits are named."""
 
@@ -75,9 +75,6 @@ class NumberField(forms.DecimalField):
         if self.kind == "integer":
             return int(number)
         return number.quantize(TWO_PLACES) if self.kind == "money" else number
-
-    def validate(self, value):
-        forms.Field.validate(self, value)
 
     def _wrong(self) -> str:
         if self.kind == "integer":

@@ -18,7 +18,7 @@ from forms.validators import patent_check_character
 from . import services
 from .models import Application, Call, Expert, Institution, OfficeRegion
 from .permissions import roles_sync
-from .programs import program_get, program_stage
+from .programs import program_get
 from .stages.decision.services import decision_issue
 from .stages.disbursement.services import award_letter_issue, payment_record
 from .stages.formal_review.services import formal_review_complete
@@ -65,13 +65,16 @@ def pdf_upload(name: str = "document.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, MINIMAL_PDF, content_type="application/pdf")
 
 
-def user_make(username: str, role: str, full_name: str = ""):
+def user_make(username: str, role: str, full_name: str = "", login: bool = True):
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
         username=username, defaults={"first_name": full_name}
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        if login:
+            user.set_password(DEMO_PASSWORD)
+        else:
+            user.set_unusable_password()
         user.save()
     user.groups.add(Group.objects.get(name=role))
     return user
@@ -157,23 +160,27 @@ class Cast:
     city_offices: dict  # region prefix -> the city office user
 
 
-def cast_make(prefix: str = "") -> Cast:
+def cast_make(prefix: str = "", expert_count: int = DEMO_EXPERTS, logins: bool = True) -> Cast:
+    """One user per role, the city offices and the expert pool; with `logins`, each can log in
+    with the demo password (a rehearsal's cast needs none: hashing passwords takes time)."""
     roles_sync()
     users = {
-        role: user_make(f"{prefix}{username}", role, label)
+        role: user_make(f"{prefix}{username}", role, label, login=logins)
         for role, (username, label) in DEMO_USERS.items()
     }
     offices = {}
     for region_code, (username, name) in DEMO_CITIES.items():
         user = users["city_office"] if region_code == "520100" else None
-        user = user or user_make(f"{prefix}{username}", "city_office", f"{name}（演示）")
+        user = user or user_make(
+            f"{prefix}{username}", "city_office", f"{name}（演示）", login=logins
+        )
         OfficeRegion.objects.get_or_create(
             user=user, defaults={"region_code": region_code, "name": name}
         )
         offices[region_code[:4]] = user
     experts = []
-    for n in range(1, DEMO_EXPERTS + 1):
-        user = user_make(f"{prefix}expert{n}", "expert", f"评审专家{n}（演示）")
+    for n in range(1, expert_count + 1):
+        user = user_make(f"{prefix}expert{n}", "expert", f"评审专家{n}（演示）", login=logins)
         expert, _created = Expert.objects.get_or_create(
             user=user, defaults={"name": f"专家{n}", "specialty": "知识产权"}
         )
@@ -340,174 +347,3 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
             )
             progress(1)
     return [a for a, _b in apps]
-
-
-COMPETITIVE_BRANCHES = {
-    "ip_advantage_enterprise": (
-        "recognised",
-        "recognised_after_recusal",
-        "not_recommended",
-        "refused",
-        "rejected",
-        "objection_upheld",
-    ),
-    "patent_award": (
-        "gold",
-        "silver",
-        "excellence",
-        "not_awarded",
-        "not_recommended",
-        "objection_upheld",
-    ),
-}
-
-
-def panel_score_all(*, cast: Cast, application: Application, level: int, recuse: bool = False):
-    """Every expert on the panel declares and scores; with `recuse`, the first one recuses."""
-    from .models import PanelSeat
-    from .stages.expert_review import services as expert_review
-
-    rubric = application.program["rubric"]
-    while True:
-        seat = (
-            application.seats.filter(status__in=[PanelSeat.Status.DRAWN, PanelSeat.Status.DECLARED])
-            .select_related("expert__user")
-            .first()
-        )
-        if seat is None:
-            return
-        user = seat.expert.user
-        if seat.status == PanelSeat.Status.DRAWN:
-            if recuse:
-                recuse = False
-                expert_review.seat_declare(
-                    user=user, seat=seat, conflict=True, reason="曾与该单位有合作关系。"
-                )
-                continue
-            seat = expert_review.seat_declare(user=user, seat=seat, conflict=False)
-        share = Decimal(min(95, 55 + 4 * level + seat.pk % 5)) / 100
-        points = {
-            c["key"]: (Decimal(str(c["max_points"])) * share).quantize(Decimal("0.1"))
-            for c in rubric
-        }
-        expert_review.seat_score(user=user, seat=seat, points=points, comment="材料翔实。")
-
-
-def competitive_batch_run(
-    *, cast: Cast, call: Call, branches: list[str], serial_start: int = 1, progress=None
-):
-    """One call of a competitive program (recommendation, expert panel, leadership or committee,
-    notice, decision, and payment when the program pays), one application per branch."""
-    from .stages.city_recommendation import services as recommendation
-    from .stages.committee_vote import services as committee
-
-    progress = progress or (lambda n: None)
-    cities = list(DEMO_CITIES)
-    apps = []
-    for i, branch in enumerate(branches):
-        institution = institution_make(
-            user=cast.applicant,
-            serial=serial_start + i,
-            region_code=cities[i % len(cities)],
-            name=f"贵州演示企业{serial_start + i}号",
-        )
-        application = application_draft(user=cast.applicant, call=call, institution=institution)
-        services.application_submit(user=cast.applicant, application=application)
-        apps.append((application, branch))
-
-    def ended(application, *finals):
-        application.refresh_from_db()
-        if application.status in finals:
-            progress(1)
-            return True
-        return False
-
-    stages = [stage["type"] for stage in apps[0][0].program["stages"]]
-    alive = []
-    for level, (application, branch) in enumerate(apps):
-        if "city_recommendation" in stages:
-            office = cast.city_offices[application.institution.region_code[:4]]
-            recommendation.recommendation_decide(
-                user=office,
-                application=application,
-                recommended=branch != "not_recommended",
-                reason="" if branch != "not_recommended" else "本地区另有更优项目。",
-            )
-            if ended(application, Application.Status.NOT_RECOMMENDED):
-                continue
-        formal_review_complete(
-            user=cast.formal_reviewer,
-            application=application,
-            outcome="refuse" if branch == "refused" else "accept",
-            reason="申报材料与认定条件不符。" if branch == "refused" else "",
-        )
-        if ended(application, Application.Status.REFUSED):
-            continue
-        if "expert_review" in stages:
-            panel_score_all(
-                cast=cast,
-                application=application,
-                level=len(apps) - level,
-                recuse=branch.endswith("after_recusal"),
-            )
-        alive.append((application, branch))
-    if "leadership_meeting" in stages:
-        leadership_decide(
-            user=cast.leadership,
-            decisions=[
-                (a, b != "rejected", "材料与事实不符。" if b == "rejected" else "")
-                for a, b in alive
-            ],
-        )
-    if "committee_vote" in stages:
-        committee.committee_approve_list(
-            user=cast.award_committee,
-            call=call,
-            choices=tiers_within_quotas(alive),
-            reasons={a.pk: "综合得分未达获奖标准。" for a, b in alive if b == "not_awarded"},
-        )
-    for application, _branch in alive:
-        ended(application, Application.Status.REJECTED)
-    public_notice_publish(user=cast.notice_officer, call=call)
-    for application, branch in alive:
-        if branch == "objection_upheld":
-            objection_settled(cast=cast, application=application, upheld=True)
-    notice_expire(call)
-    for application, _branch in alive:
-        ended(application, Application.Status.WITHDRAWN)
-    decision_issue(user=cast.notice_officer, call=call)
-    pays = "disbursement" in stages
-    for application, _branch in alive:
-        application.refresh_from_db()
-        if application.status != Application.Status.DECIDED:
-            continue
-        if pays:
-            award_letter_issue(user=cast.finance_officer, application=application)
-            payment_record(
-                user=cast.finance_officer,
-                application=application,
-                voucher_number=f"PZ{call.pk:04d}{application.pk:06d}",
-                paid_on=timezone.localdate(),
-            )
-        progress(1)
-    return [a for a, _b in apps]
-
-
-def tiers_within_quotas(alive) -> dict:
-    """The tier each branch asks for, moved down a tier where the committee's quota is full."""
-    program = alive[0][0].program
-    quotas = program_stage(program, "committee_vote")["quotas"]
-    order = [t["key"] for t in sorted(program["tiers"], key=lambda t: -t["rank"])]
-    given: dict[str, int] = {}
-    choices = {}
-    for application, branch in alive:
-        if branch == "not_awarded":
-            choices[application.pk] = None
-            continue
-        wanted = order.index(branch) if branch in order else len(order) - 1
-        tier = next(
-            (t for t in order[wanted:] if given.get(t, 0) < quotas.get(t, len(alive))), None
-        )
-        given[tier] = given.get(tier, 0) + 1
-        choices[application.pk] = tier
-    return choices

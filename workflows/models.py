@@ -748,3 +748,33 @@ class AuditRecord(models.Model):
     @property
     def to_label(self) -> str:
         return Application.Status(self.to_status).label if self.to_status else ""
+
+
+class ProgramRehearsal(models.Model):
+    """A rehearsal of a program file (workflows.rehearsal) a staff member asked for, and its
+    report."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("正在预演")
+        FINISHED = "finished", _("已完成")
+
+    program_slug = models.SlugField(_("项目"), max_length=64)
+    sha256 = models.CharField(_("文件内容哈希"), max_length=64, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    ok = models.BooleanField(_("全部走通"), null=True, blank=True)
+    report = models.JSONField(_("预演报告"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("发起时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("项目预演")
+        verbose_name_plural = _("项目预演")
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.program_slug} {self.requested_at:%Y-%m-%d %H:%M}"

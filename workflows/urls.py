@@ -24,6 +24,7 @@ urlpatterns = [
     path("tasks/<int:task_pk>/", views.task_detail, name="task_detail"),
     path("programs/", views.program_list, name="program_list"),
     path("programs/<slug:slug>/chart/", views.program_chart, name="program_chart"),
+    path("programs/<slug:slug>/rehearsal/", views.program_rehearsal, name="program_rehearsal"),
 ]
 
 for _stage_type, _module in stage_modules("urls"):

@@ -362,3 +362,41 @@ def program_list(request):
         "workflows/program_list.html",
         {"programs": programs_loaded().values(), "calls": selectors.calls_all()},
     )
+
+
+# --- rehearsing a program ----------------------------------------------------------------------
+
+
+@role_required(VIEW_ALL)
+def program_rehearsal(request, slug):
+    """Staff: the latest rehearsal of a program file (every branch on a throw-away database),
+    and a button that runs it again."""
+    from ..models import ProgramRehearsal
+    from ..programs import programs_loaded
+    from ..tasks import program_rehearse_job
+
+    program = programs_loaded().get(slug)
+    if program is None:
+        raise Http404
+    latest = ProgramRehearsal.objects.filter(program_slug=slug).first()
+    running = latest is not None and latest.status == ProgramRehearsal.Status.RUNNING
+    if request.method == "POST":
+        if running:
+            messages.info(request, _("该项目正在预演，请稍候。"))
+        else:
+            rehearsal = ProgramRehearsal.objects.create(
+                program_slug=slug, sha256=program.sha256, requested_by=request.user
+            )
+            program_rehearse_job.enqueue(rehearsal_id=rehearsal.pk)
+            messages.success(request, _("已开始预演。"))
+        return redirect("program_rehearsal", slug=slug)
+    return render(
+        request,
+        "workflows/program_rehearsal.html",
+        {
+            "program": program,
+            "rehearsal": latest,
+            "running": running,
+            "current": latest is not None and latest.sha256 == program.sha256,
+        },
+    )

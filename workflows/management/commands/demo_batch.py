@@ -1,10 +1,13 @@
-"""A scripted batch through every branch of every program, with a progress bar; PDFs to a folder."""
+"""`make demo`: every program file in config/programs/, whatever its stages, run through every
+branch by the rehearsal machinery (workflows.rehearsal) on the development database, several
+applications per branch in one call per program as a real round would have; the PDFs copied to
+a folder, with each batch decision's first page as a PNG for a person to look at."""
 
 import shutil
 import subprocess
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -12,73 +15,75 @@ from documents.models import Document
 from workflows import demo
 from workflows.models import Application
 from workflows.programs import programs_loaded
+from workflows.rehearsal import branches_plan, rehearse
+from workflows.services import program_version_current
 
 
 class Command(BaseCommand):
-    help = "Run each program's branches (N applications per grant program) and copy the PDFs."
+    help = "Run every branch of every program file (about N applications each); copy the PDFs."
 
     def add_arguments(self, parser):
-        parser.add_argument("--count", type=int, default=50, help="applications per grant call")
+        parser.add_argument("--count", type=int, default=50, help="applications per program")
         parser.add_argument("--out", default="var/demo")
 
     def handle(self, *args, count, out, **options):
-        cast = demo.cast_make()
+        panel_sizes = [
+            stage["panel_size"]
+            for program in programs_loaded().values()
+            for stage in program.content["stages"]
+            if stage["type"] == "expert_review"
+        ]
+        cast = demo.cast_make(expert_count=max([demo.DEMO_EXPERTS, *(n + 3 for n in panel_sizes)]))
         stamp = f"{timezone.localtime():%Y-%m-%d %H:%M:%S}"
-        for slug, program in programs_loaded().items():
-            call = demo.call_make(
-                slug=slug, title=f"{program.content['title']['zh']}（演示 {stamp}）"
-            )
-            serial = 100000 + call.pk * 1000
-            if slug in demo.COMPETITIVE_BRANCHES:
-                # Quotas bound a competitive call: two rounds of its branches across four cities.
-                branches = list(demo.COMPETITIVE_BRANCHES[slug]) * 2
-                run = demo.competitive_batch_run
-            else:
-                branches = [demo.BRANCHES[i % len(demo.BRANCHES)] for i in range(count)]
-                run = demo.batch_run
-            progress = tqdm(total=len(branches), desc=slug, unit="app")
-            # One call is one batch: its applications share the meetings, notice and decision.
-            applications = run(
-                cast=cast,
-                call=call,
-                branches=branches,
-                serial_start=serial,
-                progress=progress.update,
-            )
-            progress.close()
-            self._report(call, applications, Path(out))
+        failed = []
+        for slug in programs_loaded():
+            content = program_version_current(slug=slug).content
+            branches = len(branches_plan(content))
+            per_branch = max(1, count // branches)
+            with tqdm(total=len(content["stages"]) - 1, desc=slug, unit="stage") as bar:
+                result = rehearse(
+                    cast=cast,
+                    slug=slug,
+                    per_branch=per_branch,
+                    one_call=True,
+                    title=f"{content['title']['zh']}（演示 {stamp}）",
+                    serial_start=100000 + Application.objects.count() + 1,
+                    progress=lambda _stage, bar=bar: bar.update(1),
+                )
+            self._report(result, Path(out))
+            failed += [row for row in result["branches"] if row["failure"]]
+        if failed:
+            raise CommandError(f"{len(failed)} applications did not reach an end.")
 
-    def _report(self, call, applications, out: Path):
-        folder = out / f"call-{call.pk}-{call.program_slug}"
+    def _report(self, result: dict, out: Path):
+        call_pk = result["calls"][0]
+        folder = out / f"call-{call_pk}-{result['program']}"
         folder.mkdir(parents=True, exist_ok=True)
-        documents = Document.objects.filter(call=call)
+        documents = Document.objects.filter(call_id=call_pk)
+        kinds: dict[str, int] = {}
         for document in documents:
+            kinds[document.get_kind_display()] = kinds.get(document.get_kind_display(), 0) + 1
             name = f"{document.kind}-{document.application_id or 'batch'}.pdf"
             with document.file.open("rb") as source, open(folder / name, "wb") as target:
                 shutil.copyfileobj(source, target)
             if document.application_id is None and shutil.which("pdftoppm"):
                 # The batch decision's first page as a PNG, for a person to look at the layout.
                 subprocess.run(
-                    [
-                        "pdftoppm",
-                        "-png",
-                        "-r",
-                        "80",
-                        "-f",
-                        "1",
-                        "-l",
-                        "1",
-                        "-singlefile",
-                        str(folder / name),
-                        str(folder / f"{document.kind}-page1"),
-                    ],
+                    ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"]
+                    + [str(folder / name), str(folder / f"{document.kind}-page1")],
                     check=False,
                 )
-        by_status: dict[str, int] = {}
-        for application in Application.objects.filter(pk__in=[a.pk for a in applications]):
-            label = application.get_status_display()
-            by_status[label] = by_status.get(label, 0) + 1
-        self.stdout.write(self.style.SUCCESS(f"{len(applications)} applications in {call.title}:"))
-        for label, n in sorted(by_status.items()):
+        by_end: dict[str, int] = {}
+        for row in result["branches"]:
+            by_end[row["end"]] = by_end.get(row["end"], 0) + 1
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{result['title']}: {len(result['branches'])} applications, "
+                f"{result['seconds']} s ({' → '.join(result['stages'])})"
+            )
+        )
+        for label, n in sorted(by_end.items()):
+            self.stdout.write(f"  {label}: {n}")
+        for label, n in sorted(kinds.items()):
             self.stdout.write(f"  {label}: {n}")
         self.stdout.write(f"  {documents.count()} PDFs written to {folder}")

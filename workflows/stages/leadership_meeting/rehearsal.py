@@ -1,0 +1,28 @@
+"""Rehearsing the leadership meeting: the list approved, the rejected ones with a reason."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .services import leadership_decide
+
+NAME = _("审议")
+
+# The status an application ends with when a stage gives it each adverse outcome.
+ENDS = {"reject": "rejected"}
+
+
+def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
+    return [("approve", "审议通过"), ("reject", "审议不通过")]
+
+
+def rehearse(run, stage: dict, entries) -> None:
+    leadership_decide(
+        user=run.user_for(stage["role"]),
+        decisions=[
+            (
+                entry.application,
+                run.outcome(entry, stage) != "reject",
+                "材料与事实不符（预演）。" if run.outcome(entry, stage) == "reject" else "",
+            )
+            for entry in entries
+        ],
+    )
