@@ -1,5 +1,6 @@
 """Installing program files that exist in no code, for tests: the engine must run them as they
-are (issue 3: configuration holds up under change)."""
+are (issue 3: configuration holds up under change). `tests/programs/` holds the files the
+issue-10 tests run: shapes the four shipped programs do not use."""
 
 import shutil
 from pathlib import Path
@@ -8,8 +9,16 @@ from django.conf import settings as django_settings
 
 from workflows import flows, programs
 
+TEST_PROGRAMS = Path(__file__).resolve().parent / "programs"
+# A file the check refuses on purpose (its stages cannot run in their order).
+REFUSED = {"decision_before_a_list"}
+
 # viewflow caches node lookups per flow class: build each test program's class once per process.
 _FLOW_CLASSES: dict[str, type] = {}
+
+
+def program_text(slug: str) -> str:
+    return (TEST_PROGRAMS / f"{slug}.toml").read_text(encoding="utf-8")
 
 
 def program_installed(tmp_path, monkeypatch, settings, texts: dict[str, str]) -> None:

@@ -1,0 +1,152 @@
+"""Rehearsing a program before a call opens: `manage.py program_rehearse` runs every branch of a
+program file, in its own stage order, on a throw-away database in a process of its own, and
+fails clearly when the file's stages cannot reach an end. The shipped files and the test files
+(tests/programs/) all pass; the staff page shows the same report.
+
+The rehearsal always runs on its own SQLite file, whatever database the suite uses, so these
+tests run once, on SQLite."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.urls import reverse
+
+from tests.programs_support import REFUSED, TEST_PROGRAMS
+from workflows.models import Application, ProgramRehearsal
+from workflows.rehearsal import branches_plan, calls_plan
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="a rehearsal runs on its own SQLite file"
+)
+
+SHIPPED = sorted(p.stem for p in Path(settings.PROGRAMS_DIR).glob("*.toml"))
+NEW = sorted(p.stem for p in TEST_PROGRAMS.glob("*.toml") if p.stem not in REFUSED)
+
+
+def rehearsed(tmp_path, program: str) -> tuple[dict, str, bool]:
+    """(the JSON report, what the command printed, whether it succeeded)."""
+    from io import StringIO
+
+    out = tmp_path / "report.json"
+    printed = StringIO()
+    try:
+        call_command("program_rehearse", program, "--json", str(out), stdout=printed)
+        ok = True
+    except CommandError:
+        ok = False
+    return json.loads(out.read_text(encoding="utf-8")), printed.getvalue(), ok
+
+
+@pytest.mark.parametrize("slug", SHIPPED)
+def test_every_shipped_program_rehearses_to_an_end(tmp_path, slug):
+    report, printed, ok = rehearsed(tmp_path, slug)
+    assert ok and report["ok"], printed
+    rows = report["branches"]
+    assert {row["branch"] for row in rows} >= {
+        "全部通过",
+        "形式审查：不予受理",
+        "形式审查：逾期未补正",
+    }
+    passing = next(row for row in rows if row["branch"] == "全部通过")
+    assert passing["documents"] and all(d["number"] for d in passing["documents"])
+    refused = next(row for row in rows if row["branch"] == "形式审查：不予受理")
+    assert refused["end"] == "不予受理" and refused["documents"][0]["title"] == "不予受理决定书"
+    lapsed = next(row for row in rows if row["branch"] == "形式审查：逾期未补正")
+    assert lapsed["deadlines"][0]["what"] == "补正期限"
+    assert "0 failed" in printed
+
+
+@pytest.mark.parametrize("slug", NEW)
+def test_every_new_program_file_rehearses_to_an_end(tmp_path, slug):
+    report, printed, ok = rehearsed(tmp_path, str(TEST_PROGRAMS / f"{slug}.toml"))
+    assert ok and report["ok"], printed
+    assert all(row["ended"] for row in report["branches"])
+
+
+def test_the_two_round_award_rehearses_every_round_and_its_cut(tmp_path):
+    report, _printed, _ok = rehearsed(tmp_path, str(TEST_PROGRAMS / "award_two_rounds.toml"))
+    ends = {row["branch"]: row["end"] for row in report["branches"] if not row["companion"]}
+    assert ends["初评（initial_review）：未进入下一环节"] == "未进入下一环节"
+    assert ends["终评（final_review）：专家回避后补抽"] == "已拨付"
+    cut = next(
+        r for r in report["branches"] if r["branch"] == "初评（initial_review）：未进入下一环节"
+    )
+    assert [d["title"] for d in cut["documents"]][-1] == "评审结果决定书"
+
+
+def test_a_file_whose_stages_cannot_finish_fails_clearly(tmp_path):
+    report, printed, ok = rehearsed(tmp_path, str(TEST_PROGRAMS / "decision_before_a_list.toml"))
+    assert not ok and not report["ok"] and report["branches"] == []
+    assert "not rehearsed, the file is refused" in printed
+    assert "stages[2].type: stage 'decision' needs a stage that decides the list" in printed
+
+
+def test_a_branch_that_stops_is_reported_with_the_stage_where_it_stopped(
+    tmp_path, monkeypatch, settings
+):
+    """The rehearsal's own verdict, in this process: a panel whose experts never finish leaves
+    its application waiting at 专家评审, and the report says so."""
+    from tests.programs_support import program_installed, program_text
+    from workflows import demo, programs
+    from workflows.rehearsal import rehearse
+    from workflows.stages.expert_review import rehearsal as expert_rehearsal
+
+    program_installed(
+        tmp_path,
+        monkeypatch,
+        settings,
+        {"leadership_before_panel": program_text("leadership_before_panel")},
+    )
+    monkeypatch.setattr(expert_rehearsal, "rehearse", lambda run, stage, entries: None)
+    try:
+        report = rehearse(cast=demo.cast_make(logins=False), slug="leadership_before_panel")
+    finally:
+        programs.programs_loaded.cache_clear()
+    assert not report["ok"]
+    stuck = next(row for row in report["branches"] if row["branch"] == "全部通过")
+    assert not stuck["ended"] and stuck["stopped_at"] == "专家评审（专家评分）"
+    assert stuck["failure"] == "stopped at 专家评审（专家评分）"
+    refused = next(row for row in report["branches"] if row["branch"] == "形式审查：不予受理")
+    assert refused["ended"] and not refused["failure"]
+
+
+def test_branches_are_one_per_outcome_and_a_cut_comes_with_companions():
+    from workflows.programs import programs_read
+
+    loaded, _problems = programs_read(TEST_PROGRAMS)
+    content = next(p for p in loaded if p.slug == "award_two_rounds").content
+    entries = branches_plan(content)
+    assert len(entries) == 1 + 3 + 2 + 1 + 1 + 2  # pass; review 3; 初评 2; 终评 1; vote; notice 2
+    groups = calls_plan(content, entries)
+    cut = next(g for g in groups if g[0].plan["initial_review"] == "not_advanced")
+    assert len(cut) == 1 + 4 and all(entry.companion for entry in cut[1:])
+
+
+@pytest.mark.parametrize("role, status", [("applicant", 403), ("formal_reviewer", 200)])
+def test_the_rehearsal_page_is_for_staff(client_for, request, role, status):
+    user = request.getfixturevalue(role)
+    response = client_for(user).get(reverse("program_rehearsal", args=["tech_transfer_agency"]))
+    assert response.status_code == status
+    assert client_for(user).get(reverse("program_rehearsal", args=["no_such"])).status_code in (
+        403,
+        404,
+    )
+
+
+def test_staff_run_a_rehearsal_from_its_page_and_read_the_report(client_for, formal_reviewer):
+    url = reverse("program_rehearsal", args=["ip_operating_institution"])
+    page = client_for(formal_reviewer).get(url).content.decode()
+    assert "运行预演" in page
+    response = client_for(formal_reviewer).post(url, follow=True)
+    page = response.content.decode()
+    rehearsal = ProgramRehearsal.objects.get()
+    assert rehearsal.ok and rehearsal.status == "finished"
+    assert "预演通过：每个分支都走到了终点" in page
+    assert "公示：异议成立" in page and "资助决定通知书" in page
+    # Nothing of the rehearsal reached this database.
+    assert not Application.objects.exists()
