@@ -170,6 +170,8 @@ def field_answers(program: dict, call: Call, institution: Institution, n: int) -
         name, kind = item["name"], item["type"]
         if name == rule.get("field") and rule["rule"] == "grades":
             answers[name] = _grade_value(rule["grades"][n % len(rule["grades"])], item)
+        elif name == rule.get("field") and rule["rule"] == "percentage":
+            answers[name] = _share_value(rule, item, n)
         elif kind in ("integer", "decimal", "money"):
             answers[name] = _number_in(item, n)
         elif kind == "date":
@@ -206,6 +208,27 @@ def _grade_value(grade: dict, item: dict) -> Decimal:
         value = Decimal(str(high)) - 1
     else:
         value = Decimal("1000")
+    return _fit(value, item)
+
+
+def _share_value(rule: dict, item: dict, n: int) -> Decimal:
+    """A figure whose share lands between the floor and the cap, above the cap, or below the
+    floor, in turn (kept inside the field's bounds)."""
+    percent = Decimal(str(rule["percent"])) / 100
+    floor = Decimal(rule["floor"]) / percent if rule.get("floor") else None
+    cap = Decimal(rule["cap"]) / percent if rule.get("cap") else None
+    candidates = [
+        (floor + cap) / 2
+        if floor and cap
+        else (cap or floor or Decimal(1_000_000)) * Decimal("0.8"),
+        cap * 2 if cap else None,
+        floor / 2 if floor else None,
+    ]
+    value = next(c for c in candidates[n % 3 :] + candidates if c is not None)
+    low = Decimal(str(item["min"])) if item.get("min") is not None else None
+    high = Decimal(str(item["max"])) if item.get("max") is not None else None
+    value = max(value, low) if low is not None else value
+    value = min(value, high) if high is not None else value
     return _fit(value, item)
 
 
@@ -247,7 +270,7 @@ def applications_make(run: Run, serial_start: int) -> None:
             user=run.cast.applicant,
             call=run.call,
             institution=institution,
-            data=field_answers(run.program, run.call, institution, n),
+            data=field_answers(run.program, run.call, institution, serial_start + n - 1),
         )
         for attachment in run.program["attachments"]:
             services.attachment_add(
@@ -383,7 +406,7 @@ def _row(run: Run, entry: Entry, check_plan: bool) -> dict:
             for d in Document.objects.filter(application=application).order_by("pk")
         ],
         "deadlines": _deadlines(application),
-        "amount": str(application.award_amount) if application.award_amount else "",
+        "amount": f"¥{application.award_amount:,.2f}" if application.award_amount else "",
     }
 
 
@@ -521,7 +544,7 @@ def report_lines(result: dict) -> list[str]:
         for deadline in row["deadlines"]:
             lines.append(f"       {deadline['what']}: {deadline['when']}")
         if row["amount"]:
-            lines.append(f"       资助金额: ¥{Decimal(row['amount']):,.2f}")
+            lines.append(f"       资助金额: {row['amount']}")
     for document in result.get("batch_documents", []):
         lines.append(f"  call: {document['title']} {document['number']}".rstrip())
     return lines

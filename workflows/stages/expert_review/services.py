@@ -578,6 +578,7 @@ def _round_decisions_issue(*, user, call, stage: dict, results, tasks) -> None:
     name = stage.get("name") or official_text("专家评审")
     requests = []
     by_pk = {}
+    reasons_of: dict[int, str] = {}
     for result in results:
         application = result.application
         by_pk[application.pk] = (application, result)
@@ -595,8 +596,9 @@ def _round_decisions_issue(*, user, call, stage: dict, results, tasks) -> None:
                 "cutoff": cutoff,
                 "scored": result.scored,
             },
-            reasons=reasons,
+            reasons="",
         )
+        reasons_of[application.pk] = reasons
         requests.append(
             document_batch.BatchRequest(
                 key=application.pk,
@@ -615,12 +617,11 @@ def _round_decisions_issue(*, user, call, stage: dict, results, tasks) -> None:
             to=Status.NOT_ADVANCED,
             actor=user,
             action="not_advance",
-            reason=requests_reason[application_pk],
+            reason=reasons_of[application_pk],
         )
         task = tasks[application_pk]
         task.flow_task.run(task)
 
-    requests_reason = {r.key: r.fields["context"]["reasons"] for r in requests}
     batch = document_batch.issue_batch_start(call=call, kind=kind, user=user)
     try:
         with document_batch.workers_started(len(requests)) as pool:
