@@ -49,6 +49,32 @@ class Wiring:
         return self.name(entry), self.nodes
 
 
+def decided_by_a_person(
+    wiring: Wiring,
+    *,
+    task: str,
+    title,
+    permission: str,
+    check: str,
+    passed: str,
+    exit_outcome: str,
+    failed: str,
+) -> tuple[str, dict]:
+    """The shape of a stage in which a person decides: a task (`View`) for the role's
+    permission, then a check that goes on when the application's status is `passed`, else ends
+    the process at `failed`."""
+    wiring.add(
+        task,
+        flow.View(task_view).Annotation(title=title).Permission(permission).Next(wiring.to(check)),
+    )
+    wiring.add(
+        check,
+        flow.If(status_in(passed)).Then(wiring.exit(exit_outcome)).Else(wiring.to(failed)),
+    )
+    wiring.add(failed, flow.End())
+    return wiring.built(task)
+
+
 def application_of(activation):
     from ..models import Application
 

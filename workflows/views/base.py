@@ -3,8 +3,11 @@ service's ValidationError shown on the form that keeps what was typed."""
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django_tasks import TaskResultStatus
 
 
 def role_required(perm: str):
@@ -38,3 +41,16 @@ def form_errors(form, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
+
+
+def batch_job_told(request, result, *, call, done: str, failed: str, running: str):
+    """Tell the user how a background batch job (documents issued to a call) went: done or
+    failed at once (the immediate backend), or running: then the call's progress page."""
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        messages.success(request, done)
+    elif result.status == TaskResultStatus.FAILED:
+        messages.error(request, failed)
+    else:
+        messages.info(request, running)
+        return redirect("documents:batch_progress", call_pk=call.pk)
+    return None

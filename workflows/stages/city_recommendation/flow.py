@@ -2,26 +2,19 @@
 recommended -> next stage | not_recommended (End)."""
 
 from django.utils.translation import gettext_lazy as _
-from viewflow.workflow import flow
 
 from ...permissions import ROLE_TASK_PERMISSION
-from ..base import Wiring, status_in, task_view
+from ..base import Wiring, decided_by_a_person
 
 
 def build(stage: dict, next_node: str | None):
-    wiring = Wiring(stage, next_node)
-    wiring.add(
-        "recommendation",
-        flow.View(task_view)
-        .Annotation(title=stage.get("name") or _("推荐"))
-        .Permission(ROLE_TASK_PERMISSION[stage["role"]])
-        .Next(wiring.to("check_recommendation")),
+    return decided_by_a_person(
+        Wiring(stage, next_node),
+        task="recommendation",
+        title=stage.get("name") or _("推荐"),
+        permission=ROLE_TASK_PERMISSION[stage["role"]],
+        check="check_recommendation",
+        passed="recommended",
+        exit_outcome="recommended",
+        failed="not_recommended",
     )
-    wiring.add(
-        "check_recommendation",
-        flow.If(status_in("recommended"))
-        .Then(wiring.exit("recommended"))
-        .Else(wiring.to("not_recommended")),
-    )
-    wiring.add("not_recommended", flow.End())
-    return wiring.built("recommendation")

@@ -6,19 +6,17 @@ date (`Application.valid_until`, set by the decision stage's `validity_years`)."
 from datetime import timedelta
 
 from django import forms
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_tasks import TaskResultStatus
 
 from ... import selectors
 from ...models import Application
 from ...permissions import VIEW_ALL
-from ...views.base import role_required
+from ...views.base import batch_job_told, role_required
 from .services import decision_issue_check
 from .tasks import decision_issue_job
 
@@ -94,15 +92,14 @@ def call_section(request, call, stage: dict) -> dict:
 def call_decide(request, call):
     """Check what can be checked at once, then issue the decision as a background job."""
     decision_issue_check(user=request.user, call=call)
-    result = decision_issue_job.enqueue(user_id=request.user.pk, call_id=call.pk)
-    if result.status == TaskResultStatus.SUCCESSFUL:
-        messages.success(request, gettext("决定及通知书（证书）已印发。"))
-    elif result.status == TaskResultStatus.FAILED:
-        messages.error(request, gettext("印发失败，请稍后重试或联系管理员。"))
-    else:
-        messages.info(request, gettext("决定正在后台印发，请查看印发进度。"))
-        return redirect("documents:batch_progress", call_pk=call.pk)
-    return None
+    return batch_job_told(
+        request,
+        decision_issue_job.enqueue(user_id=request.user.pk, call_id=call.pk),
+        call=call,
+        done=gettext("决定及通知书（证书）已印发。"),
+        failed=gettext("印发失败，请稍后重试或联系管理员。"),
+        running=gettext("决定正在后台印发，请查看印发进度。"),
+    )
 
 
 CALL_ACTIONS = {"decide": call_decide}

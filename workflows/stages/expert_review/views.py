@@ -13,14 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tasks import TaskResultStatus
 
 from ... import selectors
 from ...models import Call, PanelSeat
 from ...permissions import VIEW_ALL
 from ...programs import program_get, stage_by_key
 from ...services.tasks import TaskAlreadyDone
-from ...views.base import form_errors, role_required
+from ...views.base import batch_job_told, form_errors, role_required
 from . import reads
 from . import services as panels
 from .forms import DeclarationForm, ScoreForm
@@ -298,14 +297,12 @@ def round_close(request, call_pk, round_key):
         for message in error.messages:
             messages.error(request, message)
         return back
-    result = round_close_job.enqueue(user_id=request.user.pk, call_id=call.pk, round_key=round_key)
-    if result.status == TaskResultStatus.SUCCESSFUL:
-        messages.success(
-            request, _("本轮评审已结束：进入下一环节的名单已确定，其余申报已印发决定书。")
-        )
-    elif result.status == TaskResultStatus.FAILED:
-        messages.error(request, _("确定名单失败，请稍后重试或联系管理员。"))
-    else:
-        messages.info(request, _("正在印发评审结果决定书，请查看印发进度。"))
-        return redirect("documents:batch_progress", call_pk=call.pk)
-    return back
+    told = batch_job_told(
+        request,
+        round_close_job.enqueue(user_id=request.user.pk, call_id=call.pk, round_key=round_key),
+        call=call,
+        done=_("本轮评审已结束：进入下一环节的名单已确定，其余申报已印发决定书。"),
+        failed=_("确定名单失败，请稍后重试或联系管理员。"),
+        running=_("正在印发评审结果决定书，请查看印发进度。"),
+    )
+    return told or back
