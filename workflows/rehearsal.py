@@ -452,9 +452,14 @@ REHEARSAL_SETTINGS = "config.settings.dev"
 
 
 def rehearse_isolated(path, *, per_branch: int = 1, timeout: int = 900) -> dict:
-    """Rehearse the program file at `path` in a process of its own, on a fresh SQLite database
-    and media folder that are thrown away afterwards; the report. A file the check refuses is not
-    run: the report lists its problems."""
+    """Rehearse the program file at `path` (see `rehearse_isolated_many`); its report."""
+    return rehearse_isolated_many([path], per_branch=per_branch, timeout=timeout)[0]
+
+
+def rehearse_isolated_many(paths, *, per_branch: int = 1, timeout: int = 1800) -> list[dict]:
+    """Rehearse the program files at `paths` in one process of their own, on a fresh SQLite
+    database and media folder that are thrown away afterwards; a report per file, in order. A
+    file the check refuses is not run: its report lists the problems."""
     import json
     import os
     import shutil
@@ -467,56 +472,67 @@ def rehearse_isolated(path, *, per_branch: int = 1, timeout: int = 900) -> dict:
 
     from .programs import program_file_read
 
-    path = Path(path)
-    program, problems = program_file_read(path)
-    if program is None:
-        return {
-            "program": path.stem,
-            "source": path.name,
-            "ok": False,
-            "problems": [
-                {"key": p.key, "line": p.line, "message": p.message, "text": str(p)}
-                for p in problems
-            ],
-            "branches": [],
-        }
-    with tempfile.TemporaryDirectory(prefix="ipgrants-rehearsal-") as folder:
-        folder = Path(folder)
-        (folder / "programs").mkdir()
-        shutil.copy(path, folder / "programs" / path.name)
-        out = folder / "report.json"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("REHEARSAL_SETTINGS", REHEARSAL_SETTINGS),
-            "DATABASE_URL": f"sqlite:///{folder / 'rehearsal.sqlite3'}",
-            "MEDIA_ROOT": str(folder / "media"),
-            "PROGRAMS_DIR": str(folder / "programs"),
-            "DOCUMENT_WORKERS": "0",
-        }
-        command = [
-            sys.executable,
-            str(Path(settings.BASE_DIR) / "manage.py"),
-            "program_rehearse",
-            program.slug,
-            "--here",
-            "--per-branch",
-            str(per_branch),
-            "--json",
-            str(out),
-        ]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-        if done.returncode not in (0, 1) or not out.exists():
-            return {
-                "program": program.slug,
+    reports: dict[Path, dict] = {}
+    runnable = {}
+    for path in map(Path, paths):
+        program, problems = program_file_read(path)
+        if program is None:
+            reports[path] = {
+                "program": path.stem,
                 "source": path.name,
                 "ok": False,
-                "crashed": (done.stderr or done.stdout).strip()[-4000:],
+                "problems": [
+                    {"key": p.key, "line": p.line, "message": p.message, "text": str(p)}
+                    for p in problems
+                ],
                 "branches": [],
             }
-        result = json.loads(out.read_text(encoding="utf-8"))
-    result["source"] = path.name
-    result["sha256"] = program.sha256
-    return result
+        else:
+            runnable[path] = program
+    if runnable:
+        with tempfile.TemporaryDirectory(prefix="ipgrants-rehearsal-") as folder:
+            folder = Path(folder)
+            (folder / "programs").mkdir()
+            for path in runnable:
+                shutil.copy(path, folder / "programs" / path.name)
+            out = folder / "report.json"
+            env = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": os.environ.get("REHEARSAL_SETTINGS", REHEARSAL_SETTINGS),
+                "DATABASE_URL": f"sqlite:///{folder / 'rehearsal.sqlite3'}",
+                "MEDIA_ROOT": str(folder / "media"),
+                "PROGRAMS_DIR": str(folder / "programs"),
+                "DOCUMENT_WORKERS": "0",
+            }
+            command = [
+                sys.executable,
+                str(Path(settings.BASE_DIR) / "manage.py"),
+                "program_rehearse",
+                *(program.slug for program in runnable.values()),
+                "--here",
+                "--per-branch",
+                str(per_branch),
+                "--json",
+                str(out),
+            ]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+            results = (
+                json.loads(out.read_text(encoding="utf-8"))
+                if done.returncode in (0, 1) and out.exists()
+                else None
+            )
+        for n, (path, program) in enumerate(runnable.items()):
+            if results is None:
+                result = {
+                    "program": program.slug,
+                    "ok": False,
+                    "crashed": (done.stderr or done.stdout).strip()[-4000:],
+                    "branches": [],
+                }
+            else:
+                result = results[n]
+            reports[path] = {**result, "source": path.name, "sha256": program.sha256}
+    return [reports[Path(path)] for path in paths]
 
 
 def report_lines(result: dict) -> list[str]:

@@ -28,23 +28,40 @@ SHIPPED = sorted(p.stem for p in Path(settings.PROGRAMS_DIR).glob("*.toml"))
 NEW = sorted(p.stem for p in TEST_PROGRAMS.glob("*.toml") if p.stem not in REFUSED)
 
 
-def rehearsed(tmp_path, program: str) -> tuple[dict, str, bool]:
-    """(the JSON report, what the command printed, whether it succeeded)."""
+def rehearsed(folder: Path, *programs: str) -> tuple[list[dict], str, bool]:
+    """(the JSON reports, what the command printed, whether it succeeded): one process, one
+    throw-away database for all the programs."""
     from io import StringIO
 
-    out = tmp_path / "report.json"
+    out = folder / "report.json"
     printed = StringIO()
     try:
-        call_command("program_rehearse", program, "--json", str(out), stdout=printed)
+        call_command("program_rehearse", *programs, "--json", str(out), stdout=printed)
         ok = True
     except CommandError:
         ok = False
     return json.loads(out.read_text(encoding="utf-8")), printed.getvalue(), ok
 
 
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    """The four shipped files rehearsed together (no database of the suite is touched)."""
+    reports, printed, ok = rehearsed(tmp_path_factory.mktemp("shipped"), *SHIPPED)
+    return {report["program"]: report for report in reports}, printed, ok
+
+
+@pytest.fixture(scope="module")
+def new(tmp_path_factory):
+    """The test files (tests/programs/) rehearsed together, the refused one among them."""
+    paths = [str(TEST_PROGRAMS / f"{slug}.toml") for slug in [*NEW, *sorted(REFUSED)]]
+    reports, printed, ok = rehearsed(tmp_path_factory.mktemp("new"), *paths)
+    return {report["program"]: report for report in reports}, printed, ok
+
+
 @pytest.mark.parametrize("slug", SHIPPED)
-def test_every_shipped_program_rehearses_to_an_end(tmp_path, slug):
-    report, printed, ok = rehearsed(tmp_path, slug)
+def test_every_shipped_program_rehearses_to_an_end(shipped, slug):
+    reports, printed, ok = shipped
+    report = reports[slug]
     assert ok and report["ok"], printed
     rows = report["branches"]
     assert {row["branch"] for row in rows} >= {
@@ -58,18 +75,18 @@ def test_every_shipped_program_rehearses_to_an_end(tmp_path, slug):
     assert refused["end"] == "不予受理" and refused["documents"][0]["title"] == "不予受理决定书"
     lapsed = next(row for row in rows if row["branch"] == "形式审查：逾期未补正")
     assert lapsed["deadlines"][0]["what"] == "补正期限"
-    assert "0 failed" in printed
+    assert f"{slug}.toml): {len(rows)} branches, 0 failed" in printed
 
 
 @pytest.mark.parametrize("slug", NEW)
-def test_every_new_program_file_rehearses_to_an_end(tmp_path, slug):
-    report, printed, ok = rehearsed(tmp_path, str(TEST_PROGRAMS / f"{slug}.toml"))
-    assert ok and report["ok"], printed
-    assert all(row["ended"] for row in report["branches"])
+def test_every_new_program_file_rehearses_to_an_end(new, slug):
+    reports, printed, _ok = new
+    assert reports[slug]["ok"], printed
+    assert all(row["ended"] for row in reports[slug]["branches"])
 
 
-def test_the_two_round_award_rehearses_every_round_and_its_cut(tmp_path):
-    report, _printed, _ok = rehearsed(tmp_path, str(TEST_PROGRAMS / "award_two_rounds.toml"))
+def test_the_two_round_award_rehearses_every_round_and_its_cut(new):
+    report = new[0]["award_two_rounds"]
     ends = {row["branch"]: row["end"] for row in report["branches"] if not row["companion"]}
     assert ends["初评（initial_review）：未进入下一环节"] == "未进入下一环节"
     assert ends["终评（final_review）：专家回避后补抽"] == "已拨付"
@@ -79,8 +96,9 @@ def test_the_two_round_award_rehearses_every_round_and_its_cut(tmp_path):
     assert [d["title"] for d in cut["documents"]][-1] == "评审结果决定书"
 
 
-def test_a_file_whose_stages_cannot_finish_fails_clearly(tmp_path):
-    report, printed, ok = rehearsed(tmp_path, str(TEST_PROGRAMS / "decision_before_a_list.toml"))
+def test_a_file_whose_stages_cannot_finish_fails_clearly(new):
+    reports, printed, ok = new
+    report = reports["decision_before_a_list"]
     assert not ok and not report["ok"] and report["branches"] == []
     assert "not rehearsed, the file is refused" in printed
     assert "stages[2].type: stage 'decision' needs a stage that decides the list" in printed

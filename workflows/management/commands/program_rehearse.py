@@ -12,44 +12,58 @@ from django.core.management.base import BaseCommand, CommandError
 from workflows import demo
 from workflows.permissions import roles_sync
 from workflows.programs import program_get, programs_loaded
-from workflows.rehearsal import rehearse, rehearse_isolated, report_lines
+from workflows.rehearsal import rehearse, rehearse_isolated_many, report_lines
 
 
 class Command(BaseCommand):
     help = "Rehearse a program file: every branch, on a throw-away database."
 
     def add_arguments(self, parser):
-        parser.add_argument("program", help="a program's slug, or the path of a .toml file")
+        parser.add_argument("programs", nargs="+", help="programs' slugs, or paths of .toml files")
         parser.add_argument("--per-branch", type=int, default=1, help="applications per branch")
-        parser.add_argument("--json", help="also write the report to this file as JSON")
+        parser.add_argument("--json", help="also write the reports to this file (a JSON list)")
         parser.add_argument(
             "--here", action="store_true", help="run in this database (the throw-away process)"
         )
 
-    def handle(self, *args, program, per_branch, json: str | None, here: bool, **options):
+    def handle(self, *args, programs, per_branch, json: str | None, here: bool, **options):
         if here:
-            result = self._here(program, per_branch)
+            results = self._here(programs, per_branch)
         else:
-            path = Path(program)
-            if not path.suffix == ".toml":
-                path = Path(settings.PROGRAMS_DIR) / f"{program}.toml"
-            if not path.exists():
-                raise CommandError(f"No program file {path}.")
-            result = rehearse_isolated(path, per_branch=per_branch)
-            for line in report_lines(result):
-                self.stdout.write(line)
+            paths = []
+            for program in programs:
+                path = Path(program)
+                if not path.suffix == ".toml":
+                    path = Path(settings.PROGRAMS_DIR) / f"{program}.toml"
+                if not path.exists():
+                    raise CommandError(f"No program file {path}.")
+                paths.append(path)
+            results = rehearse_isolated_many(paths, per_branch=per_branch)
+            for result in results:
+                for line in report_lines(result):
+                    self.stdout.write(line)
         if json:
-            Path(json).write_text(_dumps(result), encoding="utf-8")
-        if not result["ok"]:
-            raise CommandError(f"The rehearsal of {result['program']} failed.", returncode=1)
+            Path(json).write_text(_dumps(results), encoding="utf-8")
+        failed = [result["program"] for result in results if not result["ok"]]
+        if failed:
+            raise CommandError(f"The rehearsal of {', '.join(failed)} failed.", returncode=1)
 
-    def _here(self, slug: str, per_branch: int) -> dict:
+    def _here(self, slugs: list[str], per_branch: int) -> list[dict]:
         call_command("migrate", verbosity=0, interactive=False)
         roles_sync()
-        if slug not in programs_loaded():
-            raise CommandError(f"No valid program {slug!r} in {settings.PROGRAMS_DIR}.")
-        cast = demo.cast_make(expert_count=_experts_needed(program_get(slug).content), logins=False)
-        return rehearse(cast=cast, slug=slug, per_branch=per_branch)
+        missing = [slug for slug in slugs if slug not in programs_loaded()]
+        if missing:
+            raise CommandError(f"No valid program {missing} in {settings.PROGRAMS_DIR}.")
+        contents = [program_get(slug).content for slug in slugs]
+        cast = demo.cast_make(expert_count=max(map(_experts_needed, contents)), logins=False)
+        serial = 1
+        results = []
+        for slug in slugs:
+            results.append(
+                rehearse(cast=cast, slug=slug, per_branch=per_branch, serial_start=serial)
+            )
+            serial += 1000
+        return results
 
 
 def _experts_needed(content: dict) -> int:
