@@ -35,6 +35,12 @@ class Document(models.Model):
         COMMENDATION_DECISION = "commendation_decision", _("表彰决定")
         CERTIFICATE = "certificate", _("证书")
         ROUND_RESULT_DECISION = "round_result_decision", _("评审结果决定书")
+        CORRECTION_NOTICE = "correction_notice", _("补正通知书")
+        LAPSE_NOTICE = "lapse_notice", _("终止办理告知书")
+        NOT_RECOMMENDED_NOTICE = "not_recommended_notice", _("不予推荐告知书")
+        REJECTION_DECISION = "rejection_decision", _("审议不予通过决定书")
+        WITHDRAWAL_DECISION = "withdrawal_decision", _("撤销列入名单决定书")
+        NOT_AWARDED_DECISION = "not_awarded_decision", _("评审未通过决定书")
 
     kind = models.CharField(_("文书类型"), max_length=32, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)

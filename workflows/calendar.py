@@ -1,46 +1,124 @@
 """Calendar and working-day arithmetic for deadlines and notice periods (Asia/Shanghai).
 
-Working days skip Chinese statutory holidays and count make-up working weekends (调休), through
-the maintained `chinese_calendar` library. For a year the library does not cover yet (the State
-Council publishes each year's arrangement late in the year before), Monday to Friday are taken as
-working days and a warning is logged.
+Working days skip statutory holidays and count make-up working days (调休), from the office's own
+holiday calendar (`CalendarYear`, `CalendarDay`): seeded from the maintained `chinese_calendar`
+library for the years it knows, and entered by staff for each new year from the State Council's
+notice (`calendar_year_enter`). A computation that reaches a year not entered yet counts Monday to
+Friday there and says so: its `Deadline` is provisional (暂定), and entering the year recomputes
+it (services.deadlines), never to an earlier date than the applicant was given.
 """
 
-import logging
+import time as clock
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import chinese_calendar
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-logger = logging.getLogger(__name__)
+# Seconds a process keeps a year it read; entering a year clears it at once in that process.
+CACHE_SECONDS = 300
+_years: dict[int, tuple[float, "YearDays | None"]] = {}
+
+
+@dataclass(frozen=True)
+class YearDays:
+    holidays: frozenset
+    workdays: frozenset
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a period ends, and the years it reached whose holidays were not entered (then it is
+    provisional: Monday to Friday were counted there)."""
+
+    at: datetime
+    missing_years: tuple[int, ...] = field(default=())
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.missing_years)
+
+    @property
+    def reason(self) -> str:
+        return provisional_reason(self.missing_years)
+
+
+def provisional_reason(years) -> str:
+    if not years:
+        return ""
+    listed = "、".join(f"{year}年" for year in years)
+    return _(
+        "%(years)s的法定节假日安排尚未录入，期限暂按周一至周五为工作日计算；录入后将重新计算，"
+        "重新计算不会使期限提前。"
+    ) % {"years": listed}
+
+
+def year_days(year: int) -> YearDays | None:
+    """The year's holidays and make-up working days, or None when the year is not entered."""
+    cached = _years.get(year)
+    now = clock.monotonic()
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    from .models import CalendarDay, CalendarYear
+
+    found = None
+    if CalendarYear.objects.filter(year=year).exists():
+        rows = CalendarDay.objects.filter(calendar_year__year=year).values_list("day", "kind")
+        found = YearDays(
+            holidays=frozenset(day for day, kind in rows if kind == CalendarDay.Kind.HOLIDAY),
+            workdays=frozenset(day for day, kind in rows if kind == CalendarDay.Kind.WORKDAY),
+        )
+    _years[year] = (now, found)
+    return found
+
+
+def years_forget() -> None:
+    """Read the calendar again (after a year was entered)."""
+    _years.clear()
 
 
 def is_working_day(day: date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        logger.warning("No official holiday data for %s; counting Monday–Friday.", day.year)
+    known = year_days(day.year)
+    if known is None:
         return day.weekday() < 5
+    if day in known.workdays:
+        return True
+    return day.weekday() < 5 and day not in known.holidays
 
 
 def end_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
-def working_days_after(start: datetime, days: int) -> datetime:
+def working_days_until(start: datetime, days: int) -> Deadline:
     """The end of the `days`-th working day after `start`'s local date."""
     day = timezone.localtime(start).date()
     counted = 0
+    missing: set[int] = set()
     while counted < days:
         day += timedelta(days=1)
+        if year_days(day.year) is None:
+            missing.add(day.year)
         if is_working_day(day):
             counted += 1
-    return end_of_day(day)
+    return Deadline(end_of_day(day), tuple(sorted(missing)))
+
+
+def working_days_after(start: datetime, days: int) -> datetime:
+    return working_days_until(start, days).at
+
+
+def period_until(start: datetime, days: int, day_kind: str) -> Deadline:
+    """End of a notice period: `days` calendar days (the start day counts as the first day;
+    never provisional) or `days` working days after the start."""
+    if day_kind == "working":
+        return working_days_until(start, days)
+    return Deadline(end_of_day(timezone.localtime(start).date() + timedelta(days=days - 1)))
 
 
 def period_end(start: datetime, days: int, day_kind: str) -> datetime:
-    """End of a notice period: `days` calendar days (the start day counts as the first day) or
-    `days` working days after the start."""
-    if day_kind == "working":
-        return working_days_after(start, days)
-    return end_of_day(timezone.localtime(start).date() + timedelta(days=days - 1))
+    return period_until(start, days, day_kind).at
+
+
+def year_missing(year: int) -> bool:
+    return year_days(year) is None

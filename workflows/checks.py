@@ -3,7 +3,7 @@ are sitting in may have been removed from its file; otherwise the server does no
 
 from collections import defaultdict
 
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.db import models
 from django.db.models.functions import Cast
 from django.db.utils import OperationalError, ProgrammingError
@@ -129,3 +129,25 @@ def stages_in_use_check(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register("programs")
+def holiday_calendar_check(app_configs, **kwargs):
+    """From 1 October, the next year's holidays must be entered; and any year a provisional
+    deadline reaches."""
+    from .services.deadlines import calendar_years_missing
+
+    try:
+        missing = calendar_years_missing()
+    except (OperationalError, ProgrammingError):
+        return []
+    return [
+        Warning(
+            f"The statutory holidays of {year} are not entered: working-day deadlines that reach "
+            f"{year} count Monday to Friday and are marked provisional (暂定).",
+            hint="Enter the State Council's arrangement: manage.py calendar_year_enter <file> "
+            "(format: config/calendar/holidays-template.toml) or the staff page /calendar/.",
+            id="workflows.W003",
+        )
+        for year in missing
+    ]

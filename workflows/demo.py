@@ -102,23 +102,111 @@ def patent_number_make(serial: int) -> str:
 
 
 def draft_data(*, program: dict, call: Call, institution: Institution, tier: str) -> dict:
-    """Plausible answers to every field the program's form asks."""
-    by_name = {
-        "tier": tier,
-        "approval_number": f"黔科函〔{timezone.localdate().year}〕{institution.pk}号",
-        "approval_date": call.designation_from + timedelta(days=30),
-        "bank_name": "中国工商银行贵阳分行",
-        "account_name": institution.name,
-        "bank_account": f"2402{institution.pk:012d}",
-        "contact_name": "张敏",
-        "contact_phone": "0851-85550000",
-        "patent_number": patent_number_make(institution.pk),
-    }
-    by_type = {"declaration": True, "textarea": "演示说明：主营产品及产业情况。", "text": "演示"}
-    return {
-        field["name"]: by_name.get(field["name"], by_type.get(field["type"], "演示"))
-        for field in program["fields"]
-    }
+    """Plausible answers to every field the program's form asks, the tier given."""
+    answers = field_answers(program, call, institution, institution.pk)
+    if "tier" in answers:
+        answers["tier"] = tier
+    return answers
+
+
+def field_answers(program: dict, call: Call, institution: Institution, n: int) -> dict:
+    """A valid answer to every field of the program's form for the n-th applicant: tiers, grades
+    and options taken in turn, numbers inside their bounds."""
+    answers = {}
+    rule = program.get("amount") or {"rule": "tier"}
+    tiers = [t["key"] for t in program["tiers"]]
+    for item in program["fields"]:
+        name, kind = item["name"], item["type"]
+        if name == rule.get("field") and rule["rule"] == "grades":
+            answers[name] = _grade_value(rule["grades"][n % len(rule["grades"])], item)
+        elif name == rule.get("field") and rule["rule"] == "percentage":
+            answers[name] = _share_value(rule, item, n)
+        elif kind in ("integer", "decimal", "money"):
+            answers[name] = _number_in(item, n)
+        elif kind == "date":
+            answers[name] = _date_in(item, call, name)
+        elif kind == "tier":
+            answers[name] = tiers[n % len(tiers)]
+        elif kind == "choice":
+            answers[name] = item["options"][n % len(item["options"])]["key"]
+        elif kind in ("declaration", "boolean"):
+            answers[name] = True
+        elif kind == "patent_number":
+            digits = f"2023{1}{institution.pk:07d}"
+            answers[name] = f"{digits}.{patent_check_character(digits)}"
+        elif kind == "bank_account":
+            answers[name] = f"2402{institution.pk:012d}"
+        elif kind == "phone":
+            answers[name] = "0851-85550000"
+        elif name == "account_name":
+            answers[name] = institution.name
+        elif name == "bank_name":
+            answers[name] = "中国工商银行贵阳分行"
+        elif name == "contact_name":
+            answers[name] = "张敏"
+        elif name == "approval_number":
+            answers[name] = f"黔科函〔{call.designation_to.year}〕{institution.pk}号"
+        else:
+            answers[name] = "演示说明：主营产品及产业情况。" if kind == "textarea" else "演示"
+        if kind == "text" and item.get("max_length"):
+            answers[name] = str(answers[name])[: item["max_length"]]
+    return answers
+
+
+def _grade_value(grade: dict, item: dict) -> Decimal:
+    low, high = grade.get("at_least"), grade.get("below")
+    if low is not None:
+        value = Decimal(str(low))
+    elif high is not None:
+        value = Decimal(str(high)) - 1
+    else:
+        value = Decimal("1000")
+    return _fit(value, item)
+
+
+def _share_value(rule: dict, item: dict, n: int) -> Decimal:
+    """A figure whose share lands between the floor and the cap, above the cap, or below the
+    floor, in turn (kept inside the field's bounds)."""
+    percent = Decimal(str(rule["percent"])) / 100
+    floor = Decimal(rule["floor"]) / percent if rule.get("floor") else None
+    cap = Decimal(rule["cap"]) / percent if rule.get("cap") else None
+    candidates = [
+        (floor + cap) / 2
+        if floor and cap
+        else (cap or floor or Decimal(1_000_000)) * Decimal("0.8"),
+        cap * 2 if cap else None,
+        floor / 2 if floor else None,
+    ]
+    value = next(c for c in candidates[n % 3 :] + candidates if c is not None)
+    low = Decimal(str(item["min"])) if item.get("min") is not None else None
+    high = Decimal(str(item["max"])) if item.get("max") is not None else None
+    value = max(value, low) if low is not None else value
+    value = min(value, high) if high is not None else value
+    return _fit(value, item)
+
+
+def _number_in(item: dict, n: int) -> Decimal | int:
+    low = Decimal(str(item["min"])) if item.get("min") is not None else Decimal(0)
+    high = Decimal(str(item["max"])) if item.get("max") is not None else low + 10_000_000
+    value = low + (high - low) * Decimal(1 + n % 3) / 4
+    return _fit(value, item)
+
+
+def _fit(value: Decimal, item: dict):
+    if item["type"] == "integer":
+        return int(value.to_integral_value())
+    places = 2 if item["type"] == "money" else item.get("places")
+    return value.quantize(Decimal(1).scaleb(-(places if places is not None else 2)))
+
+
+def _date_in(item: dict, call: Call, name: str) -> date:
+    if name == "approval_date":
+        return call.designation_from + timedelta(days=30)
+    low = date.fromisoformat(item["min"]) if item.get("min") else None
+    high = date.fromisoformat(item["max"]) if item.get("max") else None
+    if low and high:
+        return low + (high - low) / 2
+    return low or high or timezone.localdate() - timedelta(days=30)
 
 
 def application_draft(*, user, call: Call, institution: Institution, tier: str = "provincial"):

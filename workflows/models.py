@@ -231,6 +231,11 @@ class Application(models.Model):
     extra = models.JSONField(_("其他申报信息"), default=dict, blank=True)
     correction_reason = models.TextField(_("补正要求"), blank=True)
     correction_deadline = models.DateTimeField(_("补正期限"), null=True, blank=True)
+    # How the deadline was computed (to recompute it when a year's holidays are entered), and
+    # whether it reached a year whose holiday arrangement was not entered yet (暂定).
+    correction_started_at = models.DateTimeField(_("退回补正时间"), null=True, blank=True)
+    correction_days = models.PositiveIntegerField(_("补正工作日数"), null=True, blank=True)
+    correction_deadline_provisional = models.BooleanField(_("补正期限暂定"), default=False)
     award_amount = models.DecimalField(
         _("资助金额"), max_digits=14, decimal_places=2, null=True, blank=True
     )
@@ -263,6 +268,7 @@ class Application(models.Model):
             ("run_public_notice", _("办理公示和异议")),
             ("issue_decision", _("印发决定")),
             ("disburse", _("拨付资金")),
+            ("manage_calendar", _("录入节假日安排")),
         ]
         constraints = [
             # One application per institution, call and designation (level, or patent for awards).
@@ -341,6 +347,9 @@ class PublicNotice(models.Model):
     title = models.CharField(_("公示标题"), max_length=200)
     starts_at = models.DateTimeField(_("公示开始"))
     ends_at = models.DateTimeField(_("公示截止"))
+    days = models.PositiveIntegerField(_("公示天数"), null=True, blank=True)
+    day_kind = models.CharField(_("天数计法"), max_length=16, blank=True)
+    ends_provisional = models.BooleanField(_("公示截止时间暂定"), default=False)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -543,6 +552,8 @@ class PanelSeat(models.Model):
     )
     drawn_at = models.DateTimeField(_("抽取时间"), default=timezone.now)
     due_at = models.DateTimeField(_("评审期限"), null=True, blank=True)
+    due_days = models.PositiveIntegerField(_("评审工作日数"), null=True, blank=True)
+    due_provisional = models.BooleanField(_("评审期限暂定"), default=False)
     declared_at = models.DateTimeField(_("声明时间"), null=True, blank=True)
     recusal_reason = models.TextField(_("回避理由"), blank=True)
     comment = models.TextField(_("评审意见"), blank=True)
@@ -689,6 +700,8 @@ AUDIT_ACTIONS = {
     "seat_score": _("专家评分"),
     "panel_close": _("专家评审完成"),
     "round_close": _("确定进入下一环节名单"),
+    "deadline_recompute": _("按录入的节假日安排重新计算期限"),
+    "calendar_year_enter": _("录入年度节假日安排"),
     "advance": _("进入下一环节"),
     "not_advance": _("未进入下一环节"),
 }
@@ -778,3 +791,51 @@ class ProgramRehearsal(models.Model):
 
     def __str__(self):
         return f"{self.program_slug} {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class CalendarYear(models.Model):
+    """A year's statutory holidays and make-up working days, complete: taken from the maintained
+    library for the years it knows, or entered by staff from the State Council's notice
+    (国务院办公厅关于YYYY年部分节假日安排的通知). A year without a row is unknown: working days
+    in it count Monday to Friday, and every deadline that reaches it is provisional (暂定)."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    source = models.CharField(_("依据"), max_length=300)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("录入人"),
+    )
+    entered_at = models.DateTimeField(_("录入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("年度节假日安排")
+        verbose_name_plural = _("年度节假日安排")
+        ordering = ["-year"]
+
+    def __str__(self):
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A statutory holiday (放假) or a make-up working day (调休上班) of an entered year."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    calendar_year = models.ForeignKey(CalendarYear, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("节日"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日")
+        verbose_name_plural = _("节假日")
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day} {self.get_kind_display()} {self.name}"

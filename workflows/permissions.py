@@ -13,6 +13,7 @@ ROLES = {
             "workflows.view_all_applications",
             "workflows.formal_review",
             "workflows.manage_panels",
+            "workflows.manage_calendar",
         ],
     ),
     "leadership": (
@@ -25,6 +26,7 @@ ROLES = {
             "workflows.view_all_applications",
             "workflows.run_public_notice",
             "workflows.issue_decision",
+            "workflows.manage_calendar",
         ],
     ),
     "finance_officer": (

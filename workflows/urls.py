@@ -23,6 +23,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("tasks/<int:task_pk>/", views.task_detail, name="task_detail"),
     path("programs/", views.program_list, name="program_list"),
+    path("calendar/", views.holiday_calendar, name="holiday_calendar"),
     path("programs/<slug:slug>/chart/", views.program_chart, name="program_chart"),
     path("programs/<slug:slug>/rehearsal/", views.program_rehearsal, name="program_rehearsal"),
 ]

@@ -10,3 +10,5 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ipgrants-test-media-"))
 LANGUAGE_CODE = "zh-hans"
+# The tests enter holiday years of their own; the missing-year warning is tested directly.
+SILENCED_SYSTEM_CHECKS = ["workflows.W003"]

@@ -72,6 +72,15 @@ DocumentCodes = create_model(
 )
 DocumentCodes.UNKNOWN_KEY = "unknown document type; known: {allowed}"
 
+DocumentTitles = create_model(
+    "DocumentTitles",
+    __base__=Model,
+    __doc__="Titles printed on the documents of the given types instead of the default wording "
+    '(e.g. rejection_decision = "不予认定决定书").',
+    **{kind: (Text | None, None) for kind in Document.Kind.values},
+)
+DocumentTitles.UNKNOWN_KEY = "unknown document type; known: {allowed}"
+
 
 class Issuer(Model):
     name: Text
@@ -268,6 +277,7 @@ class Program(Model):
     title: Texts
     policy_basis: PolicyBasis
     issuer: Issuer
+    document_titles: DocumentTitles = DocumentTitles()
     tiers: list[Tier] = []
     upgrade: Upgrade = Upgrade(rule="none")
     amount: AmountRule | None = None

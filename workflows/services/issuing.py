@@ -27,6 +27,12 @@ DEFAULT_TITLES = {
     Document.Kind.DECISION_NOTICE: "资助决定通知书",
     Document.Kind.AWARD_LETTER: "奖励通知书",
     Document.Kind.ROUND_RESULT_DECISION: "评审结果决定书",
+    Document.Kind.CORRECTION_NOTICE: "补正通知书",
+    Document.Kind.LAPSE_NOTICE: "终止办理告知书",
+    Document.Kind.NOT_RECOMMENDED_NOTICE: "不予推荐告知书",
+    Document.Kind.REJECTION_DECISION: "审议不予通过决定书",
+    Document.Kind.WITHDRAWAL_DECISION: "撤销列入名单决定书",
+    Document.Kind.NOT_AWARDED_DECISION: "评审未通过决定书",
 }
 
 
@@ -84,6 +90,7 @@ def issue_fields(
     """What `documents.services.document_issue` is given for `kind`: the title (the stage's own,
     else the default wording) and the issuer code from the program's rules."""
     program = program_content(application, call)
+    title = title or (program.get("document_titles") or {}).get(kind) or ""
     return {
         "kind": kind,
         "call": call,
@@ -113,6 +120,16 @@ def issue(
     )
     issue_audit(user=user, document=document, application=application, call=call)
     return document
+
+
+def adverse_issue(*, kind: str, application: Application, user, reasons: str, **facts) -> Document:
+    """The written decision (or notice) of an adverse outcome for one applicant: its facts, the
+    officer's reasons, the program's policy basis and the remedies (the templates say them)."""
+    context = document_context(application, application.call)
+    context.update(reasons=reasons, **facts)
+    return issue(
+        kind=kind, application=application, call=application.call, user=user, context=context
+    )
 
 
 def issue_audit(*, user, document: Document, application: Application | None, call: Call):

@@ -8,6 +8,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -30,10 +31,13 @@ Status = Application.Status
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "workflows/home.html", {"notices": selectors.public_notices()[:10]})
+    from ..services.deadlines import calendar_years_missing
+
     return render(
         request,
         "workflows/home.html",
         {
+            "calendar_missing": calendar_years_missing() if is_staff_role(request.user) else [],
             "tasks": selectors.tasks_actionable_by(request.user)[:10],
             "calls": selectors.calls_open(),
             "institutions": selectors.institutions_of(request.user),
@@ -398,5 +402,63 @@ def program_rehearsal(request, slug):
             "rehearsal": latest,
             "running": running,
             "current": latest is not None and latest.sha256 == program.sha256,
+        },
+    )
+
+
+# --- the holiday calendar -------------------------------------------------------------------
+
+
+@role_required(VIEW_ALL)
+def holiday_calendar(request):
+    """Staff: the years of the holiday calendar, and (with the calendar role) entering a year
+    from the State Council's notice."""
+    from django.conf import settings
+
+    from ..models import CalendarYear
+    from ..services.deadlines import (
+        MANAGE_CALENDAR,
+        calendar_year_enter,
+        calendar_years_missing,
+        year_file_read,
+    )
+
+    template = (settings.BASE_DIR / "config" / "calendar" / "holidays-template.toml").read_text(
+        encoding="utf-8"
+    )
+    text = request.POST.get("arrangement", "")
+    if request.method == "POST":
+        if not request.user.has_perm(MANAGE_CALENDAR):
+            raise PermissionDenied
+        upload = request.FILES.get("file")
+        if upload is not None:
+            text = upload.read().decode("utf-8", errors="replace")
+        try:
+            year, recomputed = calendar_year_enter(
+                user=request.user, arrangement=year_file_read(text)
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("%(year)d年节假日安排已录入，%(n)d个暂定期限已重新计算。")
+                % {"year": year.year, "n": len(recomputed)},
+            )
+            return redirect("holiday_calendar")
+    years = CalendarYear.objects.select_related("entered_by").annotate(
+        holidays=Count("days", filter=Q(days__kind="holiday")),
+        workdays=Count("days", filter=Q(days__kind="workday")),
+    )
+    return render(
+        request,
+        "workflows/holiday_calendar.html",
+        {
+            "years": years,
+            "missing": calendar_years_missing(),
+            "arrangement": text,
+            "template": template,
+            "can_enter": request.user.has_perm(MANAGE_CALENDAR),
         },
     )

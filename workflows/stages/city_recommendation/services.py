@@ -10,10 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from documents.models import Document
+
 from ...flows import local_name
 from ...models import Application, Call, OfficeRegion
 from ...selectors import office_region_of, tasks_actionable_by
 from ...services.audit import application_move
+from ...services.issuing import adverse_issue
 from ...services.tasks import require_task_permission, task_activation
 from .params import quota_for
 
@@ -123,6 +126,14 @@ def recommendation_decide(
             action="recommend" if recommended else "not_recommend",
             reason=reason,
         )
+        if not recommended:
+            adverse_issue(
+                kind=Document.Kind.NOT_RECOMMENDED_NOTICE,
+                application=application,
+                user=user,
+                reasons=reason,
+                office=region.name,
+            )
         activation.execute()
     return application
 

@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from documents.models import Document
 from forms.validators import localised
 
 from ...flows import nodes_named
 from ...models import Application, Call
 from ...permissions import ROLE_TASK_PERMISSION
 from ...programs import program_get, program_stage
-from ...services.audit import application_move, audit_write
+from ...services.audit import application_move, audit_write, official_text
+from ...services.issuing import adverse_issue
 from ...services.tasks import require_task_permission, task_activation
 from .params import quota_for
 
@@ -193,6 +195,15 @@ def committee_approve_list(
                     action="committee_award" if choice is not None else "committee_not_award",
                     reason=reasons.get(application.pk, ""),
                 )
+                if choice is None:
+                    adverse_issue(
+                        kind=Document.Kind.NOT_AWARDED_DECISION,
+                        application=application,
+                        user=user,
+                        reasons=reasons.get(application.pk, ""),
+                        committee=stage.get("name") or official_text("评审委员会"),
+                        outcome_word=official_text("授予奖励" if outcome != APPROVE else "通过"),
+                    )
                 activation.execute()
         audit_write(
             actor=user,

@@ -80,13 +80,16 @@ def _seat_create(
     application: Application, expert, stage: dict, task: Task | None = None
 ) -> PanelSeat:
     now = timezone.now()
+    due = calendar.working_days_until(now, stage["review_days"])
     return PanelSeat.objects.create(
         application=application,
         stage_key=stage.get("key") or stage["type"],
         expert=expert,
         task=task,
         drawn_at=now,
-        due_at=calendar.working_days_after(now, stage["review_days"]),
+        due_at=due.at,
+        due_days=stage["review_days"],
+        due_provisional=due.provisional,
     )
 
 

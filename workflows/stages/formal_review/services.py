@@ -9,7 +9,7 @@ from documents.models import Document
 from ... import calendar
 from ...models import Application
 from ...services.audit import application_move, official_text
-from ...services.issuing import document_context, issue
+from ...services.issuing import adverse_issue, document_context, issue
 from ...services.tasks import require_task_permission, task_activation
 from ..base import stage_of_node
 
@@ -46,17 +46,37 @@ def formal_review_complete(
                 context=document_context(application, application.call),
             )
         elif outcome == "correction":
+            now = timezone.now()
+            deadline = calendar.working_days_until(now, stage["correction_working_days"])
             application.correction_reason = reason
-            application.correction_deadline = calendar.working_days_after(
-                timezone.now(), stage["correction_working_days"]
+            application.correction_deadline = deadline.at
+            application.correction_started_at = now
+            application.correction_days = stage["correction_working_days"]
+            application.correction_deadline_provisional = deadline.provisional
+            application.save(
+                update_fields=[
+                    "correction_reason",
+                    "correction_deadline",
+                    "correction_started_at",
+                    "correction_days",
+                    "correction_deadline_provisional",
+                ]
             )
-            application.save(update_fields=["correction_reason", "correction_deadline"])
             application_move(
                 application=application,
                 to=Status.CORRECTION,
                 actor=user,
                 action="correction",
                 reason=reason,
+            )
+            adverse_issue(
+                kind=Document.Kind.CORRECTION_NOTICE,
+                application=application,
+                user=user,
+                reasons=reason,
+                deadline=deadline.at,
+                days=stage["correction_working_days"],
+                provisional_reason=deadline.reason,
             )
         else:
             application_move(
@@ -82,10 +102,18 @@ def formal_review_complete(
 def application_correction_lapse(*, application: Application) -> None:
     """Called by the flow when the correction deadline passes without a resubmission."""
     if application.status == Status.CORRECTION:
+        reason = official_text("逾期未提交补正材料，视为放弃申报。")
         application_move(
             application=application,
             to=Status.LAPSED,
             actor=None,
             action="correction_lapse",
-            reason=official_text("逾期未提交补正材料，视为放弃申报。"),
+            reason=reason,
+        )
+        adverse_issue(
+            kind=Document.Kind.LAPSE_NOTICE,
+            application=application,
+            user=None,
+            reasons=reason,
+            deadline=application.correction_deadline,
         )

@@ -4,9 +4,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from documents.models import Document
+
 from ...models import Application
-from ...services.audit import application_move
+from ...services.audit import application_move, official_text
+from ...services.issuing import adverse_issue
 from ...services.tasks import require_task_permission, task_activation
+from ..base import stage_of_node
 
 Status = Application.Status
 NODE = "leadership_review"
@@ -33,6 +37,15 @@ def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -
                     action="leadership_approve" if approved else "leadership_reject",
                     reason=reason.strip(),
                 )
+                if not approved:
+                    stage = stage_of_node(application, task.flow_task)
+                    adverse_issue(
+                        kind=Document.Kind.REJECTION_DECISION,
+                        application=application,
+                        user=user,
+                        reasons=reason.strip(),
+                        meeting=stage.get("name") or official_text("局务会"),
+                    )
                 activation.execute()
             done.append(application)
     return done

@@ -6,12 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
+from documents.models import Document
+
 from ... import calendar, selectors
 from ...models import Application, Call, Objection, PublicNotice
 from ...programs import stage_key
 from ...selectors import objections_pending_for
 from ...services.applications import pdf_check
 from ...services.audit import application_move, audit_write
+from ...services.issuing import adverse_issue
 from ...services.tasks import open_task_or_none
 from ..base import stage_of_node
 
@@ -46,12 +49,16 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
     applications = [task.process.application for task in tasks]
     stage = stage_of_node(applications[0], tasks[0].flow_task)
     now = timezone.now()
+    period = calendar.period_until(now, stage["days"], stage["day_kind"])
     with transaction.atomic():
         notice = PublicNotice.objects.create(
             call=call,
             title=f"{call.title}{NOTICE_TITLES[stage_decision_document(applications[0])]}",
             starts_at=now,
-            ends_at=calendar.period_end(now, stage["days"], stage["day_kind"]),
+            ends_at=period.at,
+            days=stage["days"],
+            day_kind=stage["day_kind"],
+            ends_provisional=period.provisional,
             published_by=user,
         )
         audit_write(
@@ -152,6 +159,18 @@ def objection_handle(*, user, objection: Objection, upheld: bool, reason: str) -
             actor=user,
             action="withdraw",
             reason=reason.strip(),
+        )
+        notice = application.public_notice
+        adverse_issue(
+            kind=Document.Kind.WITHDRAWAL_DECISION,
+            application=application,
+            user=user,
+            reasons=reason.strip(),
+            notice={
+                "title": notice.title,
+                "starts_at": notice.starts_at,
+                "ends_at": notice.ends_at,
+            },
         )
     if application.status != Status.IN_NOTICE and not objections_pending_for(application):
         # The period is over and this was the last objection: the application moves on.
