@@ -108,7 +108,10 @@ def font_configuration() -> FontConfiguration:
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
-    """Render a Django template (autoescaped) to PDF bytes with embedded, subsetted fonts."""
+    """Render a Django template (autoescaped) to PDF bytes with embedded, subsetted fonts. The
+    issuers' seal images (settings.DOCUMENT_SEALS: {issuer name: static path}) are given as
+    `seals`."""
+    context = {"seals": getattr(settings, "DOCUMENT_SEALS", {}), **context}
     html = render_to_string(template_name, context)
     with _render_lock:
         return HTML(string=html, base_url=BASE_URL, url_fetcher=safe_url_fetcher).write_pdf(

@@ -152,6 +152,11 @@ DOCUMENT_WORKERS = env.int("DOCUMENT_WORKERS", default=2)
 DOCUMENT_POOL_MIN = env.int("DOCUMENT_POOL_MIN", default=20)
 DOCUMENT_WORKER_TASKS = env.int("DOCUMENT_WORKER_TASKS", default=300)
 
+# Seal images printed over the issuer's name and date ({issuer name: static path of the image}),
+# as each office configures its own; none by default. Development and tests print the specimen
+# (documents/static/documents/seals/specimen.svg, marked 样章).
+DOCUMENT_SEALS: dict[str, str] = {}
+
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -5,3 +5,7 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-not-secret-7f1c2e")
+
+# The specimen seal (marked 样章, like no real organisation's) for every issuer of the programs.
+SPECIMEN_SEAL = "documents/seals/specimen.svg"
+DOCUMENT_SEALS = {"贵州省市场监督管理局": SPECIMEN_SEAL, "贵州省财政厅": SPECIMEN_SEAL}

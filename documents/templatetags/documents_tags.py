@@ -38,3 +38,17 @@ def amount_plain(value: Decimal) -> str:
 @register.filter
 def chinese_date(value: date | datetime) -> str:
     return rendering.chinese_date(value)
+
+
+@register.filter
+def get_item(mapping, key):
+    """`{{ seals|get_item:issuer.name }}`: a value of a dict by a key with spaces or CJK."""
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def signers(issuer: dict, seals: dict | None = None) -> list[dict]:
+    """The issuers of a (joint) document in order, the lead first, each with its seal."""
+    seals = seals or {}
+    names = [issuer["name"], *(other["name"] for other in issuer.get("joint") or [])]
+    return [{"name": name, "seal": seals.get(name)} for name in names]

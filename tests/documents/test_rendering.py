@@ -69,7 +69,7 @@ def test_funding_decision_cites_policy_and_attaches_the_list():
     assert NUMBER in text
     assert "《贵州省专利转化运用专项行动实施方案（2023—2025年）》二（三）3规定" in text
     assert "资助金额合计人民币壹佰叁拾万元整（¥1,300,000.00）" in text
-    attachment = next(compact(page) for page in pages if compact(page).startswith("附件"))
+    attachment = attachment_of([compact(page) for page in pages])
     assert "序号单位名称统一社会信用代码级别资助金额（元）" in attachment
     assert "1贵州黔创技术转移中心有限公司91520100MA6DK1234X国家级1,000,000.00" in attachment
     assert "2遵义市技术转移服务中心12520300MB1234567Y省级300,000.00" in attachment
@@ -114,7 +114,10 @@ def pages_of(pdf: bytes) -> list[str]:
 
 
 def attachment_of(pages: list[str]) -> str:
-    return next(page for page in pages if page.startswith("附件1"))
+    """The attachment's text without the 版记 at the foot of its page (the text extraction puts
+    its lines among the table's last cells)."""
+    page = next(page for page in pages if page.startswith("附件1"))
+    return page.replace("贵州省市场监督管理局", "").replace("2026年3月5日印发", "")
 
 
 def test_recognition_decision_lists_the_enterprises_and_the_validity():

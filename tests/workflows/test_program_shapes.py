@@ -29,6 +29,7 @@ SHAPES = (
     "award_two_rounds",
     "licence_grant_share",
     "licence_grant_grades",
+    "joint_grant",
 )
 
 
@@ -381,3 +382,34 @@ def test_a_grant_graded_by_the_contract_value_which_the_applicant_cannot_pick(ca
         assert payment.amount == Decimal(amount) and payment.tier.startswith("grade_")
         letter = compact(steps.document_text(clients.applicant, application, "奖励通知书"))
         assert f"确定为{grade}" in letter
+
+
+# --- a joint document ------------------------------------------------------------------------
+
+
+def test_a_program_issued_jointly_names_both_issuers_and_the_lead_numbers_it(cast, clients):
+    call = CallFactory(program_slug="joint_grant", title="2026年度专利转化联合资助")
+    institution = registered(cast, 95)
+    application = cs.submitted(
+        clients.applicant,
+        call,
+        institution,
+        {
+            "contract_value": "2000000",
+            "bank_name": "中国银行",
+            "account_name": institution.name,
+            "bank_account": "2402000012345678",
+        },
+    )
+    steps.formal_review(clients.reviewer, application, "accept")
+    steps.leadership_one_by_one(clients.leader, call, {application: ("approve", "")})
+    decided_through_the_call_page(clients, call)
+    decision = call.documents.get(kind="funding_decision", application__isnull=True)
+    assert decision.number.startswith("黔市监知〔")
+    with decision.file.open("rb") as stored:
+        text = compact(steps.pdf_text(stored.read()))
+    assert (
+        text.index("贵州省市场监督管理局") < text.index("贵州省财政厅") < text.index("黔市监知〔")
+    )
+    assert "抄送：国家知识产权局，各市州市场监督管理局、财政局。" in text
+    assert "印发" in text

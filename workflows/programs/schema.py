@@ -82,11 +82,24 @@ DocumentTitles = create_model(
 DocumentTitles.UNKNOWN_KEY = "unknown document type; known: {allowed}"
 
 
+class JointIssuer(Model):
+    """Another issuer of a joint document (联合发文), after the lead issuer."""
+
+    name: Text
+
+
 class Issuer(Model):
+    """The issuer (the lead issuer of a joint document): its name and 机关代字 number the
+    documents; `joint` lists the other issuers, in order (GB/T 9704 §7.2.4, §7.3.5);
+    `copy_to` (抄送) and `printer` (印发机关, the issuer by default) fill the 版记 (§7.4)."""
+
     name: Text
     code: IssuerCode
     reconsideration_body: Text
     document_codes: DocumentCodes = DocumentCodes()
+    joint: list[JointIssuer] = []
+    copy_to: list[Text] = []
+    printer: Text | None = None
 
 
 class _Nested(ValueError):

@@ -1,0 +1,235 @@
+"""GB/T 9704-2012 throughout, measured with pdfplumber on every kind of official document (公文):
+no text outside the type area but the page numbers (and a letter's issuer name, which §10.1 puts
+30 mm from the top), a page number on every page (§7.5; a letter's first page has none), the
+verification code as the 附注 inside the type area (§7.3.6), the 版记 at the foot of a
+decision's last page (§7.4), the letter format's red issuer name and double lines (§10.1), the
+seal over the issuer's name and date (§7.3.5), and a joint document's issuers and seals."""
+
+import io
+import re
+
+import pdfplumber
+import pytest
+
+from documents.models import Document
+from documents.services import document_render
+from tests.documents.contexts import CONTEXTS
+
+MM = 72 / 25.4
+LEFT, TOP, RIGHT, BOTTOM = 28 * MM, 37 * MM, (28 + 156) * MM, (37 + 225) * MM
+TOLERANCE = 0.6
+KINDS = sorted(kind for kind in Document.Kind.values if kind != "certificate")
+LETTERS = {
+    "acceptance_notice",
+    "award_letter",
+    "correction_notice",
+    "decision_notice",
+    "lapse_notice",
+    "not_recommended_notice",
+}
+FOLIO_RE = re.compile(r"^—\s*(\d+)\s*—$")
+RED = (1, 0, 0)
+
+
+def render(kind: str, **changes) -> list:
+    context = CONTEXTS[kind]()
+    context.update(
+        verification_code="7KQ3MXR2TD",
+        verification_url="http://127.0.0.1:8000/verify/7KQ3MXR2TD/",
+        **changes,
+    )
+    pdf = document_render(f"documents/{kind}.html", context)
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return [
+            {
+                "chars": list(page.chars),
+                "rects": list(page.rects) + list(page.lines),
+                "images": list(page.images),
+                "curves": list(page.curves),
+            }
+            for page in document.pages
+        ]
+
+
+def lines_of(chars) -> list[tuple[str, list]]:
+    lines: dict[int, list] = {}
+    for char in sorted(chars, key=lambda c: (round(c["top"]), c["x0"])):
+        lines.setdefault(round(char["top"]), []).append(char)
+    return [("".join(c["text"] for c in line).strip(), line) for line in lines.values()]
+
+
+def is_red(char) -> bool:
+    color = tuple(round(v) for v in (char.get("non_stroking_color") or ())[:3])
+    return color == RED
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def kind_pages(request):
+    return request.param, render(request.param)
+
+
+def test_no_text_lies_outside_the_type_area(kind_pages):
+    kind, pages = kind_pages
+    for number, page in enumerate(pages, 1):
+        for text, line in lines_of(page["chars"]):
+            if FOLIO_RE.match(text):
+                continue
+            if kind in LETTERS and number == 1 and all(is_red(c) for c in line):
+                continue  # §10.1: the letter's issuer name, 30 mm from the top
+            assert min(c["x0"] for c in line) >= LEFT - TOLERANCE, (kind, number, text)
+            assert max(c["x1"] for c in line) <= RIGHT + TOLERANCE, (kind, number, text)
+            assert min(c["top"] for c in line) >= TOP - TOLERANCE, (kind, number, text)
+            assert max(c["bottom"] for c in line) <= BOTTOM + TOLERANCE, (kind, number, text)
+
+
+def test_every_page_carries_its_number(kind_pages):
+    kind, pages = kind_pages
+    for number, page in enumerate(pages, 1):
+        folios = [
+            (text, line)
+            for text, line in lines_of(page["chars"])
+            if FOLIO_RE.match(text) and min(c["top"] for c in line) > BOTTOM
+        ]
+        if kind in LETTERS and number == 1:
+            assert folios == [], (kind, "a letter's first page shows no number")
+            continue
+        assert len(folios) == 1, (kind, number)
+        text, line = folios[0]
+        assert FOLIO_RE.match(text).group(1) == str(number)
+        assert round(line[0]["size"]) == 14  # 4号
+        # 7 mm below the type area; outer side, one character in.
+        assert abs(min(c["top"] for c in line) - (BOTTOM + 7 * MM)) < 2 * MM
+        if number % 2:
+            assert abs(max(c["x1"] for c in line) - (RIGHT - 14)) < 2
+        else:
+            assert abs(min(c["x0"] for c in line) - (LEFT + 14)) < 2
+
+
+def test_the_verification_code_is_the_note_under_the_date(kind_pages):
+    """In parentheses, inside the type area, after the date (on its page or the next)."""
+    kind, pages = kind_pages
+    found = [
+        (n, min(c["top"] for c in line), text, line)
+        for n, page in enumerate(pages, 1)
+        for text, line in lines_of(page["chars"])
+        if "验证码" in text
+    ]
+    assert len(found) == 1, kind
+    number, top, text, line = found[0]
+    assert text.startswith("（验证码：7KQ3MXR2TD")
+    assert TOP <= top and max(c["bottom"] for c in line) <= BOTTOM
+    dates = [
+        (n, min(c["top"] for c in date_line))
+        for n, page in enumerate(pages, 1)
+        for text, date_line in lines_of(page["chars"])
+        if re.fullmatch(r"2026年3月5日", text)
+    ]
+    assert dates and (number, top) > dates[-1], kind
+
+
+def test_a_decision_ends_with_its_imprint_at_the_foot_of_the_last_page(kind_pages):
+    kind, pages = kind_pages
+    printed = [
+        line for text, line in lines_of(pages[-1]["chars"]) if text.endswith("2026年3月5日印发")
+    ]
+    if kind in LETTERS:
+        assert printed == [], kind  # §10.1: a letter's 版记 has no 印发机关 and 印发日期
+        return
+    (line,) = printed
+    assert round(line[0]["size"]) == 14  # 4号
+    assert "".join(c["text"] for c in line).startswith("贵州省市场监督管理局")
+    assert BOTTOM - 12 * MM < max(c["bottom"] for c in line) <= BOTTOM + TOLERANCE
+    rules = [
+        r
+        for r in pages[-1]["rects"]
+        if r["width"] > 150 * MM and BOTTOM - 25 * MM < r["top"] < BOTTOM + 1
+    ]
+    assert len(rules) >= 2, kind  # the separator lines above and below
+
+
+def test_the_imprint_names_who_receives_a_copy():
+    context = CONTEXTS["rejection_decision"]()
+    issuer = {**context["issuer"], "copy_to": ["贵州省财政厅", "各市州市场监督管理局"]}
+    pages = render("rejection_decision", issuer=issuer)
+    texts = [text for text, _line in lines_of(pages[-1]["chars"])]
+    assert "抄送：贵州省财政厅，各市州市场监督管理局。" in texts
+
+
+def test_a_letter_has_the_red_issuer_name_and_double_lines():
+    pages = render("acceptance_notice")
+    first = pages[0]
+    mark = [line for text, line in lines_of(first["chars"]) if text == "贵州省市场监督管理局"]
+    assert mark and all(is_red(c) for c in mark[0])
+    assert abs(min(c["top"] for c in mark[0]) - 30 * MM) < 2 * MM
+    red_rules = sorted(
+        r["top"]
+        for r in first["rects"]
+        if r["width"] > 165 * MM
+        and tuple(
+            round(v) for v in (r.get("stroking_color") or r.get("non_stroking_color") or ())[:3]
+        )
+        == RED
+    )
+    assert len(red_rules) >= 2
+    assert red_rules[0] < TOP + 15 * MM  # under the issuer name
+    assert abs(red_rules[-1] - (297 - 20) * MM) < 3 * MM  # 20 mm from the foot
+
+
+def seals_of(pages) -> list[tuple[int, dict]]:
+    """(page number, outer ring) of each seal: a red circle about 40 mm across (the specimen is
+    drawn as vector paths)."""
+    return [
+        (n, curve)
+        for n, page in enumerate(pages, 1)
+        for curve in page["curves"]
+        if abs(curve["width"] - 39 * MM) < 3 * MM
+        and tuple(round(v) for v in (curve.get("stroking_color") or ())[:3]) == RED
+    ]
+
+
+def test_the_seal_is_printed_over_the_issuer_and_date(settings):
+    settings.DOCUMENT_SEALS = {"贵州省市场监督管理局": "documents/seals/specimen.svg"}
+    pages = render("rejection_decision")
+    ((number, seal),) = seals_of(pages)
+    chars = pages[number - 1]["chars"]
+    name = [line for text, line in lines_of(chars) if text == "贵州省市场监督管理局"][-1]
+    date = [line for text, line in lines_of(chars) if text == "2026年3月5日"][-1]
+    centre_x = (min(c["x0"] for c in name) + max(c["x1"] for c in name)) / 2
+    assert abs((seal["x0"] + seal["x1"]) / 2 - centre_x) < 3 * MM
+    for line in (name, date):  # §7.3.5: the seal presses on the name and the date
+        assert seal["top"] < min(c["top"] for c in line) < seal["bottom"]
+    settings.DOCUMENT_SEALS = {}
+    assert seals_of(render("rejection_decision")) == []
+
+
+def test_a_joint_document_names_every_issuer_with_its_seal(settings):
+    settings.DOCUMENT_SEALS = {
+        "贵州省市场监督管理局": "documents/seals/specimen.svg",
+        "贵州省财政厅": "documents/seals/specimen.svg",
+    }
+    context = CONTEXTS["funding_decision"]()
+    issuer = {**context["issuer"], "joint": [{"name": "贵州省财政厅"}]}
+    pages = render("funding_decision", issuer=issuer)
+    mark = [
+        (text, line)
+        for text, line in lines_of(pages[0]["chars"])
+        if all(is_red(c) for c in line) and min(c["top"] for c in line) < 100 * MM
+    ]
+    # The mark names both, the lead first, with 文件 beside them (§7.2.4).
+    assert [text for text, _line in mark] == ["贵州省市场监督管理局", "文件", "贵州省财政厅"]
+    assert min(c["x0"] for c in mark[1][1]) > max(c["x1"] for c in mark[0][1])
+    # A seal on each issuer's name (§7.3.5), the two side by side on one row.
+    seals = seals_of(pages)
+    assert len(seals) == 2 and seals[0][0] == seals[1][0]
+    number = seals[0][0]
+    chars = pages[number - 1]["chars"]
+    names = {
+        text: line
+        for text, line in lines_of(chars)
+        for name in ("贵州省市场监督管理局", "贵州省财政厅")
+        if name in text
+    }
+    assert names
+    lead, other = sorted((s for _n, s in seals), key=lambda s: s["x0"])
+    assert lead["x1"] <= other["x0"] + 1  # they neither overlap nor cross
+    assert LEFT - 1 <= lead["x0"] and other["x1"] <= RIGHT + 1
