@@ -21,6 +21,7 @@ django.setup()
 import weasyprint  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 
+from documents.rendering import render_pdf  # noqa: E402
 from documents.services import document_render, verification_qr  # noqa: E402
 from tests.documents.contexts import award_letter_context  # noqa: E402
 
@@ -76,6 +77,16 @@ def main():
     project = summary("project (document_render)", project_times)
     alone = summary("WeasyPrint alone (same HTML, shared fonts)", alone_times)
     print(f"overhead ratio (project / WeasyPrint alone): {project / alone:.2f}x")
+
+    # Signing: the same letter signed (PAdES, the issuer's certificate) against unsigned.
+    with_qr = {**context, "verification_qr": verification_qr(context["verification_url"])}
+    signed_times, unsigned_times = timed_alternately(
+        lambda: document_render(template, context),
+        lambda: render_pdf(template, with_qr),
+    )
+    signed = summary("signed letter (document_render)", signed_times)
+    unsigned = summary("unsigned letter (render_pdf)", unsigned_times)
+    print(f"signing costs {signed - unsigned:.1f} ms a letter ({signed / unsigned:.2f}x)")
 
 
 if __name__ == "__main__":

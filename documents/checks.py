@@ -2,6 +2,7 @@
 
 - documents.E001 (Error: start-up refuses to continue): WeasyPrint found no libharfbuzz-subset.
   It would then subset CJK fonts with fontTools, ~50× slower (6.4 s instead of 0.13 s a letter).
+- documents.E002 (Error): no signing identity is configured, so issued PDFs would be unsigned.
 - documents.W001 (Warning): fontconfig knows no Noto CJK font, the free fallback of every font
   stack in the document templates; without it (and without the commercial fonts) Chinese text
   renders with whatever font fontconfig picks, or as empty boxes.
@@ -70,3 +71,20 @@ def chinese_font_families() -> frozenset[str] | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return frozenset(family.strip() for line in listing.splitlines() for family in line.split(","))
+
+
+@register("documents")
+def check_signing(app_configs, **kwargs) -> list[Error]:
+    """documents.E002: issued documents must be signed (documents.signing)."""
+    from .signing import signing_configured
+
+    if signing_configured():
+        return []
+    return [
+        Error(
+            "No signing identity: issued documents would carry no PAdES signature.",
+            hint="Set DOCUMENT_SIGNING_KEY and DOCUMENT_SIGNING_CERT (PEM files of the office's "
+            "certificate) and DOCUMENT_TRUST_ROOTS; see the README's 'Signed documents'.",
+            id="documents.E002",
+        )
+    ]

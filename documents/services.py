@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from .models import Document, DocumentReservation, verification_code_new
 from .numbering import document_number_next
 from .rendering import OFFICIAL_TIME_ZONE, render_pdf
+from .signing import pdf_sign
 
 
 def document_issue(
@@ -271,9 +272,10 @@ def document_prepare(
 def document_render(template_name: str, context: dict) -> bytes:
     """The PDF of a render context from `document_prepare`, with the QR code of its verification
     address drawn in (here rather than in `document_prepare`, so a batch draws them in its
-    worker processes)."""
+    worker processes), signed with the issuer's certificate (documents.signing)."""
     qr = verification_qr(context["verification_url"])
-    return render_pdf(template_name, {**context, "verification_qr": qr})
+    pdf = render_pdf(template_name, {**context, "verification_qr": qr})
+    return pdf_sign(pdf, (context.get("issuer") or {}).get("name", ""))
 
 
 def document_store(

@@ -3,8 +3,10 @@ whether a file someone holds is byte-identical to the archived one."""
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from .models import VERIFICATION_ALPHABET, Document
+from .signing import SignatureCheck, pdf_signature_check
 
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 
@@ -39,3 +41,19 @@ def document_file_matches(document: Document, upload) -> bool:
     """Whether `upload` (a Django UploadedFile) has exactly the bytes of the archived file."""
     sha256, size = sha256_of_chunks(upload.chunks())
     return size == document.size and hmac.compare_digest(sha256, document.sha256)
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """The two checks of a file someone holds: the archived hash and the PDF's own signature."""
+
+    matches: bool
+    signature: SignatureCheck
+
+
+def document_file_check(document: Document, upload) -> FileCheck:
+    data = b"".join(upload.chunks())
+    matches = len(data) == document.size and hmac.compare_digest(
+        hashlib.sha256(data).hexdigest(), document.sha256
+    )
+    return FileCheck(matches=matches, signature=pdf_signature_check(data))

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .verification import UPLOAD_MAX_BYTES, document_by_verification_code, document_file_matches
+from .verification import UPLOAD_MAX_BYTES, document_by_verification_code, document_file_check
 
 # Multipart overhead on top of the file itself.
 REQUEST_MAX_BYTES = UPLOAD_MAX_BYTES + 64 * 1024
@@ -29,7 +29,7 @@ def verify(request, code):
     document = document_by_verification_code(code)
     if document is None:
         return render(request, "documents/verify.html", {"code": code}, status=404)
-    matches = None
+    check = None
     if request.method == "POST":
         if int(request.META.get("CONTENT_LENGTH") or 0) > REQUEST_MAX_BYTES:
             # Refused before the body is parsed: the upload is never spooled.
@@ -38,7 +38,7 @@ def verify(request, code):
         else:
             form = VerificationUploadForm(request.POST, request.FILES)
             if form.is_valid():
-                matches = document_file_matches(document, form.cleaned_data["file"])
+                check = document_file_check(document, form.cleaned_data["file"])
     else:
         form = VerificationUploadForm()
     return render(
@@ -48,6 +48,7 @@ def verify(request, code):
             "document": document,
             "replacement": document.replacement(),
             "form": form,
-            "matches": matches,
+            "matches": None if check is None else check.matches,
+            "signature": None if check is None else check.signature,
         },
     )

@@ -154,8 +154,26 @@ DOCUMENT_WORKER_TASKS = env.int("DOCUMENT_WORKER_TASKS", default=300)
 
 # Seal images printed over the issuer's name and date ({issuer name: static path of the image}),
 # as each office configures its own; none by default. Development and tests print the specimen
-# (documents/static/documents/seals/specimen.svg, marked 样章).
+# (documents/static/documents/seals/specimen.png, marked 样章).
 DOCUMENT_SEALS: dict[str, str] = {}
+
+# PAdES signatures (documents.signing): the office's signing key and certificate (PEM files,
+# never in the repository), a certificate of its own for an issuer by name, the roots the
+# verification page trusts. Development and tests make a throw-away CA in DOCUMENT_SIGNING_DIR.
+DOCUMENT_SIGNER = (
+    {
+        "key": env("DOCUMENT_SIGNING_KEY"),
+        "cert": env("DOCUMENT_SIGNING_CERT"),
+        "chain": env.list("DOCUMENT_SIGNING_CHAIN", default=[]),
+        "passphrase": env("DOCUMENT_SIGNING_PASSPHRASE", default=""),
+    }
+    if env("DOCUMENT_SIGNING_KEY", default="")
+    else None
+)
+DOCUMENT_SIGNERS: dict[str, dict] = {}
+DOCUMENT_TRUST_ROOTS = env.list("DOCUMENT_TRUST_ROOTS", default=[])
+DOCUMENT_SIGNING_THROWAWAY_CA = False
+DOCUMENT_SIGNING_DIR = VAR_DIR / "signing"
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 

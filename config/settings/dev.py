@@ -7,5 +7,7 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-not-secret-7f1c2e")
 
 # The specimen seal (marked 样章, like no real organisation's) for every issuer of the programs.
-SPECIMEN_SEAL = "documents/seals/specimen.svg"
+SPECIMEN_SEAL = "documents/seals/specimen.png"
 DOCUMENT_SEALS = {"贵州省市场监督管理局": SPECIMEN_SEAL, "贵州省财政厅": SPECIMEN_SEAL}
+# A throw-away CA (var/signing/, never committed) signs the documents of development.
+DOCUMENT_SIGNING_THROWAWAY_CA = env.bool("DOCUMENT_SIGNING_THROWAWAY_CA", default=True)

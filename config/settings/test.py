@@ -1,5 +1,6 @@
 """Test settings: fast hashing, the embedded database unless DATABASE_URL names another."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -14,5 +15,13 @@ LANGUAGE_CODE = "zh-hans"
 SILENCED_SYSTEM_CHECKS = ["workflows.W003"]
 
 # The specimen seal (marked 样章, like no real organisation's) for every issuer of the programs.
-SPECIMEN_SEAL = "documents/seals/specimen.svg"
+SPECIMEN_SEAL = "documents/seals/specimen.png"
 DOCUMENT_SEALS = {"贵州省市场监督管理局": SPECIMEN_SEAL, "贵州省财政厅": SPECIMEN_SEAL}
+# A throw-away CA per test run, shared with the worker processes a batch starts (they inherit
+# the environment, so they sign with the same CA the tests verify against).
+DOCUMENT_SIGNING_THROWAWAY_CA = True
+DOCUMENT_SIGNING_DIR = Path(
+    os.environ.setdefault(
+        "IPGRANTS_TEST_SIGNING_DIR", tempfile.mkdtemp(prefix="ipgrants-test-signing-")
+    )
+)

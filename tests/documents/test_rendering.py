@@ -270,7 +270,8 @@ def test_amount_that_cannot_be_printed_stops_rendering():
         render("award_letter", award_letter_context(amount=1000000.0))
 
 
-def test_user_text_is_printed_not_interpreted():
+def test_user_text_is_printed_not_interpreted(settings):
+    settings.DOCUMENT_SEALS = {}  # no image but what the text would smuggle in
     name = '<img src="file:///etc/passwd">贵州黔创技术转移中心'
     context = {**CONTEXTS["acceptance_notice"](), "application": application_context()}
     context["application"]["institution_name"] = name

@@ -75,8 +75,15 @@ def stored_pdf(document: Document) -> bytes:
 
 
 def qr_modules_printed(pdf: bytes) -> list[list[bool]]:
-    """The QR code image on the last page, one pixel per module: True where a module is dark."""
-    (image,) = PdfReader(BytesIO(pdf)).pages[-1].images
+    """The QR code image beside the verification code, one pixel per module: True where dark."""
+    # The smallest image of the page: the seal (when one is configured) is larger.
+    images = [
+        image
+        for page in PdfReader(BytesIO(pdf)).pages
+        for image in page.images
+        if "验证码" in page.extract_text()
+    ]
+    image = min(images, key=lambda image: image.image.width)
     picture = image.image.convert("L")
     return [
         [picture.getpixel((x, y)) < 128 for x in range(picture.width)]

@@ -36,6 +36,8 @@ class Command(BaseCommand):
         cast = demo.cast_make(expert_count=max([demo.DEMO_EXPERTS, *(n + 3 for n in panel_sizes)]))
         stamp = f"{timezone.localtime():%Y-%m-%d %H:%M:%S}"
         failed = []
+        self.kinds_seen: set[tuple[str, str]] = set()
+        self.written: dict[str, int] = {}
         for slug in programs_loaded():
             content = program_version_current(slug=slug).content
             branches = len(branches_plan(content))
@@ -52,25 +54,30 @@ class Command(BaseCommand):
                 )
             self._report(result, Path(out))
             failed += [row for row in result["branches"] if row["failure"]]
+        self.stdout.write(self.style.SUCCESS("Documents written, by kind:"))
+        for label, n in sorted(self.written.items(), key=lambda item: -item[1]):
+            self.stdout.write(f"  {label}: {n}")
         if failed:
             raise CommandError(f"{len(failed)} applications did not reach an end.")
 
     def _report(self, result: dict, out: Path):
-        call_pk = result["calls"][0]
-        folder = out / f"call-{call_pk}-{result['program']}"
+        folder = out / f"call-{result['calls'][0]}-{result['program']}"
         folder.mkdir(parents=True, exist_ok=True)
-        documents = Document.objects.filter(call_id=call_pk)
+        documents = Document.objects.filter(call_id__in=result["calls"]).order_by("pk")
         kinds: dict[str, int] = {}
         for document in documents:
-            kinds[document.get_kind_display()] = kinds.get(document.get_kind_display(), 0) + 1
+            first_of_its_kind = document.kind not in {kind for kind, _label in self.kinds_seen}
+            label = document.get_kind_display()
+            kinds[label] = kinds.get(label, 0) + 1
+            self.kinds_seen.add((document.kind, str(label)))
             name = f"{document.kind}-{document.application_id or 'batch'}.pdf"
             with document.file.open("rb") as source, open(folder / name, "wb") as target:
                 shutil.copyfileobj(source, target)
-            if document.application_id is None and shutil.which("pdftoppm"):
-                # The batch decision's first page as a PNG, for a person to look at the layout.
+            if first_of_its_kind and shutil.which("pdftoppm"):
+                # The first pages of one document of each kind as PNG, for a person to look at.
                 subprocess.run(
-                    ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"]
-                    + [str(folder / name), str(folder / f"{document.kind}-page1")],
+                    ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2"]
+                    + [str(folder / name), str(folder / f"{document.kind}-page")],
                     check=False,
                 )
         by_end: dict[str, int] = {}
@@ -86,4 +93,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label}: {n}")
         for label, n in sorted(kinds.items()):
             self.stdout.write(f"  {label}: {n}")
+            self.written[label] = self.written.get(label, 0) + n
         self.stdout.write(f"  {documents.count()} PDFs written to {folder}")
