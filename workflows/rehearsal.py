@@ -161,11 +161,15 @@ def region_codes(program: dict, cast: demo.Cast) -> list[str]:
 def applications_make(run: Run, serial_start: int) -> None:
     """One institution and one submitted application per entry."""
     codes = region_codes(run.program, run.cast)
+    turns = _turns(run.entries)
     for n, entry in enumerate(run.entries):
         institution = demo.institution_make(
             user=run.cast.applicant,
             serial=serial_start + n,
-            region_code=codes[n % len(codes)],
+            # The first applications of the branches spread over the cities, then the second…:
+            # when a round has more applications than the cities have places, each city has
+            # few branches to give its places to (see city_recommendation's rehearsal).
+            region_code=codes[turns[n] % len(codes)],
             name=f"预演申报单位{serial_start + n}号",
         )
         application = services.application_create(
@@ -183,6 +187,21 @@ def applications_make(run: Run, serial_start: int) -> None:
             )
         services.application_submit(user=run.cast.applicant, application=application)
         entry.application = application
+
+
+def _turns(entries: list[Entry]) -> list[int]:
+    """Each entry's place when the entries are taken in turns over their branches (the first of
+    each branch, then the second…)."""
+    seen: dict[str, int] = {}
+    keys = []
+    for position, entry in enumerate(entries):
+        seen[entry.branch] = seen.get(entry.branch, -1) + 1
+        keys.append((seen[entry.branch], position))
+    order = sorted(range(len(entries)), key=keys.__getitem__)
+    turns = [0] * len(entries)
+    for turn, index in enumerate(order):
+        turns[index] = turn
+    return turns
 
 
 # --- clocks ---------------------------------------------------------------------------------------

@@ -133,6 +133,48 @@ def test_a_branch_that_stops_is_reported_with_the_stage_where_it_stopped(
     assert refused["ended"] and not refused["failure"]
 
 
+@pytest.mark.django_db
+def test_in_one_call_with_few_city_places_every_branch_still_reaches_its_end(
+    tmp_path, monkeypatch, settings
+):
+    """`make demo` puts every branch in one call, as a real round would: when the cities have
+    fewer places than the round has applications, the places go to one application of each
+    branch first, so the demo still shows the committee's no-award and the upheld objection
+    (and their decisions) instead of a list of 不予推荐."""
+    from tests.programs_support import program_installed
+    from workflows import demo, programs
+    from workflows.rehearsal import rehearse
+
+    text = (Path(settings.PROGRAMS_DIR) / "patent_award.toml").read_text(encoding="utf-8")
+    assert "quota_per_city = 5" in text
+    text = text.replace('slug = "patent_award"', 'slug = "few_places"')
+    program_installed(
+        tmp_path,
+        monkeypatch,
+        settings,
+        {"few_places": text.replace("quota_per_city = 5", "quota_per_city = 2")},
+    )
+    try:
+        report = rehearse(
+            cast=demo.cast_make(logins=False), slug="few_places", per_branch=2, one_call=True
+        )
+    finally:
+        programs.programs_loaded.cache_clear()
+    rows = [row for row in report["branches"] if not row["companion"]]
+    recommended = [row for row in rows if row["status"] != "not_recommended"]
+    assert len(recommended) == 4 * 2  # four cities, two places each: the rest were declined
+    planned_ends = {
+        "评审委员会表决：未获奖": ("rejected", "评审未通过决定书"),
+        "公示：异议成立": ("withdrawn", "撤销列入名单决定书"),
+        "形式审查：不予受理": ("refused", "不予受理决定书"),
+        "全部通过": ("paid", "奖励通知书"),
+    }
+    for branch, (status, title) in planned_ends.items():
+        ended = [row for row in rows if row["branch"] == branch and row["status"] == status]
+        assert ended, (branch, "; ".join(f"{r['branch']} {r['status']}" for r in rows))
+        assert title in [d["kind"] for d in ended[0]["documents"]]
+
+
 def test_branches_are_one_per_outcome_and_a_cut_comes_with_companions():
     from workflows.programs import programs_read
 
