@@ -46,7 +46,8 @@ class Deadline:
 def provisional_reason(years) -> str:
     if not years:
         return ""
-    listed = "、".join(f"{year}年" for year in years)
+    # "2027年、2028年" in Chinese, "2027, 2028" in English.
+    listed = _("、").join(_("%(year)s年") % {"year": year} for year in years)
     return _(
         "%(years)s的法定节假日安排尚未录入，期限暂按周一至周五为工作日计算；录入后将重新计算，"
         "重新计算不会使期限提前。"

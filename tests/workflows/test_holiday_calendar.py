@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -73,6 +73,8 @@ def test_a_period_reaching_a_year_not_entered_is_provisional_and_says_why():
     assert across.provisional and across.missing_years == (2027,)
     assert across.at.date() == date(2027, 1, 4)  # Monday to Friday counted in 2027
     assert "2027年的法定节假日安排尚未录入" in across.reason
+    with translation.override("en"):
+        assert across.reason.startswith("The statutory holidays of 2027 are not entered yet")
     assert not calendar.period_until(at(2026, 12, 28, 10), 7, "calendar").provisional
 
 
