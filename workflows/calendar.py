@@ -123,3 +123,16 @@ def period_end(start: datetime, days: int, day_kind: str) -> datetime:
 
 def year_missing(year: int) -> bool:
     return year_days(year) is None
+
+
+def working_days_left(due: datetime, today: date | None = None) -> int:
+    """Working days an officer or applicant still has until `due`, today included when today is
+    a working day: 1 on the last day, 0 when only non-working days remain, and negative when
+    the deadline has passed (-2: two working days overdue)."""
+    today = today or timezone.localdate()
+    last = timezone.localtime(due).date()
+    if last >= today:
+        span = (last - today).days + 1
+        return sum(is_working_day(today + timedelta(days=n)) for n in range(span))
+    span = (today - last).days
+    return -sum(is_working_day(last + timedelta(days=n)) for n in range(1, span + 1))

@@ -50,3 +50,21 @@ def stage_modules(part: str) -> list[tuple[str, ModuleType]]:
     """(stage type, module) of every registered package that has the module `part`."""
     found = ((stage_type, stage_module(stage_type, part)) for stage_type in STAGE_TYPES)
     return [(stage_type, module) for stage_type, module in found if module is not None]
+
+
+def stage_title(stage: dict) -> str:
+    """How pages call a stage of a program file: its own `name` (e.g. 初评), else its type's."""
+    from django.utils.translation import gettext as _
+
+    titles = {
+        "application": _("申报"),
+        "city_recommendation": _("市州推荐"),
+        "formal_review": _("形式审查"),
+        "expert_review": _("专家评审"),
+        "committee_vote": _("评审委员会表决"),
+        "leadership_meeting": _("审议"),
+        "public_notice": _("公示"),
+        "decision": _("印发决定"),
+        "disbursement": _("拨付"),
+    }
+    return stage.get("name") or titles.get(stage["type"], stage["type"])

@@ -31,3 +31,8 @@ def provisional_reason(moment) -> str:
     return calendar.provisional_reason(
         [year for year in range(start, end + 1) if calendar.year_missing(year)]
     )
+
+
+@register.filter
+def abs_value(number) -> int:
+    return abs(number or 0)

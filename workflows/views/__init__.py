@@ -17,7 +17,7 @@ from viewflow.workflow import chart
 
 from forms.forms import ApplicationForm, InstitutionForm, SignupForm
 
-from .. import selectors, services
+from .. import selectors, services, worklist
 from ..flows import FLOWS, local_name
 from ..models import Application, Call
 from ..permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
@@ -29,21 +29,41 @@ Status = Application.Status
 
 
 def home(request):
+    """Each person's own home: staff and city offices see their work and the counts of what
+    they may see; experts their work; applicants where each application stands, its documents
+    and what they must do next. Everyone sees the published notices."""
+    notices = selectors.public_notices()[:10]
     if not request.user.is_authenticated:
-        return render(request, "workflows/home.html", {"notices": selectors.public_notices()[:10]})
+        return render(request, "workflows/home.html", {"notices": notices})
     from ..services.deadlines import calendar_years_missing
 
-    return render(
-        request,
-        "workflows/home.html",
-        {
-            "calendar_missing": calendar_years_missing() if is_staff_role(request.user) else [],
-            "tasks": selectors.tasks_actionable_by(request.user)[:10],
-            "calls": selectors.calls_open(),
-            "institutions": selectors.institutions_of(request.user),
-            "notices": selectors.public_notices()[:10],
-        },
-    )
+    user = request.user
+    staff = is_staff_role(user)
+    office = selectors.office_region_of(user)
+    institutions = selectors.institutions_of(user)
+    applicant = not staff and office is None and not user.has_perm(selectors.EXPERT_REVIEW)
+    context = {
+        "notices": notices,
+        "staff": staff,
+        "office": office,
+        "applicant": applicant,
+        "calendar_missing": calendar_years_missing() if staff else [],
+        "call_work": worklist.call_work_for(user),
+        "tasks": worklist.task_rows(
+            worklist.tasks_with_due(selectors.tasks_actionable_by(user))[:10]
+        ),
+    }
+    if staff or office is not None:
+        context["status_counts"] = selectors.status_counts(selectors.applications_visible_to(user))
+    if applicant:
+        applications = selectors.applications_visible_to(user).order_by("-created_at")[:20]
+        context.update(
+            institutions=institutions,
+            calls=selectors.calls_open(),
+            tracks=worklist.tracks_of(applications.select_related("public_notice")),
+            documents=selectors.documents_visible_to(user).order_by("-issued_at")[:10],
+        )
+    return render(request, "workflows/home.html", context)
 
 
 def signup(request):
@@ -263,10 +283,20 @@ def document_download(request, pk):
 
 @login_required
 def inbox(request):
-    page = Paginator(selectors.tasks_actionable_by(request.user), 50).get_page(
-        request.GET.get("page")
+    """Everything waiting for this person: work on whole calls first (a list to publish, a
+    decision due, objections), then their tasks, oldest first, each with its deadline and the
+    working days left."""
+    tasks = worklist.tasks_with_due(selectors.tasks_actionable_by(request.user))
+    page = Paginator(tasks, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workflows/inbox.html",
+        {
+            "page": page,
+            "rows": worklist.task_rows(page),
+            "call_work": worklist.call_work_for(request.user),
+        },
     )
-    return render(request, "workflows/inbox.html", {"page": page})
 
 
 def _task_routes() -> dict:

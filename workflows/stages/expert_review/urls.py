@@ -37,3 +37,12 @@ NAV = [(EXPERT_REVIEW, "expert_seats", _("评审任务"))]
 TASK_ROUTES = {
     "expert_score": lambda task, application: reverse("expert_task", args=[task.pk]),
 }
+
+# Work on a whole call for the inbox: a round that passes only its best N waits for its list.
+CALL_WORK = {
+    "await_round": (
+        "workflows.manage_panels",
+        _("确定进入下一环节名单"),
+        lambda call, node: f"{reverse('ranking', args=[call.pk])}?round={node.stage_key}",
+    ),
+}

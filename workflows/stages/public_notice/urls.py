@@ -1,6 +1,6 @@
 """Pages of the public notice stage and its menu entry (public: no permission needed)."""
 
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from . import views
@@ -18,3 +18,13 @@ urlpatterns = [
 ]
 
 NAV = [(None, "notice_list", _("公示"))]
+
+# Work on a whole call for the inbox: a list waiting to be published (objections are counted
+# from the objections themselves, whether the period is running or over).
+CALL_WORK = {
+    "await_notice": (
+        "workflows.run_public_notice",
+        _("发布公示"),
+        lambda call, node: reverse("call_manage", args=[call.pk]),
+    ),
+}
