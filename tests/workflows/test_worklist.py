@@ -40,7 +40,7 @@ def test_a_list_waiting_for_its_notice_reaches_the_notice_officers_inbox(
     assert "发布公示" in page
     assert call.title in page
     assert f'href="/calls/{call.pk}/manage/"' in page
-    assert "<td data-label=\"数量\">2</td>" in page
+    assert '<td data-label="数量">2</td>' in page
 
 
 def test_a_decision_due_and_objections_reach_the_inbox_and_leave_it_when_done(
@@ -86,16 +86,17 @@ def test_other_roles_do_not_get_the_notice_officers_call_work(
 def test_a_correction_task_shows_its_deadline_and_the_working_days_left(
     call, applicant, institution, formal_reviewer, client_for
 ):
-    application = returned_for_correction(
-        formal_reviewer, submitted(applicant, institution, call)
-    )
+    application = returned_for_correction(formal_reviewer, submitted(applicant, institution, call))
     left = calendar.working_days_left(application.correction_deadline)
 
     page = _page(client_for(applicant))
 
-    assert application.correction_deadline.astimezone(timezone.get_current_timezone()).strftime(
-        "%Y年%-m月%-d日"
-    ) in page
+    assert (
+        application.correction_deadline.astimezone(timezone.get_current_timezone()).strftime(
+            "%Y年%-m月%-d日"
+        )
+        in page
+    )
     assert f"剩{left}个工作日" in page
 
 
@@ -178,4 +179,4 @@ def test_staff_home_counts_applications_by_status(
     page = _page(client_for(formal_reviewer), "/")
 
     assert "申报概况" in page
-    assert '已提交 <strong>2</strong>' in page
+    assert "已提交 <strong>2</strong>" in page
