@@ -11,7 +11,7 @@ ZH_PO := locale/zh_Hans/LC_MESSAGES/django.po
 
 .DEFAULT_GOAL := help
 .PHONY: help system-deps install install-dev migrate setup run test lint format check \
-	test-sqlite test-postgres demo bench messages timers worker clean schema
+	test-sqlite test-postgres browser-deps demo bench messages timers worker clean schema
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,13 @@ install: system-deps $(VENV)/.installed ## Create the virtual environment and in
 
 install-dev: install $(VENV)/.installed-dev ## Also install the test and lint tools
 
+browser-deps: ## Install Debian's chromium for the browser tests (when missing; never downloaded by Playwright)
+	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$CHROMIUM" ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
 migrate: install ## Create or update the database (SQLite in var/ unless DATABASE_URL is set)
 	$(MANAGE) migrate --noinput
 
@@ -54,11 +61,11 @@ check: install-dev ## Lint, format check, Django checks, missing migrations
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run
 
-test-sqlite: install-dev ## The test suite on SQLite
+test-sqlite: install-dev browser-deps ## The test suite on SQLite
 	@echo "== Test suite on SQLite =="
 	env -u DATABASE_URL $(VENV)/bin/pytest
 
-test-postgres: install-dev ## The test suite on PostgreSQL (DATABASE_URL, or the local server)
+test-postgres: install-dev browser-deps ## The test suite on PostgreSQL (DATABASE_URL, or the local server)
 	@url="$${DATABASE_URL:-$(PG_URL)}"; \
 	echo "== Test suite on PostgreSQL ($${url%%\?*}) =="; \
 	DATABASE_URL="$$url" $(VENV)/bin/pytest
