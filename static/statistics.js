@@ -13,13 +13,15 @@
     var categoryAxis = {
       type: "category",
       data: spec.categories,
-      axisLabel: { interval: 0, width: 160, overflow: "truncate", hideOverlap: true }
+      axisLabel: { interval: 0, width: 160, overflow: "truncate", hideOverlap: true },
+      // Rows read top to bottom as in the table below the chart.
+      inverse: Boolean(spec.horizontal)
     };
     var valueAxis = { type: "value", name: spec.unit, minInterval: 1 };
     return {
       tooltip: { trigger: "axis", confine: true },
       legend: { top: 0, type: "scroll" },
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 40, top: 60, bottom: 8, containLabel: true },
       xAxis: spec.horizontal ? valueAxis : categoryAxis,
       yAxis: spec.horizontal ? categoryAxis : valueAxis,
       series: spec.series.map(function (series) {

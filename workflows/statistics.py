@@ -87,6 +87,7 @@ class _Texts(BaseModel):
 
 class TargetSource(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    document: str
     file: str
     clause: str
     text: str
@@ -515,8 +516,8 @@ def table_target(target: Target, today: date) -> Table:
             [str(year), counts.get(year, 0), value, target.target, _percent(value, target.target)]
         )
     source = target.source
-    note = _("依据：%(file)s %(clause)s：“%(text)s”") % {
-        "file": source.file,
+    note = _("依据：《%(document)s》%(clause)s：“%(text)s”") % {
+        "document": source.document,
         "clause": source.clause,
         "text": source.text,
     }

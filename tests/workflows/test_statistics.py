@@ -5,6 +5,7 @@ the vendored ECharts file and no inline script."""
 
 import html
 import re
+import shutil
 from datetime import datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -288,7 +289,10 @@ def test_target_progress_by_year(leader_client, world):
     assert rows["2025"] == ["0", "2", "500", "0.4%"]
     assert rows[this_year] == ["1", "3", "500", "0.6%"]
     assert "累计培育省级以上知识产权优势企业：2025年目标500家" in html.unescape(text)
-    assert "000_ae07dd07ca380af5.txt 一、总体要求" in html.unescape(text)
+    assert (
+        "依据：《贵州省专利转化运用专项行动实施方案（2023—2025年）》一、总体要求"
+        in html.unescape(text)
+    )
     exported = workbook_rows(leader_client, name)
     assert exported[1] == ["2023", 1, 1, 500, 0.2]
 
@@ -458,7 +462,12 @@ def test_a_target_of_an_unknown_program_is_refused():
                         "by_year": 2025,
                         "target": 10,
                         "unit": {"zh": "项", "en": "items"},
-                        "source": {"file": "000.txt", "clause": "一", "text": "……"},
+                        "source": {
+                            "document": "某方案",
+                            "file": "000.txt",
+                            "clause": "一",
+                            "text": "……",
+                        },
                     }
                 ]
             }
@@ -474,3 +483,48 @@ def test_statistics_in_english_use_the_program_files_english_titles(world):
 
     assert "Tech-transfer agency grant" in [row[0] for row in program.rows]
     assert "技术转移机构经费资助" not in [row[0] for row in program.rows]
+
+
+# --- in a browser --------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
+def test_charts_are_drawn_and_tables_scroll_at_390px(
+    live_server, client, leadership, world, monkeypatch
+):
+    """In Chromium at a phone's width: every chart is drawn (an SVG), the page raises no script
+    error, and the widest table scrolls inside its own box instead of widening the page."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop; our own server
+    client.force_login(leadership)
+    session = client.cookies["sessionid"].value
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        failed = []
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        page.goto(live_server.url + reverse("statistics"))
+        page.wait_for_selector(".stat-chart svg")
+        charts = page.locator(".stat-chart").count()
+        drawn = page.locator(".stat-chart svg").count()
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        money_box = page.locator("#money .table-scroll")
+        box_width, table_width = money_box.evaluate(
+            "box => [box.clientWidth, box.querySelector('table').scrollWidth]"
+        )
+        legend = page.locator("#money .stat-chart").inner_text()
+        browser.close()
+
+    assert errors == []
+    assert [url for url in failed if not url.endswith("/favicon.ico")] == []
+    assert drawn == charts >= 7
+    assert page_width <= 390
+    assert table_width > box_width  # the table scrolls in its box
+    assert "已拨付金额" in legend
