@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce, ExtractYear, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, PositiveInt, field_validator, model_validator
 
 from forms.validators import localised
 
@@ -106,7 +106,7 @@ class Target(BaseModel):
     cumulative: bool
     from_year: int
     by_year: int
-    target: int
+    target: PositiveInt
     unit: _Texts
     note: _Texts | None = None
     source: TargetSource
@@ -117,6 +117,12 @@ class Target(BaseModel):
         if slug not in programs_loaded():
             raise ValueError(f"no program file config/programs/{slug}.toml")
         return slug
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.from_year > self.by_year:
+            raise ValueError("from_year must not be after by_year")
+        return self
 
 
 class TargetsFile(BaseModel):

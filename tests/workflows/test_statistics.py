@@ -4,11 +4,13 @@ target's progress by year; who may see it; a constant number of queries; the cha
 the vendored ECharts file and no inline script."""
 
 import html
+import json
 import re
 import shutil
 from datetime import datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
+from urllib.parse import quote
 from urllib.request import urlopen
 from zoneinfo import ZoneInfo
 
@@ -236,6 +238,8 @@ def test_money_is_counted_in_decimal(world):
 
 def test_money_export_matches_the_page(leader_client, world):
     rows = workbook_rows(leader_client, "money")
+    response = leader_client.get(reverse("statistics"), {"export": "xlsx", "table": "money"})
+    assert quote("预算指标、决定金额和拨付金额") in response["Content-Disposition"]
 
     assert rows[0] == [
         "申报批次",
@@ -405,17 +409,27 @@ def test_charts_use_the_vendored_echarts_and_no_inline_script(leader_client, wor
         assert "src=" in attrs or 'type="application/json"' in attrs, attrs
         assert "src=" not in attrs or body.strip() == ""
     assert "cdn" not in " ".join(sources).lower()
-    assert " on" not in "".join(re.findall(r"<section.*?</section>", text, re.S)).replace(
-        " only", ""
-    )  # no inline event handlers in the statistics blocks
+    blocks = "".join(re.findall(r"<section.*?</section>", text, re.S))
+    assert not re.search(r"<[^>]+\son[a-z]+=", blocks)  # no inline event handlers
 
 
-def test_the_chart_data_carries_the_translated_labels(leader_client, world):
+def test_the_chart_data_carries_the_tables_numbers_and_translated_labels(leader_client, world):
     text = page_of(leader_client)
     data = re.search(r'<script id="chart-data-money" type="application/json">(.*?)</script>', text)
 
-    assert data
-    assert "已拨付金额" in data.group(1).encode().decode("unicode_escape")
+    chart = json.loads(data.group(1))
+    assert chart["title"] == "预算指标、决定金额和拨付金额"
+    assert [series["name"] for series in chart["series"]] == [
+        "预算指标",
+        "已决定金额",
+        "已拨付金额",
+    ]
+    grant = chart["categories"].index("技术转移2026批")
+    assert [series["data"][grant] for series in chart["series"]] == [
+        "2000000.00",
+        "1300000.00",
+        "1000000.00",
+    ]
 
 
 def test_the_static_files_are_served(live_server):

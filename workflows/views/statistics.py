@@ -65,7 +65,7 @@ def statistics(request):
         if table is None:
             raise Http404
         return xlsx_response(
-            f"{_('统计')}-{table.name}-{timezone.localdate():%Y%m%d}",
+            f"{table.title}-{timezone.localdate():%Y%m%d}",
             table.headers,
             table.export_rows(),
             title=table.title,
