@@ -18,16 +18,15 @@ from typing import Literal
 from django.conf import settings
 from django.db.models import (
     Count,
-    DecimalField,
     F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce, ExtractYear, Substr
+from django.db.models.functions import ExtractYear, Substr
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, PositiveInt, field_validator, model_
 
 from forms.validators import localised
 
-from .models import Application, AuditRecord, Call, Institution, OfficeRegion, Payment
+from .models import Application, AuditRecord, Call, Institution, OfficeRegion
 from .programs import programs_loaded
 
 Status = Application.Status
@@ -161,6 +160,8 @@ class Table:
     # Rows after the data (a total) shown and exported, but not drawn.
     footer: list[list] = field(default_factory=list)
     note: str = ""
+    # (url, label) of the page that lists what the table counts.
+    link: tuple[str, str] | None = None
     horizontal: bool = False
     unit: str = ""
 
@@ -268,28 +269,22 @@ def _program_title(slug: str) -> str:
     return localised(program.content["title"]) if program else slug
 
 
-def _money_sum(queryset: QuerySet, field_name: str, group: str) -> Coalesce:
-    """The sum of `field_name` over `queryset` grouped by `group` = the outer row, as a Decimal."""
-    total = queryset.order_by().values(group).annotate(total=Sum(field_name)).values("total")[:1]
-    money = DecimalField(max_digits=14, decimal_places=2)
-    return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
-
-
 def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
 def _calls_counted(filters: Filters) -> list[dict]:
-    """Each call with its applications' outcomes and its money, in one query."""
-    decided = _money_sum(
-        Application.objects.filter(call=OuterRef("pk"), status__in=DECIDED),
-        "award_amount",
-        "call",
-    )
-    paid = _money_sum(Payment.objects.filter(call=OuterRef("pk")), "amount", "call")
+    """Each call with its applications' outcomes and its money, in one query. A payment belongs
+    to one application (of the same call), so joining it adds no rows to sum twice."""
     return list(
         _calls(filters)
-        .annotate(**_outcomes("applications__"), money_decided=decided, money_paid=paid)
+        .annotate(
+            **_outcomes("applications__"),
+            money_decided=Sum(
+                "applications__award_amount", filter=Q(applications__status__in=DECIDED)
+            ),
+            money_paid=Sum("applications__payment__amount"),
+        )
         .order_by("-opens_at", "pk")
         .values(
             "pk",
@@ -460,6 +455,10 @@ def table_recognitions(filters: Filters, today: date) -> Table:
             for row in rows
         ],
         note=_("认定指已印发决定且有有效期的申报；有效指有效期至今天或以后。"),
+        link=(
+            f"{reverse('recognition_expiring')}?days={filters.days}",
+            _("查看即将到期的认定"),
+        ),
         unit=_("项"),
     )
 

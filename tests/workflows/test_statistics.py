@@ -278,6 +278,7 @@ def test_recognitions_in_force_and_expiring(leader_client, world):
     assert later["知识产权优势企业认定"] == ["4", "3", "2", "1"]
     assert "其中500天内到期" in page_of(leader_client, days=500)
     assert "技术转移机构经费资助" not in rows  # awards without a validity are no recognitions
+    assert f'href="{reverse("recognition_expiring")}?days=500"' in page_of(leader_client, days=500)
 
 
 def test_target_progress_by_year(leader_client, world):
