@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from workflows import services
 from workflows.demo import DEMO_PASSWORD, uscc_make
-from workflows.models import Call, Institution
+from workflows.models import Application, Call, Institution, Payment
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -55,3 +55,37 @@ def institution_for(user, *, name: str | None = None, region_code: str = "520100
         uscc=uscc_make(serial, region_code),
         region_code=region_code,
     )
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """An application at a given status, made directly (statistics and list tests): status
+    changes in the app go through services.application_move; this skips the flow."""
+
+    class Meta:
+        model = Application
+
+    call = factory.SubFactory(CallFactory)
+    created_by = factory.SubFactory(UserFactory, role="applicant")
+    institution = factory.LazyAttribute(lambda o: institution_for(o.created_by))
+    program_version = factory.LazyAttribute(
+        lambda o: services.program_version_current(slug=o.call.program_slug)
+    )
+    status = Application.Status.SUBMITTED
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A recorded payment of an application's award (set-up only: the app records payments
+    through the disbursement stage, which also draws the call's budget down)."""
+
+    class Meta:
+        model = Payment
+
+    application = factory.SubFactory(ApplicationFactory, status=Application.Status.PAID)
+    institution = factory.LazyAttribute(lambda o: o.application.institution)
+    call = factory.LazyAttribute(lambda o: o.application.call)
+    program_slug = factory.LazyAttribute(lambda o: o.application.call.program_slug)
+    tier = factory.LazyAttribute(lambda o: o.application.tier)
+    amount = factory.LazyAttribute(lambda o: o.application.award_amount)
+    voucher_number = factory.Sequence(lambda n: f"记-{n:05d}")
+    paid_on = factory.LazyFunction(timezone.localdate)
+    recorded_by = factory.SubFactory(UserFactory, role="finance_officer")

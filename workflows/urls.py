@@ -6,6 +6,7 @@ from django.urls import path
 
 from . import views
 from .stages import stage_modules
+from .views import statistics as statistics_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("calendar/", views.holiday_calendar, name="holiday_calendar"),
     path("programs/<slug:slug>/chart/", views.program_chart, name="program_chart"),
     path("programs/<slug:slug>/rehearsal/", views.program_rehearsal, name="program_rehearsal"),
+    path("statistics/", statistics_views.statistics, name="statistics"),
 ]
 
 for _stage_type, _module in stage_modules("urls"):
