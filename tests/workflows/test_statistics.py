@@ -6,7 +6,6 @@ the vendored ECharts file and no inline script."""
 import html
 import json
 import re
-import shutil
 from datetime import datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -403,7 +402,11 @@ def test_charts_use_the_vendored_echarts_and_no_inline_script(leader_client, wor
     sources = [
         re.search(r'src="([^"]+)"', attrs).group(1) for attrs, _ in scripts if "src=" in attrs
     ]
-    assert sources == ["/static/vendor/echarts/echarts.min.js", "/static/statistics.js"]
+    assert sources == [
+        "/static/ipgrants.js",
+        "/static/vendor/echarts/echarts.min.js",
+        "/static/statistics.js",
+    ]
     data_blocks = [attrs for attrs, body in scripts if 'type="application/json"' in attrs]
     assert len(data_blocks) == len(re.findall(r'class="stat-chart"', text)) >= 7
     for attrs, body in scripts:
@@ -502,10 +505,7 @@ def test_statistics_in_english_use_the_program_files_english_titles(world):
 
 # --- in a browser --------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
 def test_charts_are_drawn_and_tables_scroll_at_390px(
     live_server, client, leadership, world, monkeypatch
 ):
@@ -513,11 +513,13 @@ def test_charts_are_drawn_and_tables_scroll_at_390px(
     error, and the widest table scrolls inside its own box instead of widening the page."""
     from playwright.sync_api import sync_playwright
 
+    from tests.browser.conftest import chromium_path
+
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop; our own server
     client.force_login(leadership)
     session = client.cookies["sessionid"].value
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        browser = playwright.chromium.launch(executable_path=chromium_path())
         context = browser.new_context(viewport={"width": 390, "height": 844})
         context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
