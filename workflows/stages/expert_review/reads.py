@@ -233,6 +233,7 @@ def ranking_rows(rows: list[Application], *, round_key: str, ranks: dict) -> Non
     }
     for application in rows:
         found = figures.get(application.pk, {})
+        application.round_score = _two_places(application.round_score)
         application.ranking = RankingRow(
             rank=ranks.get(application.pk, 0),
             application=application,

@@ -5,6 +5,7 @@ ever reach their own seats (another expert's seat answers 404). Panel managers a
 application's panel, replacing late experts, vacant seats, and a call's ranking.
 """
 
+from dataclasses import replace
 from functools import partial
 
 from django.contrib import messages
@@ -310,19 +311,18 @@ def _result(application) -> str:
     return ""
 
 
+RANKING_COLUMNS = [
+    Column("rank", _l("名次"), ("-round_score", "institution__name")),
+    Column("institution", _l("申报单位"), ("institution__name",)),
+    Column("score", _l("专家评审得分")),
+    Column("scored", _l("评分专家数")),
+    Column("lowest", _l("最低分")),
+    Column("highest", _l("最高分")),
+    Column("spread", _l("极差")),
+]
 RANKING = Listing(
     name=_l("专家评审排名"),
-    columns=[
-        Column("rank", _l("名次"), ("-round_score", "institution__name")),
-        Column("institution", _l("申报单位"), ("institution__name",)),
-        Column("uscc", _l("统一社会信用代码"), ("institution__uscc",)),
-        Column("score", _l("专家评审得分")),
-        Column("scored", _l("评分专家数")),
-        Column("lowest", _l("最低分")),
-        Column("highest", _l("最高分")),
-        Column("spread", _l("极差")),
-        Column("result", _l("结果")),
-    ],
+    columns=RANKING_COLUMNS,
     default_sort="rank",
     paths={
         "region": APPLICATION_PATHS["region"],
@@ -342,6 +342,8 @@ RANKING = Listing(
         ExportColumn(_l("结果"), _result),
     ],
 )
+# A round that passes only its best N shows what became of each application.
+RANKING_WITH_RESULT = replace(RANKING, columns=[*RANKING_COLUMNS, Column("result", _l("结果"))])
 
 
 @login_required
@@ -357,7 +359,8 @@ def ranking(request, call_pk):
     chosen = next((r for r in rounds if r["key"] == request.GET.get("round")), rounds[0])
     visible = selectors.applications_visible_to(request.user)
     ranks = reads.round_ranks(call=call, applications=visible, round_key=chosen["key"])
-    listed = RANKING.run(
+    listing = RANKING_WITH_RESULT if chosen["advance_top"] else RANKING
+    listed = listing.run(
         request,
         reads.round_results(call=call, applications=visible, round_key=chosen["key"]),
         decorate=partial(reads.ranking_rows, round_key=chosen["key"], ranks=ranks),
