@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from workflows import services
 from workflows.demo import DEMO_PASSWORD, uscc_make
-from workflows.models import Call, Institution
+from workflows.models import Application, Call, Institution
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -55,3 +55,19 @@ def institution_for(user, *, name: str | None = None, region_code: str = "520100
         uscc=uscc_make(serial, region_code),
         region_code=region_code,
     )
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """An application row in a given status, for lists and exports (no process: it waits in
+    nobody's inbox). Pass `institution`; an applicant's own comes from `institution_for`."""
+
+    class Meta:
+        model = Application
+
+    call = factory.SubFactory(CallFactory)
+    program_version = factory.LazyAttribute(
+        lambda a: services.program_version_current(slug=a.call.program_slug)
+    )
+    status = Application.Status.SUBMITTED
+    tier = "provincial"
+    created_by = factory.SubFactory(UserFactory)

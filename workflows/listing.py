@@ -13,12 +13,13 @@ from django import forms
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Substr
 from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .exports import EXPORT_PARAMETER, wants_xlsx, xlsx_response
-from .models import Call, OfficeRegion
+from .models import Call, Institution, OfficeRegion
 
 PAGE_PARAMETER = "page"
 SORT_PARAMETER = "sort"
@@ -178,6 +179,19 @@ def _field_at(model, path: str):
     return field_
 
 
+def cities() -> list[tuple[str, str]]:
+    """(prefix, name) of every city: the city offices', and the first four digits of any other
+    institution's region code (shown as the code)."""
+    named = {region.prefix: region.name for region in OfficeRegion.objects.order_by("-pk")}
+    prefixes = (
+        Institution.objects.annotate(prefix=Substr("region_code", 1, 4))
+        .values_list("prefix", flat=True)
+        .distinct()
+    )
+    found = {prefix: named.get(prefix, prefix) for prefix in prefixes}
+    return sorted({**found, **named}.items())
+
+
 class FilterForm(forms.Form):
     """The filters a list offers; choices come from the loaded programs, the calls, the city
     offices and the list's statuses."""
@@ -223,10 +237,7 @@ class FilterForm(forms.Form):
             self.fields["call"].queryset = Call.objects.order_by("-opens_at", "-pk")
             self.fields["call"].empty_label = _("全部")
         if "city" in self.fields:
-            cities = {}
-            for region in OfficeRegion.objects.order_by("region_code"):
-                cities.setdefault(region.prefix, region.name)
-            self.fields["city"].choices = everything + list(cities.items())
+            self.fields["city"].choices = everything + cities()
         if "status" in self.fields:
             self.fields["status"].label = listing.status_label
             self.fields["status"].choices = everything + list(listing.statuses)
