@@ -7,10 +7,11 @@ filters leave. A filter value the form refuses is ignored and shown as an error 
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.paginator import Page, Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Substr
@@ -22,6 +23,7 @@ from .exports import EXPORT_PARAMETER, wants_xlsx, xlsx_response
 from .models import Call, Institution, OfficeRegion
 
 PAGE_PARAMETER = "page"
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 SORT_PARAMETER = "sort"
 
 # What a list of applications filters on, seen from an application (`Listing.paths`).
@@ -201,11 +203,19 @@ class FilterForm(forms.Form):
     call = forms.ModelChoiceField(label=_("批次"), required=False, queryset=Call.objects.none())
     city = forms.ChoiceField(label=_("市州"), required=False)
     status = forms.ChoiceField(label=_("状态"), required=False)
+    # Bounded, so that no day at the calendar's ends reaches the list (1 January of year 1 is
+    # before midnight UTC can be written; 31 December 9999 has no next day).
     date_from = forms.DateField(
-        label=_("起"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("起"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
     )
     date_to = forms.DateField(
-        label=_("止"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("止"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
     )
 
     def __init__(self, *args, listing: Listing, **kwargs):
