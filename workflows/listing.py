@@ -60,7 +60,7 @@ class Listing:
     the queryset's model: program, call, region, status, date, and `q` (a tuple of paths
     searched with `icontains`). A filter without a path is not offered."""
 
-    name: str  # the export's file name
+    name: str  # the export's file name (the day is added) and sheet title
     columns: Sequence[Column]
     default_sort: str
     paths: dict
@@ -87,12 +87,13 @@ class Listing:
         queryset = queryset.order_by(*self._ordering(sort))
         if wants_xlsx(request) and self.export:
             return xlsx_response(
-                str(self.name),
+                f"{self.name}-{timezone.localdate():%Y%m%d}",
                 [column.label for column in self.export],
                 (
                     [column.value(row) for column in self.export]
                     for row in _in_batches(queryset, decorate)
                 ),
+                title=str(self.name),
             )
         page = Paginator(queryset, self.per_page).get_page(request.GET.get(PAGE_PARAMETER))
         page.object_list = list(page.object_list)
