@@ -13,7 +13,7 @@ from documents.models import Document
 
 from .. import selectors
 from ..listing import APPLICATION_PATHS, Column, ExportColumn, Listing
-from ..models import Application
+from ..models import Application, ProgramVersion
 from ..permissions import VIEW_ALL
 from .base import role_required
 
@@ -48,9 +48,22 @@ APPLICATIONS = Listing(
 )
 
 
+def with_program_versions(applications: list) -> None:
+    """Give a batch of applications their program versions, one object per version (read
+    once, not once per row: the file's content is the bulk of a row)."""
+    versions = ProgramVersion.objects.in_bulk({a.program_version_id for a in applications})
+    for application in applications:
+        application.program_version = versions[application.program_version_id]
+
+
 @login_required
 def application_list(request):
-    listed = APPLICATIONS.run(request, selectors.applications_visible_to(request.user))
+    applications = (
+        selectors.applications_visible_to(request.user)
+        .select_related(None)
+        .select_related("call", "institution")
+    )
+    listed = APPLICATIONS.run(request, applications, decorate=with_program_versions)
     if isinstance(listed, HttpResponse):
         return listed
     return render(request, "workflows/application_list.html", {"list": listed})
