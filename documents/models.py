@@ -105,6 +105,7 @@ class Document(models.Model):
         verbose_name = _("公文")
         verbose_name_plural = _("公文")
         ordering = ["-issued_at", "-pk"]
+        indexes = [models.Index(fields=["-issued_at", "-id"], name="document_newest")]
         constraints = [
             # Issued once: a second request for the same document returns the current version.
             models.UniqueConstraint(

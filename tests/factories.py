@@ -71,6 +71,7 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
         lambda o: services.program_version_current(slug=o.call.program_slug)
     )
     status = Application.Status.SUBMITTED
+    tier = "provincial"
 
 
 class PaymentFactory(factory.django.DjangoModelFactory):

@@ -68,6 +68,15 @@ class Institution(models.Model):
         verbose_name = _("申报单位")
         verbose_name_plural = _("申报单位")
         permissions = [("act_for_institution", _("代表单位申报"))]
+        indexes = [
+            # A city's institutions: `region_code LIKE '5201%'` (pattern ops on PostgreSQL).
+            models.Index(
+                fields=["region_code"],
+                name="institution_region_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["name"], name="institution_name"),
+        ]
 
     def __str__(self):
         return self.name
@@ -269,6 +278,12 @@ class Application(models.Model):
             ("issue_decision", _("印发决定")),
             ("disburse", _("拨付资金")),
             ("manage_calendar", _("录入节假日安排")),
+        ]
+        indexes = [
+            # The lists: newest first, by status, and a call's applications by status.
+            models.Index(fields=["-created_at", "-id"], name="application_newest"),
+            models.Index(fields=["status", "-created_at"], name="application_status_newest"),
+            models.Index(fields=["call", "status"], name="application_call_status"),
         ]
         constraints = [
             # One application per institution, call and designation (level, or patent for awards).

@@ -24,6 +24,7 @@ from ..permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
 from ..programs import program_get
 from ..stages import stage_module, stage_modules
 from .base import form_errors, role_required
+from .lists import application_list, document_list, staff_call_list  # noqa: F401
 
 Status = Application.Status
 
@@ -212,20 +213,6 @@ def application_submit(request, pk):
 
 
 @login_required
-def application_list(request):
-    applications = selectors.applications_visible_to(request.user).order_by("-created_at")
-    status = request.GET.get("status")
-    if status:
-        applications = applications.filter(status=status)
-    page = Paginator(applications, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "workflows/application_list.html",
-        {"page": page, "statuses": Status.choices, "status": status},
-    )
-
-
-@login_required
 def application_detail(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
     is_member = request.user.has_perm(APPLICANT_PERMISSION, application.institution)
@@ -394,7 +381,7 @@ def program_list(request):
     return render(
         request,
         "workflows/program_list.html",
-        {"programs": programs_loaded().values(), "calls": selectors.calls_all()},
+        {"programs": programs_loaded().values(), "calls": selectors.calls_all()[:10]},
     )
 
 

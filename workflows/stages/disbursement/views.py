@@ -1,33 +1,108 @@
 """Finance's pages: the decided awards with each call's budget, the award letter, the payment."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
+from documents.amounts import amount_in_words
+from documents.models import Document
+
 from ... import selectors
-from ...models import Application
+from ...listing import APPLICATION_PATHS, Column, ExportColumn, Listing
+from ...models import Application, Call
 from ...services.tasks import TaskAlreadyDone
 from ...views.base import form_errors, require, role_required
 from . import services
 from .forms import PaymentForm
 
 Status = Application.Status
+PAYABLE = [Status.DECIDED, Status.LETTER_ISSUED, Status.PAID]
+
+
+def _amount(application) -> Decimal | None:
+    """What is paid: the payment once recorded, else the award letter's amount."""
+    payment = getattr(application, "payment", None)
+    return payment.amount if payment is not None else application.award_amount
+
+
+def _amount_words(application) -> str:
+    amount = _amount(application)
+    return amount_in_words(amount) if amount is not None else ""
+
+
+def _payment_value(name: str):
+    def value(application):
+        payment = getattr(application, "payment", None)
+        return getattr(payment, name) if payment is not None else None
+
+    return value
+
+
+PAYMENTS = Listing(
+    name=_l("资金拨付"),
+    columns=[
+        Column("institution", _l("申报单位"), ("institution__name",)),
+        Column("uscc", _l("统一社会信用代码"), ("institution__uscc",)),
+        Column("call", _l("批次"), ("call__title",)),
+        Column("tier", _l("级别")),
+        Column("amount", _l("金额"), ("award_amount",)),
+        Column("letter", _l("奖励通知书文号"), ("award_letter_number",)),
+        Column("voucher", _l("凭证号"), ("payment__voucher_number",)),
+        Column("paid", _l("拨付日期"), ("payment__paid_on",)),
+        Column("status", _l("状态"), ("status",)),
+        Column("actions", ""),
+    ],
+    default_sort="call",
+    paths={**APPLICATION_PATHS, "date": "payment__paid_on"},
+    statuses=[(s.value, s.label) for s in PAYABLE],
+    date_label=_l("拨付日期"),
+    export=[
+        ExportColumn(_l("申报单位"), lambda a: a.institution.name),
+        ExportColumn(_l("统一社会信用代码"), lambda a: a.institution.uscc),
+        ExportColumn(_l("批次"), lambda a: a.call.title),
+        ExportColumn(_l("开户银行"), lambda a: a.bank_name),
+        ExportColumn(_l("账户名称"), lambda a: a.account_name),
+        ExportColumn(_l("银行账号"), lambda a: a.bank_account),
+        ExportColumn(_l("金额（小写）"), _amount),
+        ExportColumn(_l("金额（大写）"), _amount_words),
+        ExportColumn(_l("奖励通知书文号"), lambda a: a.award_letter_number),
+        ExportColumn(_l("凭证号"), _payment_value("voucher_number")),
+        ExportColumn(_l("拨付日期"), _payment_value("paid_on")),
+        ExportColumn(_l("状态"), lambda a: a.get_status_display()),
+    ],
+)
 
 
 @role_required("workflows.disburse")
 def finance_list(request):
+    """The decided awards, filtered and sorted, with each listed call's budget; the export
+    carries what a payment needs (bank, account, amount in figures and capitals, letter number,
+    voucher)."""
+    letters = Document.objects.filter(
+        application=OuterRef("pk"),
+        kind=Document.Kind.AWARD_LETTER,
+        superseded_at__isnull=True,
+        voided_at__isnull=True,
+    ).values("number")[:1]
     applications = (
         selectors.applications_visible_to(request.user)
-        .filter(status__in=[Status.DECIDED, Status.LETTER_ISSUED, Status.PAID])
-        .order_by("call", "institution__name")
+        .filter(status__in=PAYABLE)
+        .select_related("payment")
+        .annotate(award_letter_number=Subquery(letters))
     )
-    calls = selectors.calls_of(applications)
-    return render(
-        request, "disbursement/finance_list.html", {"applications": applications, "calls": calls}
-    )
+    listed = PAYMENTS.run(request, applications)
+    if isinstance(listed, HttpResponse):
+        return listed
+    calls = Call.objects.filter(pk__in={a.call_id for a in listed.page}).order_by("-opens_at")
+    return render(request, "disbursement/finance_list.html", {"list": listed, "calls": calls})
 
 
 @login_required

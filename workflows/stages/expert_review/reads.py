@@ -5,7 +5,7 @@ same way because both read here."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
@@ -185,42 +185,62 @@ def _two_places(value) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(TWO_PLACES)
 
 
-def ranking_of(
-    *, call: Call, applications: QuerySet[Application], round_key: str
-) -> list[RankingRow]:
-    """The call's applications with a score in the round, highest first (equal scores share a
-    rank), with the lowest and highest expert totals and their spread."""
-    scored = Q(seats__status=Seat.SCORED, seats__stage_key=round_key)
-    results = PanelResult.objects.filter(
-        application__call=call, stage_key=round_key, score__isnull=False
-    )
-    score_of = dict(results.values_list("application_id", "score"))
-    advanced_of = dict(results.values_list("application_id", "advanced"))
-    rows = (
-        applications.filter(call=call, pk__in=list(score_of))
+def round_results(*, call: Call, applications: QuerySet[Application], round_key: str):
+    """The call's applications with a score in the round, with `round_score` and
+    `round_advanced` to sort and filter on (the ranking page lists them a page at a time)."""
+    results = PanelResult.objects.filter(application=OuterRef("pk"), stage_key=round_key)
+    return (
+        applications.filter(call=call)
+        .filter(Exists(results.filter(score__isnull=False)))
         .annotate(
-            scored=Count("seats", filter=scored),
-            lowest=Min("seats__total", filter=scored),
-            highest=Max("seats__total", filter=scored),
+            round_score=Subquery(results.values("score")[:1]),
+            round_advanced=Subquery(results.values("advanced")[:1]),
         )
-        .select_related("institution")
     )
-    rows = sorted(rows, key=lambda a: (-score_of[a.pk], a.institution.name, a.pk))
-    ranking: list[RankingRow] = []
-    for position, application in enumerate(rows, 1):
-        application.round_score = score_of[application.pk]
-        application.round_advanced = advanced_of[application.pk]
-        tied = ranking and ranking[-1].application.round_score == application.round_score
-        ranking.append(
-            RankingRow(
-                rank=ranking[-1].rank if tied else position,
-                application=application,
-                scored=application.scored,
-                lowest=_two_places(application.lowest),
-                highest=_two_places(application.highest),
-            )
+
+
+def round_ranks(*, call: Call, applications: QuerySet[Application], round_key: str) -> dict:
+    """{application id: rank} over the whole round, highest score first; equal scores share a
+    rank (so a filtered or sorted page still shows each application's place in the call)."""
+    scores = (
+        PanelResult.objects.filter(
+            application__in=applications.filter(call=call).values("pk"),
+            stage_key=round_key,
+            score__isnull=False,
         )
-    return ranking
+        .order_by("-score")
+        .values_list("application_id", "score")
+    )
+    ranks: dict[int, int] = {}
+    previous, rank = None, 0
+    for position, (application_id, score) in enumerate(scores, 1):
+        if score != previous:
+            previous, rank = score, position
+        ranks[application_id] = rank
+    return ranks
+
+
+def ranking_rows(rows: list[Application], *, round_key: str, ranks: dict) -> None:
+    """Give each application of a page its rank and its experts' count, lowest and highest
+    total in the round (one query for the page)."""
+    figures = {
+        row["application_id"]: row
+        for row in PanelSeat.objects.filter(
+            application_id__in=[a.pk for a in rows], stage_key=round_key, status=Seat.SCORED
+        )
+        .values("application_id")
+        .annotate(scored=Count("pk"), lowest=Min("total"), highest=Max("total"))
+    }
+    for application in rows:
+        found = figures.get(application.pk, {})
+        application.round_score = _two_places(application.round_score)
+        application.ranking = RankingRow(
+            rank=ranks.get(application.pk, 0),
+            application=application,
+            scored=found.get("scored", 0),
+            lowest=_two_places(found.get("lowest")),
+            highest=_two_places(found.get("highest")),
+        )
 
 
 def panels_open_of(

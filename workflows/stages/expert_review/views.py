@@ -5,17 +5,23 @@ ever reach their own seats (another expert's seat answers 404). Panel managers a
 application's panel, replacing late experts, vacant seats, and a call's ranking.
 """
 
+from dataclasses import replace
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from ... import selectors
-from ...models import Call, PanelSeat
+from ...listing import APPLICATION_PATHS, Column, ExportColumn, Listing
+from ...models import Application, Call, PanelSeat
 from ...permissions import VIEW_ALL
 from ...programs import program_get, stage_by_key
 from ...services.tasks import TaskAlreadyDone
@@ -28,23 +34,66 @@ from .tasks import round_close_job
 
 EXPERT_REVIEW = "workflows.expert_review"
 Seat = PanelSeat.Status
+# The ranking page names the panels still open up to this many (the panel pages show them all).
+OPEN_PANELS_SHOWN = 100
 
 
 # --- experts -----------------------------------------------------------------------------------
 
 
+SEATS = Listing(
+    name=_l("评审任务"),
+    columns=[
+        Column("institution", _l("申报单位"), ("application__institution__name",)),
+        Column("program", _l("项目"), ("application__call__program_slug",)),
+        Column("call", _l("批次"), ("application__call__title",)),
+        Column("due", _l("评审期限"), ("waiting", "due_at")),
+        Column("status", _l("状态"), ("status",)),
+        Column("scored", _l("评分时间"), ("scored_at",)),
+        Column("total", _l("本人评分"), ("total",)),
+        Column("actions", ""),
+    ],
+    # What still waits for the expert comes first, the nearest deadline first.
+    default_sort="due",
+    paths={
+        "program": "application__call__program_slug",
+        "call": "application__call",
+        "region": "application__institution__region_code",
+        "status": "status",
+        "date": "drawn_at",
+        "q": ("application__institution__name", "application__institution__uscc"),
+    },
+    statuses=Seat.choices,
+    date_label=_l("抽取日期"),
+    export=[
+        ExportColumn(_l("申报单位"), lambda s: s.application.institution.name),
+        ExportColumn(_l("统一社会信用代码"), lambda s: s.application.institution.uscc),
+        ExportColumn(_l("项目"), lambda s: s.application.program_version.title),
+        ExportColumn(_l("批次"), lambda s: s.application.call.title),
+        ExportColumn(_l("评审轮次"), lambda s: s.stage_key),
+        ExportColumn(_l("抽取时间"), lambda s: s.drawn_at),
+        ExportColumn(_l("评审期限"), lambda s: s.due_at),
+        ExportColumn(_l("状态"), lambda s: s.get_status_display()),
+        ExportColumn(_l("评分时间"), lambda s: s.scored_at),
+        ExportColumn(_l("本人评分"), lambda s: s.total),
+    ],
+)
+
+
 @role_required(EXPERT_REVIEW)
 def expert_seats(request):
-    seats = reads.seats_of_expert(request.user)
-    return render(
-        request,
-        "expert_review/seat_list.html",
-        {
-            "to_declare": seats.filter(status=Seat.DRAWN),
-            "to_score": seats.filter(status=Seat.DECLARED),
-            "scored": seats.filter(status=Seat.SCORED),
-        },
+    """The expert's own seats (never another's), a page at a time: what waits first."""
+    seats = reads.seats_of_expert(request.user).annotate(
+        waiting=Case(
+            When(status__in=[Seat.DRAWN, Seat.DECLARED], then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
     )
+    listed = SEATS.run(request, seats)
+    if isinstance(listed, HttpResponse):
+        return listed
+    return render(request, "expert_review/seat_list.html", {"list": listed})
 
 
 @role_required(EXPERT_REVIEW)
@@ -254,10 +303,54 @@ def _call_rounds(call: Call) -> list[dict]:
     ]
 
 
+def _result(application) -> str:
+    if application.round_advanced:
+        return str(_("进入下一环节"))
+    if application.round_advanced is False:
+        return str(_("未进入下一环节"))
+    return ""
+
+
+RANKING_COLUMNS = [
+    Column("rank", _l("名次"), ("-round_score", "institution__name")),
+    Column("institution", _l("申报单位"), ("institution__name",)),
+    Column("score", _l("专家评审得分")),
+    Column("scored", _l("评分专家数")),
+    Column("lowest", _l("最低分")),
+    Column("highest", _l("最高分")),
+    Column("spread", _l("极差")),
+]
+RANKING = Listing(
+    name=_l("专家评审排名"),
+    columns=RANKING_COLUMNS,
+    default_sort="rank",
+    paths={
+        "region": APPLICATION_PATHS["region"],
+        "status": APPLICATION_PATHS["status"],
+        "q": APPLICATION_PATHS["q"],
+    },
+    statuses=Application.Status.choices,
+    export=[
+        ExportColumn(_l("名次"), lambda a: a.ranking.rank),
+        ExportColumn(_l("申报单位"), lambda a: a.institution.name),
+        ExportColumn(_l("统一社会信用代码"), lambda a: a.institution.uscc),
+        ExportColumn(_l("专家评审得分"), lambda a: a.round_score),
+        ExportColumn(_l("评分专家数"), lambda a: a.ranking.scored),
+        ExportColumn(_l("最低分"), lambda a: a.ranking.lowest),
+        ExportColumn(_l("最高分"), lambda a: a.ranking.highest),
+        ExportColumn(_l("极差"), lambda a: a.ranking.spread),
+        ExportColumn(_l("结果"), _result),
+    ],
+)
+# A round that passes only its best N shows what became of each application.
+RANKING_WITH_RESULT = replace(RANKING, columns=[*RANKING_COLUMNS, Column("result", _l("结果"))])
+
+
 @login_required
 def ranking(request, call_pk):
-    """A call's ranking in one expert round (`?round=<key>`, the first by default); with
-    `advance_top`, the panel managers close the round here."""
+    """A call's ranking in one expert round (`?round=<key>`, the first by default), a page at a
+    time, filtered, sorted and exported; with `advance_top`, the panel managers close the round
+    here."""
     _require_staff(request.user)
     call = get_object_or_404(Call, pk=call_pk)
     rounds = _call_rounds(call)
@@ -265,6 +358,15 @@ def ranking(request, call_pk):
         raise Http404
     chosen = next((r for r in rounds if r["key"] == request.GET.get("round")), rounds[0])
     visible = selectors.applications_visible_to(request.user)
+    ranks = reads.round_ranks(call=call, applications=visible, round_key=chosen["key"])
+    listing = RANKING_WITH_RESULT if chosen["advance_top"] else RANKING
+    listed = listing.run(
+        request,
+        reads.round_results(call=call, applications=visible, round_key=chosen["key"]),
+        decorate=partial(reads.ranking_rows, round_key=chosen["key"], ranks=ranks),
+    )
+    if isinstance(listed, HttpResponse):
+        return listed
     waiting = selectors.applications_awaiting(call, panels.ROUND_NODE, chosen["key"]).count()
     return render(
         request,
@@ -273,10 +375,10 @@ def ranking(request, call_pk):
             "call": call,
             "rounds": rounds,
             "round": chosen,
-            "rows": reads.ranking_of(call=call, applications=visible, round_key=chosen["key"]),
+            "list": listed,
             "open_panels": reads.panels_open_of(
                 call=call, applications=visible, round_key=chosen["key"]
-            ),
+            )[:OPEN_PANELS_SHOWN],
             "waiting": waiting,
             "can_manage": request.user.has_perm(MANAGE_PANELS),
         },

@@ -13,6 +13,7 @@ urlpatterns = [
         views.objection_lodge,
         name="objection_lodge",
     ),
+    path("objections/", views.objection_list, name="objection_list"),
     path("objections/<int:pk>/handle/", views.objection_handle, name="objection_handle"),
     path("objections/<int:pk>/evidence/", views.objection_evidence, name="objection_evidence"),
 ]

@@ -4,11 +4,14 @@ and the call page's notice section with its publish action."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from ... import selectors
+from ...listing import Column, ExportColumn, Listing
+from ...models import Objection
 from ...views.base import form_errors, require
 from . import services
 from .forms import ObjectionForm, ObjectionHandleForm
@@ -71,6 +74,65 @@ def objection_handle(request, pk):
             return redirect("call_manage", call_pk=objection.application.call_id)
     return render(
         request, "public_notice/objection_handle.html", {"form": form, "objection": objection}
+    )
+
+
+def _objector(objection) -> str:
+    return objection.organisation_name or objection.real_name
+
+
+OBJECTIONS = Listing(
+    name=_l("异议"),
+    columns=[
+        Column("institution", _l("申报单位"), ("application__institution__name",)),
+        Column("uscc", _l("统一社会信用代码"), ("application__institution__uscc",)),
+        Column("call", _l("批次"), ("application__call__title",)),
+        Column("objector", _l("异议人")),
+        Column("statement", _l("异议内容")),
+        Column("lodged", _l("提出时间"), ("lodged_at",)),
+        Column("status", _l("处理状态"), ("status",)),
+        Column("handling", ""),
+    ],
+    default_sort="-lodged",
+    paths={
+        "program": "application__call__program_slug",
+        "call": "application__call",
+        "region": "application__institution__region_code",
+        "status": "status",
+        "date": "lodged_at",
+        "q": ("application__institution__name", "application__institution__uscc"),
+    },
+    statuses=Objection.Status.choices,
+    status_label=_l("处理状态"),
+    date_label=_l("提出日期"),
+    export=[
+        ExportColumn(_l("申报单位"), lambda o: o.application.institution.name),
+        ExportColumn(_l("统一社会信用代码"), lambda o: o.application.institution.uscc),
+        ExportColumn(_l("批次"), lambda o: o.application.call.title),
+        ExportColumn(_l("异议人身份"), lambda o: o.get_capacity_display()),
+        ExportColumn(_l("异议人"), _objector),
+        ExportColumn(_l("联系电话"), lambda o: o.phone),
+        ExportColumn(_l("异议内容"), lambda o: o.statement),
+        ExportColumn(_l("提出时间"), lambda o: o.lodged_at),
+        ExportColumn(_l("处理状态"), lambda o: o.get_status_display()),
+        ExportColumn(_l("处理时间"), lambda o: o.handled_at),
+        ExportColumn(_l("处理理由"), lambda o: o.handling_reason),
+    ],
+)
+
+
+@login_required
+def objection_list(request):
+    """Objections: the notice officer and other staff see every one, anyone else the ones they
+    lodged (selectors.objections_visible_to)."""
+    objections = selectors.objections_visible_to(request.user).select_related("application__call")
+    listed = OBJECTIONS.run(request, objections)
+    if isinstance(listed, HttpResponse):
+        return listed
+    return render(
+        request,
+        "public_notice/objection_list.html",
+        {"list": listed, "can_handle": request.user.has_perm("workflows.run_public_notice")},
     )
 
 
