@@ -255,7 +255,7 @@ def score(client, seat, points, comment="技术先进，转化效益明显，管
     url = reverse("seat_score", args=[seat.pk])
     text_of(client.get(url))
     data = {f"points_{key}": value for key, value in zip(CRITERIA, points, strict=True)}
-    return client.post(url, data | {"comment": comment}, follow=True)
+    return client.post(url, data | {"comment": comment, "confirm": "1"}, follow=True)
 
 
 def declare_and_score(client_for, seat, points, comment="技术先进，转化效益明显。"):

@@ -13,6 +13,7 @@ urlpatterns = [
         views.objection_lodge,
         name="objection_lodge",
     ),
+    path("notices/<int:pk>/period/", views.notice_period, name="notice_period"),
     path("objections/<int:pk>/handle/", views.objection_handle, name="objection_handle"),
     path("objections/<int:pk>/evidence/", views.objection_evidence, name="objection_evidence"),
 ]
