@@ -434,8 +434,7 @@ def test_only_members_of_the_institution_resubmit_a_correction(
 
     assert member.get(f"/tasks/{task.pk}/").status_code == 302
     assert (
-        member.post(f"/applications/{application.pk}/submit/", {"confirm": "1"}).status_code
-        == 302
+        member.post(f"/applications/{application.pk}/submit/", {"confirm": "1"}).status_code == 302
     )
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
