@@ -355,9 +355,11 @@ def test_notice_officer_extends_the_period_with_a_reason(clients, call):
 
     timer = Task.objects.get(process_id=application.process_id, flow_task_type="TIMER")
     assert timer.scheduled == new
-    record = AuditRecord.objects.get(action="notice_extend")
+    record = AuditRecord.objects.get(action="notice_extend", application=None, call=call)
     assert record.reason == "应社会关注延长。" and record.actor.username == "notice"
     assert record.data["old_ends_at"] == old.isoformat()
+    history = text(clients.notice.get(reverse("application_detail", args=[application.pk])))
+    assert "延长公示期" in history.split("办理记录")[1] and "应社会关注延长。" in history
 
     public = text(Client().get(reverse("notice_detail", args=[notice.pk])))
     o, n, today = timezone.localtime(old), timezone.localtime(new), timezone.localdate()
@@ -421,6 +423,16 @@ def test_ending_early_is_refused_while_an_objection_is_pending(clients, call):
     assert "该公示还有1件异议未处理，处理完毕后才能提前结束公示。" in steps.messages_shown(response)
     notice.refresh_from_db()
     assert notice.is_open() and not NoticePeriodChange.objects.exists()
+
+
+def test_the_notice_page_form_leads_back_to_the_notice(clients, call):
+    (_application,), notice = published(clients, call)
+    url = reverse("notice_detail", args=[notice.pk])
+    assert 'name="back" value="notice"' in steps.page(clients.notice.get(url))
+    response = period(
+        clients.notice, notice, action="extend", days="1", reason="延长。", back="notice"
+    )
+    assert response.redirect_chain[-1][0] == url
 
 
 def test_only_notice_officers_change_a_period(clients, call, client_for, finance_officer):

@@ -292,15 +292,14 @@ def _period_change_record(*, user, notice, kind, old, reason) -> NoticePeriodCha
         reason=reason,
         changed_by=user,
     )
-    audit_write(
-        actor=user,
-        action="notice_end_early" if kind == NoticePeriodChange.Kind.END_EARLY else "notice_extend",
-        call=notice.call,
-        reason=reason,
-        data={
-            "notice": notice.pk,
-            "old_ends_at": old.isoformat(),
-            "new_ends_at": notice.ends_at.isoformat(),
-        },
-    )
+    action = "notice_end_early" if kind == NoticePeriodChange.Kind.END_EARLY else "notice_extend"
+    data = {
+        "notice": notice.pk,
+        "old_ends_at": old.isoformat(),
+        "new_ends_at": notice.ends_at.isoformat(),
+    }
+    # The call's trail, and each listed application's history.
+    audit_write(actor=user, action=action, call=notice.call, reason=reason, data=data)
+    for application in notice.applications.all():
+        audit_write(actor=user, action=action, application=application, reason=reason, data=data)
     return change

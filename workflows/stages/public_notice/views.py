@@ -128,7 +128,7 @@ def notice_period(request, pk):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("call_manage", call_pk=notice.call_id)
+        return _period_back(request, notice)
     data = form.cleaned_data
     try:
         if data["action"] == "extend":
@@ -147,6 +147,13 @@ def notice_period(request, pk):
             _("公示期已调整，新的截止时间为%(end)s。")
             % {"end": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"},
         )
+    return _period_back(request, notice)
+
+
+def _period_back(request, notice):
+    """Back to the page the form was on: the notice, or the call page."""
+    if request.POST.get("back") == "notice":
+        return redirect("notice_detail", pk=notice.pk)
     return redirect("call_manage", call_pk=notice.call_id)
 
 
