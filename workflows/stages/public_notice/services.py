@@ -11,6 +11,7 @@ from viewflow.workflow.status import STATUS
 from documents.models import Document
 
 from ... import calendar, selectors
+from ...flows import nodes_named
 from ...models import Application, Call, NoticePeriodChange, Objection, PublicNotice
 from ...programs import stage_key
 from ...selectors import objections_pending_for
@@ -206,9 +207,8 @@ def _period_timers(notice: PublicNotice):
     """The scheduled timers of the notice's applications that close its period."""
     return Task.objects.filter(
         process__application__public_notice=notice,
-        flow_task_type="TIMER",
+        flow_task__in=nodes_named(notice.call.program_slug, "notice_period"),
         status=STATUS.SCHEDULED,
-        scheduled=notice.ends_at,
     )
 
 
