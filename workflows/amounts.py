@@ -165,3 +165,63 @@ def award_amount(*, application: Application) -> tuple[Decimal, Decimal]:
     """(amount to pay now, amount paid before for lower tiers) under the program's rules."""
     award = award_figure(application=application)
     return award.amount, award.previously_paid
+
+
+def program_pays(program: dict) -> bool:
+    """Whether the program pays money (it has a disbursement stage)."""
+    return any(stage["type"] == "disbursement" for stage in program["stages"])
+
+
+def proposed_amount(application: Application) -> tuple[Decimal | None, str]:
+    """(what the application would be paid, "") or (None, why it cannot be computed): the amount
+    recorded at the decision, else what the program's rule gives now."""
+    if application.award_amount is not None:
+        return application.award_amount, ""
+    try:
+        return award_figure(application=application).amount, ""
+    except ValidationError as error:
+        return None, " ".join(error.messages)
+    except (StopIteration, TypeError):  # no tier chosen yet, or a tier without an amount
+        return None, _("尚未确定级别或金额。")
+
+
+@dataclass(frozen=True)
+class BudgetOutlook:
+    """A call's budget against a proposed list: what is paid, what earlier lists committed,
+    what is left, and the list's total."""
+
+    total: Decimal
+    paid: Decimal
+    committed: Decimal
+    left: Decimal
+    proposed: Decimal
+
+    @property
+    def exceeded_by(self) -> Decimal:
+        return max(self.proposed - self.left, Decimal("0.00"))
+
+
+# Approved and not yet paid: the money an earlier list of the call already committed.
+COMMITTED_STATUSES = (
+    Application.Status.APPROVED,
+    Application.Status.IN_NOTICE,
+    Application.Status.NOTICE_CLOSED,
+    Application.Status.DECIDED,
+    Application.Status.LETTER_ISSUED,
+)
+
+
+def budget_outlook(call, proposed: list[Decimal | None], exclude=()) -> BudgetOutlook:
+    """The call's budget against a proposed list of amounts (`exclude`: the pks on that list)."""
+    committed = sum(
+        (
+            proposed_amount(application)[0] or Decimal("0.00")
+            for application in call.applications.filter(status__in=COMMITTED_STATUSES)
+            .exclude(pk__in=list(exclude))
+            .select_related("institution", "program_version", "call")
+        ),
+        Decimal("0.00"),
+    )
+    listed = sum((amount for amount in proposed if amount is not None), Decimal("0.00"))
+    left = call.budget_total - call.budget_paid - committed
+    return BudgetOutlook(call.budget_total, call.budget_paid, committed, left, listed)

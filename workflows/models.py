@@ -382,6 +382,33 @@ class PublicNotice(models.Model):
         return self.starts_at <= at < self.ends_at
 
 
+class NoticePeriodChange(models.Model):
+    """A notice period ended early or extended by the notice officer, with the reason: shown on
+    the public notice (原截止时间 → 新截止时间) and written to the audit trail."""
+
+    class Kind(models.TextChoices):
+        END_EARLY = "end_early", _("提前结束公示")
+        EXTEND = "extend", _("延长公示期")
+
+    notice = models.ForeignKey(PublicNotice, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField(_("调整方式"), max_length=16, choices=Kind.choices)
+    old_ends_at = models.DateTimeField(_("原截止时间"))
+    new_ends_at = models.DateTimeField(_("新截止时间"))
+    reason = models.TextField(_("理由"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("调整时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("公示期调整")
+        verbose_name_plural = _("公示期调整")
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self):
+        return f"{self.notice} · {self.get_kind_display()}"
+
+
 class Objection(models.Model):
     """异议: a written objection with evidence against an application on a public notice."""
 
@@ -689,6 +716,8 @@ AUDIT_ACTIONS = {
     "objection_dismiss": _("异议不成立"),
     "withdraw": _("撤销申报"),
     "notice_close": _("公示期满"),
+    "notice_end_early": _("提前结束公示"),
+    "notice_extend": _("延长公示期"),
     "correction_lapse": _("补正期限届满"),
     "decide": _("决定资助"),
     "document_issue": _("印发文书"),

@@ -21,6 +21,7 @@ from .models import (
     Objection,
     OfficeRegion,
     PanelSeat,
+    Payment,
     PublicNotice,
 )
 from .permissions import APPLICANT_PERMISSION, VIEW_ALL
@@ -117,6 +118,24 @@ def objections_visible_to(user) -> QuerySet[Objection]:
 
 def objections_pending_for(application: Application) -> bool:
     return application.objections.filter(status=Objection.Status.PENDING).exists()
+
+
+def objections_pending_on(notice: PublicNotice) -> bool:
+    return Objection.objects.filter(
+        application__public_notice=notice, status=Objection.Status.PENDING
+    ).exists()
+
+
+def call_applications(call: Call) -> QuerySet[Application]:
+    """The call's applications for its page, by institution."""
+    return call.applications.select_related("institution", "program_version").order_by(
+        "institution__name", "pk"
+    )
+
+
+def payment_of(application: Application) -> Payment | None:
+    """The payment recorded for the application (shown to whoever may see the application)."""
+    return Payment.objects.filter(application=application).first()
 
 
 def outcome_reason(application: Application) -> str:

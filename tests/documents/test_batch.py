@@ -166,7 +166,9 @@ def test_a_running_batch_is_not_started_twice_but_one_that_stopped_reporting_is(
         updated_at=timezone.now(),
     )
     client.force_login(cast.notice_officer)
-    response = client.post(reverse("call_manage", args=[call.pk]), {"action": "decide"})
+    response = client.post(
+        reverse("call_manage", args=[call.pk]), {"action": "decide", "confirm": "1"}
+    )
     assert response.url == reverse("documents:batch_progress", args=[call.pk])
     shown = [str(m) for m in get_messages(response.wsgi_request)]
     assert shown == ["该批次的决定正在印发中，请查看印发进度。"]
@@ -175,7 +177,9 @@ def test_a_running_batch_is_not_started_twice_but_one_that_stopped_reporting_is(
     IssueBatch.objects.filter(pk=running.pk).update(
         updated_at=timezone.now() - timedelta(minutes=11)
     )
-    response = client.post(reverse("call_manage", args=[call.pk]), {"action": "decide"})
+    response = client.post(
+        reverse("call_manage", args=[call.pk]), {"action": "decide", "confirm": "1"}
+    )
     assert all(notices_of(a).count() == 1 for a in applications)
     running.refresh_from_db()
     assert running.status == "failed"

@@ -161,7 +161,7 @@ def score(client: Client, seat: PanelSeat, points: list[str], comment: str = "Êù
     """Open the scoring page, type `points` into the rubric's fields in the order shown, send."""
     url = reverse("seat_score", args=[seat.pk])
     names = re.findall(r'name="(points_[^"]+)"', steps.page(client.get(url)))
-    data = dict(zip(names, points, strict=True)) | {"comment": comment}
+    data = dict(zip(names, points, strict=True)) | {"comment": comment, "confirm": "1"}
     return client.post(url, data, follow=True)
 
 

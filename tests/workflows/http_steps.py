@@ -202,8 +202,10 @@ def draft_edit(client: Client, application: Application, *, uploads: dict | None
 
 
 def submit(client: Client, application: Application):
-    """Press 提交申报 / 提交补正 on the application page."""
-    return client.post(reverse("application_submit", args=[application.pk]), follow=True)
+    """Tick 我已核对… and press 提交申报 / 提交补正 on the application page."""
+    return client.post(
+        reverse("application_submit", args=[application.pk]), {"confirm": "1"}, follow=True
+    )
 
 
 def application_submitted(client: Client, call: Call, *, tier: str = "national", **fields):
@@ -229,7 +231,7 @@ def leadership_one_by_one(client: Client, call: Call, decisions: dict):
     press 提交所选决定."""
     url = reverse("leadership_meeting", args=[call.pk])
     page(client.get(url))
-    data = {}
+    data = {"confirm": "1"}
     for application, (choice, reason) in decisions.items():
         data[f"decision_{application.pk}"] = choice
         data[f"reason_{application.pk}"] = reason
@@ -240,17 +242,18 @@ def leadership_approve_all(client: Client, call: Call):
     """Press 全部通过 on the leadership page."""
     url = reverse("leadership_meeting", args=[call.pk])
     assert "全部通过" in page(client.get(url))
-    return client.post(url, {"approve_all": "1"}, follow=True)
+    return client.post(url, {"approve_all": "1", "confirm": "1"}, follow=True)
 
 
 # --- public notice, objections, decision ----------------------------------------------------------
 
 
 def call_manage(client: Client, call: Call, action: str):
-    """Press 发布审议通过名单公示 (`publish`) or 印发决定及通知书（证书） (`decide`)."""
+    """Press 发布审议通过名单公示 (`publish`) or tick 我已核对… and press 印发决定及通知书（证书）
+    (`decide`)."""
     url = reverse("call_manage", args=[call.pk])
     page(client.get(url))
-    return client.post(url, {"action": action}, follow=True)
+    return client.post(url, {"action": action, "confirm": "1"}, follow=True)
 
 
 def notice_of(call: Call) -> PublicNotice:
@@ -312,7 +315,9 @@ def payment(client: Client, application: Application, *, voucher: str, paid_on: 
     page(client.get(url))
     paid_on = paid_on or timezone.localdate()
     return client.post(
-        url, {"voucher_number": voucher, "paid_on": paid_on.isoformat()}, follow=True
+        url,
+        {"voucher_number": voucher, "paid_on": paid_on.isoformat(), "confirm": "1"},
+        follow=True,
     )
 
 

@@ -424,7 +424,7 @@ def test_objection_after_the_period_is_refused(clients, call, objector_browser):
 
     notice_expire(call)
     public = steps.page(anonymous.get(reverse("notice_detail", args=[notice.pk])))
-    assert "公示期已结束。" in public
+    assert "公示期已结束，不再受理异议。" in public
     assert url not in public
 
     response = objector_browser.post(
@@ -438,7 +438,8 @@ def test_objection_after_the_period_is_refused(clients, call, objector_browser):
         },
         follow=True,
     )
-    assert "公示期已结束或该申报不在公示中，不能再提出异议。" in steps.form_errors(response)
+    assert "公示期已结束，不再受理异议。" in steps.messages_shown(response)
+    assert "提交异议" not in steps.page(response)
     assert not Objection.objects.exists()
     assert steps.status_shown(clients.applicant, application) == "公示期满"
 

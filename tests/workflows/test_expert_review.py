@@ -255,7 +255,7 @@ def score(client, seat, points, comment="技术先进，转化效益明显，管
     url = reverse("seat_score", args=[seat.pk])
     text_of(client.get(url))
     data = {f"points_{key}": value for key, value in zip(CRITERIA, points, strict=True)}
-    return client.post(url, data | {"comment": comment}, follow=True)
+    return client.post(url, data | {"comment": comment, "confirm": "1"}, follow=True)
 
 
 def declare_and_score(client_for, seat, points, comment="技术先进，转化效益明显。"):
@@ -629,6 +629,25 @@ def test_experts_reach_only_their_own_seats_and_never_others_scores(
     # Scoring someone else's seat through the service is refused too.
     with pytest.raises(PermissionDenied):
         panels.seat_score(user=mine.expert.user, seat=theirs, points={}, comment="x")
+
+
+def test_a_score_is_not_submitted_without_the_confirmation_ticked(client_for, application):
+    """Scores cannot be changed once submitted: the expert ticks 我已核对… first."""
+    seat = seats_open(application)[0]
+    client = client_for(seat.expert.user)
+    declare(client, seat)
+    url = reverse("seat_score", args=[seat.pk])
+    assert "我已核对各项得分和评审意见，确认提交" in text_of(client.get(url))
+    points = dict(zip(CRITERIA, PANEL_POINTS[0], strict=True))
+    data = {f"points_{key}": value for key, value in points.items()} | {"comment": "材料翔实。"}
+    response = client.post(url, data, follow=True)
+    assert "请先勾选“我已核对”确认后再提交：该操作提交后不能撤回。" in text_of(response)
+    seat.refresh_from_db()
+    assert seat.status == PanelSeat.Status.DECLARED and not seat.scores.exists()
+    response = client.post(url, data | {"confirm": "1"}, follow=True)
+    assert "评分已提交。" in text_of(response)
+    seat.refresh_from_db()
+    assert seat.status == PanelSeat.Status.SCORED
 
 
 def test_users_who_are_not_experts_cannot_score(client_for, application, applicant, client):

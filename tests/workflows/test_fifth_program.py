@@ -137,7 +137,7 @@ def test_a_new_program_file_runs_without_code_change(navigation, client_for, tmp
     )
     application = Application.objects.get(call=call)
     assert application.extra["industry"] == "新型功能材料"
-    applicant.post(reverse("application_submit", args=[application.pk]))
+    applicant.post(reverse("application_submit", args=[application.pk]), {"confirm": "1"})
     application.refresh_from_db()
     assert application.status == Application.Status.SUBMITTED
 

@@ -163,9 +163,13 @@ def users(applicant, other_applicant, formal_reviewer, leadership, notice_office
 # A POST carries the valid form of its page (by the URL's last segment): only permissions refuse.
 FORMS = {
     "review": {"outcome": "accept", "reason": ""},
-    "payment": {"voucher_number": "PZ-TEST-0001", "paid_on": timezone.localdate().isoformat()},
+    "payment": {
+        "voucher_number": "PZ-TEST-0001",
+        "paid_on": timezone.localdate().isoformat(),
+        "confirm": "1",
+    },
     "handle": {"decision": "uphold", "reason": "经核实，异议成立。"},
-    "leadership": {"approve_all": "1"},
+    "leadership": {"approve_all": "1", "confirm": "1"},
 }
 
 
@@ -429,7 +433,9 @@ def test_only_members_of_the_institution_resubmit_a_correction(
     assert application.status == Status.CORRECTION
 
     assert member.get(f"/tasks/{task.pk}/").status_code == 302
-    assert member.post(f"/applications/{application.pk}/submit/").status_code == 302
+    assert (
+        member.post(f"/applications/{application.pk}/submit/", {"confirm": "1"}).status_code == 302
+    )
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
 

@@ -218,7 +218,7 @@ def test_correction_deadline_passing_lapses_the_application(db, client_for):
     assert AuditRecord.objects.filter(application=application, action="correction_lapse").exists()
 
     response = client_for(cast.applicant).post(
-        reverse("application_submit", args=[application.pk]), follow=True
+        reverse("application_submit", args=[application.pk]), {"confirm": "1"}, follow=True
     )
     assert "补正期限已过，未提交补正材料，申报已视为放弃。" in response.content.decode()
     application.refresh_from_db()

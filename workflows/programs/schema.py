@@ -102,6 +102,16 @@ class Issuer(Model):
     printer: Text | None = None
 
 
+class NoticeContact(Model):
+    """Where objections to a public notice go (printed on the notice): the office and how to
+    reach it. Without it, the notice names the issuer."""
+
+    contact: Text | None = None
+    phone: Text | None = None
+    address: Text | None = None
+    email: Text | None = None
+
+
 class _Nested(ValueError):
     """An error of a nested key, raised by a validator of its parent (loading puts it there)."""
 
@@ -291,6 +301,7 @@ class Program(Model):
     policy_basis: PolicyBasis
     issuer: Issuer
     document_titles: DocumentTitles = DocumentTitles()
+    notice: NoticeContact = NoticeContact()
     tiers: list[Tier] = []
     upgrade: Upgrade = Upgrade(rule="none")
     amount: AmountRule | None = None

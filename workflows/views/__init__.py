@@ -23,7 +23,7 @@ from ..models import Application, Call
 from ..permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
 from ..programs import program_get
 from ..stages import stage_module, stage_modules
-from .base import form_errors, role_required
+from .base import CONFIRM_MISSING, confirmed, form_errors, role_required
 from .lists import application_list, document_list, staff_call_list  # noqa: F401
 
 Status = Application.Status
@@ -202,6 +202,9 @@ def application_submit(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
     if not request.user.has_perm(APPLICANT_PERMISSION, application.institution):
         raise PermissionDenied
+    if not confirmed(request):
+        messages.error(request, CONFIRM_MISSING)
+        return redirect("application_detail", pk=pk)
     try:
         services.application_submit(user=request.user, application=application)
     except ValidationError as error:
@@ -233,6 +236,7 @@ def application_detail(request, pk):
             "audit": selectors.audit_of(application) if is_staff_role(request.user) else None,
             "is_member": is_member,
             "outcome_reason": selectors.outcome_reason(application),
+            "payment": selectors.payment_of(application),
             "tasks": [
                 t
                 for t in selectors.tasks_actionable_by(request.user).filter(
@@ -358,7 +362,14 @@ def call_manage(request, call_pk):
     return render(
         request,
         "workflows/call_manage.html",
-        {"call": call, "counts": selectors.call_status_counts(call), "sections": sections},
+        {
+            "call": call,
+            "counts": selectors.call_status_counts(call),
+            "sections": sections,
+            "page": Paginator(selectors.call_applications(call), 50).get_page(
+                request.GET.get("page")
+            ),
+        },
     )
 
 

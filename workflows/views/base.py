@@ -7,7 +7,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from django_tasks import TaskResultStatus
+
+# Irreversible actions carry a required "我已核对…" checkbox named `confirm` (no script needed);
+# the server refuses the action without it.
+CONFIRM_MISSING = _("请先勾选“我已核对”确认后再提交：该操作提交后不能撤回。")
+
+
+def confirmed(request) -> bool:
+    return request.POST.get("confirm") == "1"
 
 
 def role_required(perm: str):
@@ -54,3 +63,15 @@ def batch_job_told(request, result, *, call, done: str, failed: str, running: st
         messages.info(request, running)
         return redirect("documents:batch_progress", call_pk=call.pk)
     return None
+
+
+def blocked_reason(check, **kwargs) -> str:
+    """Why an action cannot be taken now ("" when it can): the message of the service's own
+    check, so the disabled button and the refused POST say the same."""
+    try:
+        check(**kwargs)
+    except PermissionDenied:
+        return str(_("您没有该操作的权限。"))
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return ""

@@ -19,7 +19,7 @@ from documents.services import document_issue, document_issued, document_reserve
 from ... import selectors
 from ...amounts import award_figure
 from ...models import Application, Call, Objection
-from ...programs import program_stage
+from ...programs import program_get, program_stage
 from ...services.audit import application_move
 from ...services.issuing import document_context, issue_audit, issue_fields
 from ...services.tasks import open_task
@@ -32,6 +32,13 @@ def decision_issue_check(*, user, call: Call) -> None:
     """What must hold before a call's decision is issued (checked again inside the job)."""
     if not user.has_perm("workflows.issue_decision"):
         raise PermissionDenied
+    if (
+        program_stage(program_get(call.program_slug).content, "public_notice") is not None
+        and not call.public_notices.exists()
+    ):
+        raise ValidationError(
+            _("尚未发布公示：公示期满且异议处理完毕后才能印发决定。"), code="no_notice"
+        )
     if Objection.objects.filter(application__call=call, status=Objection.Status.PENDING).exists():
         raise ValidationError(
             _("该批次还有未处理的异议，处理完毕后才能印发决定。"), code="pending_objections"

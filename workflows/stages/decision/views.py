@@ -6,6 +6,7 @@ date (`Application.valid_until`, set by the decision stage's `validity_years`)."
 from datetime import timedelta
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.shortcuts import render
@@ -16,7 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from ... import selectors
 from ...models import Application
 from ...permissions import VIEW_ALL
-from ...views.base import batch_job_told, role_required
+from ...views.base import (
+    CONFIRM_MISSING,
+    batch_job_told,
+    blocked_reason,
+    confirmed,
+    role_required,
+)
 from .services import decision_issue_check
 from .tasks import decision_issue_job
 
@@ -85,13 +92,21 @@ def recognition_list(request):
 
 
 def call_section(request, call, stage: dict) -> dict:
-    """The decision section of the call page: the decision once issued, and the button."""
-    return {"template": "decision/call_section.html", "decision": selectors.call_decision(call)}
+    """The decision section of the call page: the decision once issued, and the button, disabled
+    with the reason when the decision cannot be issued yet (the server checks the same)."""
+    decision = selectors.call_decision(call)
+    return {
+        "template": "decision/call_section.html",
+        "decision": decision,
+        "blocked": blocked_reason(decision_issue_check, user=request.user, call=call),
+    }
 
 
 def call_decide(request, call):
     """Check what can be checked at once, then issue the decision as a background job."""
     decision_issue_check(user=request.user, call=call)
+    if not confirmed(request):
+        raise ValidationError(CONFIRM_MISSING, code="unconfirmed")
     return batch_job_told(
         request,
         decision_issue_job.enqueue(user_id=request.user.pk, call_id=call.pk),

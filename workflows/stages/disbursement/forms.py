@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ...views.base import CONFIRM_MISSING
+
 
 class PaymentForm(forms.Form):
     voucher_number = forms.CharField(label=_("凭证号"), max_length=64)
@@ -12,6 +14,11 @@ class PaymentForm(forms.Form):
         label=_("拨付日期"),
         widget=forms.DateInput(attrs={"type": "date"}),
         initial=timezone.localdate,
+    )
+
+    confirm = forms.BooleanField(
+        label=_("我已核对金额、凭证号和拨付日期，确认登记；登记后不能撤回。"),
+        error_messages={"required": CONFIRM_MISSING},
     )
 
     def clean_paid_on(self):

@@ -129,7 +129,12 @@ def payment_record(request, pk):
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.payment_record(user=request.user, application=application, **form.cleaned_data)
+            services.payment_record(
+                user=request.user,
+                application=application,
+                voucher_number=form.cleaned_data["voucher_number"],
+                paid_on=form.cleaned_data["paid_on"],
+            )
         except ValidationError as error:
             form_errors(form, error)
         except TaskAlreadyDone:

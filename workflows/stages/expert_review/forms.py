@@ -5,6 +5,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
 from ...models import ExpertRelation
+from ...views.base import CONFIRM_MISSING
+
+
+def confirm_field(label) -> forms.BooleanField:
+    """The required "我已核对…" checkbox of an irreversible action's form."""
+    return forms.BooleanField(label=label, error_messages={"required": CONFIRM_MISSING})
 
 
 class DeclarationForm(forms.Form):
@@ -47,6 +53,9 @@ class ScoreForm(forms.Form):
             label=gettext_lazy("评审意见"),
             required=False,
             widget=forms.Textarea(attrs={"rows": 5}),
+        )
+        self.fields["confirm"] = confirm_field(
+            gettext_lazy("我已核对各项得分和评审意见，确认提交；评分提交后不能修改。")
         )
         self.rubric = rubric
 

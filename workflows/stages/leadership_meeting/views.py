@@ -9,10 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from ... import selectors
+from ...amounts import budget_outlook, program_pays, proposed_amount
 from ...models import Application, Call
 from ...permissions import ROLE_TASK_PERMISSION
 from ...programs import program_get, program_stages
 from ...services.tasks import TaskAlreadyDone
+from ...views.base import CONFIRM_MISSING, confirmed
 from .services import leadership_decide
 
 Status = Application.Status
@@ -41,6 +43,8 @@ def leadership_meeting(request, call_pk):
                 decisions.append((application, choice == "approve", reason))
         if not decisions:
             messages.error(request, _("请至少对一项申报作出决定。"))
+        elif not confirmed(request):
+            messages.error(request, CONFIRM_MISSING)
         else:
             try:
                 leadership_decide(user=request.user, decisions=decisions)
@@ -52,14 +56,26 @@ def leadership_meeting(request, call_pk):
             else:
                 messages.success(request, _("已审议%(n)d项申报。") % {"n": len(decisions)})
                 return redirect("leadership_meeting", call_pk=call.pk)
-    rows = [
-        {
-            "application": a,
-            "decision": request.POST.get(f"decision_{a.pk}", ""),
-            "reason": request.POST.get(f"reason_{a.pk}", ""),
-        }
-        for a in waiting
-    ]
+    pays = program_pays(program_get(call.program_slug).content)
+    rows = []
+    for a in waiting:
+        amount, why = proposed_amount(a) if pays else (None, "")
+        rows.append(
+            {
+                "application": a,
+                "amount": amount,
+                "amount_missing": why,
+                "decision": request.POST.get(f"decision_{a.pk}", ""),
+                "reason": request.POST.get(f"reason_{a.pk}", ""),
+            }
+        )
+    outlook = (
+        budget_outlook(call, [row["amount"] for row in rows], exclude=[a.pk for a in waiting])
+        if pays
+        else None
+    )
     return render(
-        request, "leadership_meeting/leadership_meeting.html", {"call": call, "rows": rows}
+        request,
+        "leadership_meeting/leadership_meeting.html",
+        {"call": call, "rows": rows, "pays": pays, "outlook": outlook},
     )

@@ -34,3 +34,21 @@ class ObjectionHandleForm(forms.Form):
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(label=_("处理理由"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class NoticePeriodForm(forms.Form):
+    """The notice officer ends an open period early or extends it, with a reason."""
+
+    action = forms.ChoiceField(
+        label=_("调整方式"),
+        choices=[("extend", _("延长公示期")), ("end", _("提前结束公示"))],
+        widget=forms.HiddenInput,
+    )
+    days = forms.IntegerField(label=_("延长天数"), min_value=1, max_value=60, required=False)
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "extend" and not data.get("days"):
+            self.add_error("days", _("请填写延长的天数。"))
+        return data

@@ -5,11 +5,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.cn import ric
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from documents.models import Document
 
 from ... import calendar, selectors
-from ...models import Application, Call, Objection, PublicNotice
+from ...flows import nodes_named
+from ...models import Application, Call, NoticePeriodChange, Objection, PublicNotice
 from ...programs import stage_key
 from ...selectors import objections_pending_for
 from ...services.applications import pdf_check
@@ -33,15 +36,24 @@ def stage_decision_document(application: Application) -> str:
     return decision["document"] if decision else "funding_decision"
 
 
+RUN_PUBLIC_NOTICE = "workflows.run_public_notice"
+
+
+def public_notice_publish_check(*, user, call: Call) -> None:
+    """What must hold before the call's list is published (the call page disables the button
+    with this message)."""
+    if not user.has_perm(RUN_PUBLIC_NOTICE):
+        raise PermissionDenied
+    if not selectors.tasks_waiting(call, "await_notice").exists():
+        raise ValidationError(_("该批次没有待公示的名单。"), code="nothing_to_publish")
+
+
 def public_notice_publish(*, user, call: Call) -> PublicNotice:
     """Publish the list of the call's applications waiting for the notice (whatever stage
     decided them: leadership, committee or the expert panel); each application's timer closes
     the period by itself."""
-    if not user.has_perm("workflows.run_public_notice"):
-        raise PermissionDenied
+    public_notice_publish_check(user=user, call=call)
     tasks = list(selectors.tasks_waiting(call, "await_notice"))
-    if not tasks:
-        raise ValidationError(_("该批次没有待公示的名单。"), code="nothing_to_publish")
     # One list per notice stage: the earliest stage of the program that has someone waiting.
     keys = [stage_key(s) for s in tasks[0].process.application.program["stages"]]
     first = min((task.flow_task.stage_key for task in tasks), key=keys.index)
@@ -186,3 +198,108 @@ def application_notice_close(*, application: Application) -> None:
         application_move(
             application=application, to=Status.NOTICE_CLOSED, actor=None, action="notice_close"
         )
+
+
+# --- adjusting a notice period ---------------------------------------------------------------
+
+
+def _period_timers(notice: PublicNotice):
+    """The scheduled timers of the notice's applications that close its period."""
+    return Task.objects.filter(
+        process__application__public_notice=notice,
+        flow_task__in=nodes_named(notice.call.program_slug, "notice_period"),
+        status=STATUS.SCHEDULED,
+    )
+
+
+def _period_change_check(*, user, notice: PublicNotice, reason: str) -> str:
+    if not user.has_perm(RUN_PUBLIC_NOTICE):
+        raise PermissionDenied
+    if not notice.is_open():
+        raise ValidationError(_("公示期已结束，不能再调整公示期。"), code="notice_closed")
+    if not reason.strip():
+        raise ValidationError(_("请写明调整公示期的理由。"), code="reason_required")
+    return reason.strip()
+
+
+def notice_period_extend(*, user, notice: PublicNotice, days: int, reason: str) -> PublicNotice:
+    """Extend an open notice period by `days` more days, counted as the program counts the
+    period (calendar or working days, with the holiday calendar); each application's timer
+    moves to the new end. Nothing else about the applications changes."""
+    if days < 1:
+        raise ValidationError(_("延长天数须为正整数。"), code="days")
+    with transaction.atomic():
+        notice = PublicNotice.objects.select_for_update().get(pk=notice.pk)
+        reason = _period_change_check(user=user, notice=notice, reason=reason)
+        old = notice.ends_at
+        # The period counted again from its start with more days: the same end as counting on
+        # from the old end, and what a holiday calendar entered later recomputes.
+        total = (notice.days or 0) + days
+        period = calendar.period_until(notice.starts_at, total, notice.day_kind or "calendar")
+        _period_timers(notice).update(scheduled=period.at)
+        notice.days = total
+        notice.ends_at = period.at
+        notice.ends_provisional = period.provisional
+        notice.save(update_fields=["days", "ends_at", "ends_provisional"])
+        _period_change_record(
+            user=user, notice=notice, kind=NoticePeriodChange.Kind.EXTEND, old=old, reason=reason
+        )
+    return notice
+
+
+def notice_period_end(*, user, notice: PublicNotice, reason: str) -> PublicNotice:
+    """End an open notice period now (refused while an objection is pending): the period's
+    timers fire at once, so the list moves on as when the period runs out."""
+    with transaction.atomic():
+        notice = PublicNotice.objects.select_for_update().get(pk=notice.pk)
+        reason = _period_change_check(user=user, notice=notice, reason=reason)
+        pending = Objection.objects.filter(
+            application__public_notice=notice, status=Objection.Status.PENDING
+        ).count()
+        if pending:
+            raise ValidationError(
+                _("该公示还有%(n)d件异议未处理，处理完毕后才能提前结束公示。") % {"n": pending},
+                code="pending_objections",
+            )
+        old = notice.ends_at
+        now = timezone.now()
+        timers = list(_period_timers(notice))
+        notice.ends_at = now
+        notice.ends_provisional = False
+        notice.save(update_fields=["ends_at", "ends_provisional"])
+        _period_change_record(
+            user=user,
+            notice=notice,
+            kind=NoticePeriodChange.Kind.END_EARLY,
+            old=old,
+            reason=reason,
+        )
+        for task in timers:
+            task.scheduled = now
+            task.save(update_fields=["scheduled"])
+            with task.activation() as activation:
+                activation.start()
+                activation.execute()
+    return notice
+
+
+def _period_change_record(*, user, notice, kind, old, reason) -> NoticePeriodChange:
+    change = NoticePeriodChange.objects.create(
+        notice=notice,
+        kind=kind,
+        old_ends_at=old,
+        new_ends_at=notice.ends_at,
+        reason=reason,
+        changed_by=user,
+    )
+    action = "notice_end_early" if kind == NoticePeriodChange.Kind.END_EARLY else "notice_extend"
+    data = {
+        "notice": notice.pk,
+        "old_ends_at": old.isoformat(),
+        "new_ends_at": notice.ends_at.isoformat(),
+    }
+    # The call's trail, and each listed application's history.
+    audit_write(actor=user, action=action, call=notice.call, reason=reason, data=data)
+    for application in notice.applications.all():
+        audit_write(actor=user, action=action, application=application, reason=reason, data=data)
+    return change

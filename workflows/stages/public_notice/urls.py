@@ -14,6 +14,7 @@ urlpatterns = [
         name="objection_lodge",
     ),
     path("objections/", views.objection_list, name="objection_list"),
+    path("notices/<int:pk>/period/", views.notice_period, name="notice_period"),
     path("objections/<int:pk>/handle/", views.objection_handle, name="objection_handle"),
     path("objections/<int:pk>/evidence/", views.objection_evidence, name="objection_evidence"),
 ]

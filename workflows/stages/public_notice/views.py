@@ -6,15 +6,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_POST
 
 from ... import selectors
+from ...amounts import program_pays, proposed_amount
 from ...listing import Column, ExportColumn, Listing
 from ...models import Objection
-from ...views.base import form_errors, require
+from ...programs import program_get
+from ...views.base import blocked_reason, form_errors, require
 from . import services
-from .forms import ObjectionForm, ObjectionHandleForm
+from .forms import NoticePeriodForm, ObjectionForm, ObjectionHandleForm
 
 
 def notice_list(request):
@@ -24,11 +28,29 @@ def notice_list(request):
 
 
 def notice_detail(request, pk):
+    """The public notice, for everyone: the list with the amounts proposed, where and until
+    when to object, who publishes it and when, and any change of its period. Nothing about the
+    applicants' staff (contact names, phones) is shown."""
     notice = get_object_or_404(selectors.public_notices(), pk=pk)
+    entries = list(selectors.notice_entries(notice))
+    program = entries[0].program if entries else program_get(notice.call.program_slug).content
+    pays = program_pays(program)
+    rows = [{"application": a, "amount": proposed_amount(a)[0] if pays else None} for a in entries]
     return render(
         request,
         "public_notice/notice_detail.html",
-        {"notice": notice, "entries": selectors.notice_entries(notice)},
+        {
+            "notice": notice,
+            "rows": rows,
+            "pays": pays,
+            "issuer": program["issuer"]["name"],
+            "objection_contact": program.get("notice") or {},
+            "changes": notice.changes.all(),
+            "can_adjust": request.user.has_perm(services.RUN_PUBLIC_NOTICE) and notice.is_open(),
+            "end_blocked": _("该公示还有异议未处理，处理完毕后才能提前结束公示。")
+            if selectors.objections_pending_on(notice)
+            else "",
+        },
     )
 
 
@@ -36,6 +58,15 @@ def notice_detail(request, pk):
 def objection_lodge(request, notice_pk, application_pk):
     notice = get_object_or_404(selectors.public_notices(), pk=notice_pk)
     application = get_object_or_404(selectors.notice_entries(notice), pk=application_pk)
+    if not notice.is_open():
+        # The period has ended: no form, and a POST changes nothing.
+        if request.method == "POST":
+            messages.error(request, _("公示期已结束，不再受理异议。"))
+        return render(
+            request,
+            "public_notice/objection_form.html",
+            {"form": None, "notice": notice, "application": application},
+        )
     form = ObjectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -148,11 +179,69 @@ def objection_evidence(request, pk):
 # --- the call page (workflows.views.call_manage) ---------------------------------------------
 
 
+@login_required
+@require_POST
+def notice_period(request, pk):
+    """The notice officer ends the period early or extends it, with a reason."""
+    notice = get_object_or_404(selectors.public_notices(), pk=pk)
+    require(request.user, services.RUN_PUBLIC_NOTICE)
+    form = NoticePeriodForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _period_back(request, notice)
+    data = form.cleaned_data
+    try:
+        if data["action"] == "extend":
+            services.notice_period_extend(
+                user=request.user, notice=notice, days=data["days"], reason=data["reason"]
+            )
+        else:
+            services.notice_period_end(user=request.user, notice=notice, reason=data["reason"])
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        notice.refresh_from_db()
+        messages.success(
+            request,
+            _("公示期已调整，新的截止时间为%(end)s。")
+            % {"end": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"},
+        )
+    return _period_back(request, notice)
+
+
+def _period_back(request, notice):
+    """Back to the page the form was on: the notice, or the call page."""
+    if request.POST.get("back") == "notice":
+        return redirect("notice_detail", pk=notice.pk)
+    return redirect("call_manage", call_pk=notice.call_id)
+
+
 def call_section(request, call, stage: dict) -> dict:
-    """The notice section of the call page: the call's notices, its objections, the button."""
+    """The notice section of the call page: who the next notice will list, the publish button
+    (disabled with the reason when there is nothing to publish), the call's notices with their
+    period and its adjustment, and the objections."""
+    notices = list(call.public_notices.prefetch_related("changes"))
     return {
         "template": "public_notice/call_section.html",
-        "notices": call.public_notices.all(),
+        "to_publish": selectors.applications_awaiting(call, "await_notice").order_by(
+            "institution__name", "pk"
+        ),
+        "publish_blocked": blocked_reason(
+            services.public_notice_publish_check, user=request.user, call=call
+        ),
+        "notices": [
+            {
+                "notice": notice,
+                "open": notice.is_open(),
+                "end_blocked": _("该公示还有异议未处理，处理完毕后才能提前结束公示。")
+                if selectors.objections_pending_on(notice)
+                else "",
+            }
+            for notice in notices
+        ],
         "objections": selectors.objections_visible_to(request.user).filter(application__call=call),
     }
 
