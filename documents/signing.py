@@ -16,11 +16,13 @@ would be another kind of identity here (a pyHanko `Signer` that calls the provid
 `signer_for`; the rest of the project only calls `pdf_sign` and `pdf_signature_check`.
 """
 
+import asyncio
 import datetime
 import functools
 import hashlib
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,7 +217,21 @@ def pdf_sign(pdf: bytes, issuer_name: str) -> bytes:
         reason="印发公文",
         name=issuer_name,
     )
-    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+    sign = functools.partial(signers.sign_pdf, writer, metadata, signer=signer)
+    if _event_loop_running():
+        # pyHanko signs through asyncio.run(), which refuses to start inside a running loop
+        # (an ASGI server's, a browser driver's): sign in a thread of its own, which has none.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(sign).result().getvalue()
+    return sign().getvalue()
+
+
+def _event_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
