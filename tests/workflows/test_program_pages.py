@@ -337,3 +337,19 @@ def test_a_missing_page_answers_in_chinese(client_for, applicant):
     text = response.content.decode()
     assert "页面不存在" in text
     assert "Not Found" not in text
+
+
+def test_a_refused_action_answers_in_chinese(client_for, applicant):
+    response = client_for(applicant).get(reverse("program_list"))
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "无权进行此操作" in text
+    assert "Forbidden" not in text
+
+
+def test_a_server_error_answers_in_chinese(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "系统暂时无法处理您的请求" in response.content.decode()
