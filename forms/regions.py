@@ -30,10 +30,11 @@ def region_names() -> dict[str, str]:
 
 
 def region_choices() -> list:
-    """Choices grouped by 市州 for a select: the city itself (市本级) then each of its 区县."""
+    """Choices grouped by 市州 for a select: the city itself (市本级, 州本级) then its 区县."""
     groups = []
     for city in regions()["cities"]:
-        options = [(city["code"], _("%(city)s（市本级）") % {"city": city["name"]})]
+        own = _("%(city)s（州本级）") if city["name"].endswith("州") else _("%(city)s（市本级）")
+        options = [(city["code"], own % {"city": city["name"]})]
         options += [(county["code"], county["name"]) for county in city["counties"]]
         groups.append((city["name"], options))
     return groups
