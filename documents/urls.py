@@ -8,5 +8,6 @@ from . import views
 app_name = "documents"
 
 urlpatterns = [
+    path("", views.verify_lookup, name="verify_lookup"),
     path("<str:code>/", views.verify, name="verify"),
 ]

@@ -4,7 +4,7 @@ someone holds is that document. The staff's reissue and void actions are the eng
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,7 +21,21 @@ class VerificationUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > UPLOAD_MAX_BYTES:
             raise ValidationError(_("文件不能超过20 MB。"), code="too_large")
+        head = upload.read(5)
+        upload.seek(0)
+        if head != b"%PDF-":
+            raise ValidationError(
+                _("所选文件不是PDF文件，请上传印发的PDF文书（扩展名为 .pdf）。"), code="not_pdf"
+            )
         return upload
+
+
+def verify_lookup(request):
+    """Public: a box to type the verification code printed on a paper document."""
+    code = "".join(request.GET.get("code", "").split())
+    if code:
+        return redirect("documents:verify", code=code)
+    return render(request, "documents/verify_lookup.html")
 
 
 def verify(request, code):

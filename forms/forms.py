@@ -9,7 +9,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .fields import program_field
+from .regions import region_choices, region_clean
 from .validators import localised, uscc_clean
+
+# Shown as the example of a unified social credit code; a test checks that it is valid.
+USCC_EXAMPLE = "91520100MA6DK1234H"
 
 
 class SignupForm(UserCreationForm):
@@ -27,17 +31,31 @@ class InstitutionForm(forms.Form):
         label=_("统一社会信用代码"),
         max_length=18,
         min_length=18,
-        help_text=_("18位，含校验码，例如 91520100MA6DKXXXXX"),
+        help_text=_("18位，含校验码，例如 %(example)s") % {"example": USCC_EXAMPLE},
     )
-    region_code = forms.RegexField(
-        label=_("所在地区代码"),
-        regex=r"^\d{6}$",
-        error_messages={"invalid": _("地区代码应为6位数字，例如贵阳市 520100。")},
+    region_code = forms.ChoiceField(
+        label=_("所在地区（市州、区县）"),
+        choices=[("", _("请选择市州和区县")), *region_choices()],
+        error_messages={"invalid_choice": _("请从列表中选择贵州省的市州和区县。")},
+        widget=forms.Select(
+            attrs={
+                "class": "region-select",
+                "data-city-label": _("市州"),
+                "data-city-prompt": _("请选择市州"),
+            }
+        ),
     )
     address = forms.CharField(label=_("地址"), max_length=300, required=False)
 
+    class Media:
+        # Progressive enhancement: a 市州 select that narrows this one to its 区县.
+        js = ["region_select.js"]
+
     def clean_uscc(self):
         return uscc_clean(self.cleaned_data["uscc"])
+
+    def clean_region_code(self):
+        return region_clean(self.cleaned_data["region_code"])
 
 
 class ApplicationForm(forms.Form):

@@ -245,6 +245,8 @@ class Application(models.Model):
     correction_started_at = models.DateTimeField(_("退回补正时间"), null=True, blank=True)
     correction_days = models.PositiveIntegerField(_("补正工作日数"), null=True, blank=True)
     correction_deadline_provisional = models.BooleanField(_("补正期限暂定"), default=False)
+    # The field values when the correction was asked for, so the reviewer sees what changed.
+    correction_snapshot = models.JSONField(_("退回补正时的申报信息"), default=dict, blank=True)
     award_amount = models.DecimalField(
         _("资助金额"), max_digits=14, decimal_places=2, null=True, blank=True
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
+from viewflow.workflow import chart
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -20,6 +21,7 @@ from tests.programs_support import program_installed
 from tests.workflows import http_steps as steps
 from tests.workflows.test_recommendation import SHIPPED
 from workflows import demo, services
+from workflows.flows import FLOWS
 from workflows.models import Application, AuditRecord
 from workflows.stages.committee_vote import services as committee_service
 from workflows.stages.formal_review.services import formal_review_complete
@@ -439,7 +441,10 @@ def test_unknown_outcome_in_the_program_file_is_refused(tmp_path):
 def test_chart_draws_the_committee_stage(client_for, formal_reviewer, programs_under_test):
     response = client_for(formal_reviewer).get(reverse("program_chart", args=[PATENT_AWARD_SLUG]))
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
-    svg = response.content.decode()
+    for label in ("评审委员会表决", "未获奖"):
+        assert f">{label}</text>" in response.content.decode()
+    # The flow's wiring, as viewflow lays out its nodes.
+    svg = chart.grid_to_svg(chart.calc_layout_data(FLOWS[PATENT_AWARD_SLUG]))
     for node in ("committee_vote", "check_committee", "awarded", "not_awarded"):
         assert f'id="{node}"' in svg
     for edge in (

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from viewflow.workflow import chart
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -21,6 +22,7 @@ from tests.factories import CallFactory, UserFactory, institution_for
 from tests.programs_support import program_installed
 from tests.workflows import http_steps as steps
 from workflows import demo, programs, services
+from workflows.flows import FLOWS
 from workflows.models import Application, AuditRecord, OfficeRegion
 from workflows.stages.city_recommendation import services as recommendation_service
 from workflows.stages.formal_review.services import formal_review_complete
@@ -347,7 +349,10 @@ def test_negative_quota_in_the_program_file_is_refused(tmp_path):
 def test_chart_draws_the_recommendation_stage(client_for, formal_reviewer, city_grant):
     response = client_for(formal_reviewer).get(reverse("program_chart", args=[city_grant]))
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
-    svg = response.content.decode()
+    for label in ("市州推荐", "不予推荐"):
+        assert f">{label}</text>" in response.content.decode()
+    # The flow's wiring, as viewflow lays out its nodes.
+    svg = chart.grid_to_svg(chart.calc_layout_data(FLOWS[city_grant]))
     for node in ("recommendation", "check_recommendation", "not_recommended"):
         assert f'id="{node}"' in svg
     for edge in (

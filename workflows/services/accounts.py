@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
+from forms.regions import region_clean
 from forms.validators import uscc_clean
 
 from ..models import Institution
@@ -32,8 +33,7 @@ def institution_register(
             _("该统一社会信用代码已登记，请联系本单位已登记的经办人添加您为成员。"),
             code="uscc_taken",
         )
-    if not (region_code.isdigit() and len(region_code) == 6):
-        raise ValidationError(_("地区代码应为6位数字。"), code="invalid_region")
+    region_code = region_clean(region_code)
     institution = Institution.objects.create(
         name=name.strip(), uscc=code, region_code=region_code, address=address
     )

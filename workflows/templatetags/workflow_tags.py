@@ -36,3 +36,46 @@ def provisional_reason(moment) -> str:
 @register.filter
 def abs_value(number) -> int:
     return abs(number or 0)
+
+
+@register.inclusion_tag("workflows/_application_fields.html")
+def application_fields(application, without_payment=False):
+    """The application's fields as <dt>/<dd> pairs, in the program file's order with its labels
+    (bank details left out for readers who have no use for them, such as experts)."""
+    from ..facts import field_rows
+    from ..programs import PAYMENT_FIELDS
+
+    return {"rows": field_rows(application, leave_out=PAYMENT_FIELDS if without_payment else ())}
+
+
+@register.inclusion_tag("workflows/_application_attachments.html")
+def application_attachments(application, attachments=None):
+    """The attachments under the program file's attachment types, in its order."""
+    from ..facts import attachment_rows
+
+    return {"rows": attachment_rows(application, attachments)}
+
+
+@register.inclusion_tag("workflows/_correction_changes.html")
+def correction_changes(application):
+    """The earlier correction request and what changed since (for the reviewer)."""
+    from ..facts import correction_changes as changes
+
+    return {"changes": changes(application), "application": application}
+
+
+@register.filter
+def chinese_date(value) -> str:
+    """2026年3月5日 (empty stays empty)."""
+    from ..facts import chinese_date as written
+
+    return written(value) if value else ""
+
+
+@register.filter
+def region_name(code) -> str:
+    """A GB/T 2260 region code with its name: 贵阳市南明区（520102）."""
+    from forms.regions import region_names
+
+    name = region_names().get(code or "")
+    return f"{name}（{code}）" if name else (code or "—")

@@ -9,16 +9,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from viewflow.workflow import chart
 
 from forms.forms import ApplicationForm, InstitutionForm, SignupForm
 
 from .. import selectors, services, worklist
-from ..flows import FLOWS, local_name
+from ..flows import local_name
 from ..models import Application, Call
 from ..permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
 from ..programs import program_get
@@ -182,6 +181,8 @@ def application_edit(request, pk):
         else:
             if _save_uploads(request, application, form):
                 messages.success(request, _("草稿已保存。"))
+                if "resubmit" in request.POST:
+                    return application_submit(request, pk)
                 return redirect("application_detail", pk=pk)
     return render(
         request,
@@ -378,21 +379,34 @@ def call_manage(request, call_pk):
 
 @role_required(VIEW_ALL)
 def program_chart(request, slug):
-    flow_class = FLOWS.get(slug)
-    if flow_class is None:
+    """The program's flow chart (SVG) with the file's Chinese stage names."""
+    from ..chart import chart_layout
+    from ..programs import programs_loaded
+
+    program = programs_loaded().get(slug)
+    if program is None:
         raise Http404
-    grid = chart.calc_layout_data(flow_class)
-    return HttpResponse(chart.grid_to_svg(grid), content_type="image/svg+xml")
+    return render(
+        request,
+        "workflows/program_chart.svg",
+        {"chart": chart_layout(program.content), "title": program.content["title"]["zh"]},
+        content_type="image/svg+xml",
+    )
 
 
 @role_required(VIEW_ALL)
 def program_list(request):
+    from ..chart import chart_layout
     from ..programs import programs_loaded
 
+    programs = [
+        {"program": program, "chart": chart_layout(program.content)}
+        for program in programs_loaded().values()
+    ]
     return render(
         request,
         "workflows/program_list.html",
-        {"programs": programs_loaded().values(), "calls": selectors.calls_all()[:10]},
+        {"programs": programs, "calls": selectors.calls_all()[:10]},
     )
 
 

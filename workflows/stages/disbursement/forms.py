@@ -12,7 +12,7 @@ class PaymentForm(forms.Form):
     voucher_number = forms.CharField(label=_("凭证号"), max_length=64)
     paid_on = forms.DateField(
         label=_("拨付日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         initial=timezone.localdate,
     )
 

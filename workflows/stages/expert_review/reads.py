@@ -14,7 +14,7 @@ from forms.validators import localised
 
 from ...flows import nodes_named
 from ...models import Application, Call, PanelResult, PanelSeat
-from ...programs import COLUMN_FIELDS, PAYMENT_FIELDS, program_stages, stage_key
+from ...programs import program_stages, stage_key
 from .draw import DrawView, draws_of
 from .services import (
     ACTIVE_SEATS,
@@ -50,23 +50,6 @@ def seats_of_expert(user) -> QuerySet[PanelSeat]:
         )
         .order_by("-drawn_at", "-pk")
     )
-
-
-def application_facts(application: Application) -> list[tuple[str, object]]:
-    """(label, value) of the application's form fields an expert reads (bank details left out)."""
-    facts = []
-    for item in application.program["fields"]:
-        name = item["name"]
-        if name in PAYMENT_FIELDS:
-            continue
-        if name == "tier":
-            value = application.tier_label
-        elif name in COLUMN_FIELDS:
-            value = getattr(application, name)
-        else:
-            value = application.extra.get(name, "")
-        facts.append((localised(item), value))
-    return facts
 
 
 def rubric_rows(application: Application, round_key: str, scores: dict | None = None) -> list[dict]:

@@ -151,7 +151,6 @@ def seat_score(request, pk):
     context = {
         "seat": seat,
         "application": application,
-        "facts": reads.application_facts(application),
         "attachments": application.attachments.filter(superseded=False).select_related(
             "application__program_version"
         ),

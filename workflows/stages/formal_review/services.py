@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from documents.models import Document
 
 from ... import calendar
+from ...facts import fields_stored
 from ...models import Application
 from ...services.audit import application_move, official_text
 from ...services.issuing import adverse_issue, document_context, issue
@@ -53,6 +54,7 @@ def formal_review_complete(
             application.correction_started_at = now
             application.correction_days = stage["correction_working_days"]
             application.correction_deadline_provisional = deadline.provisional
+            application.correction_snapshot = {"fields": fields_stored(application)}
             application.save(
                 update_fields=[
                     "correction_reason",
@@ -60,6 +62,7 @@ def formal_review_complete(
                     "correction_started_at",
                     "correction_days",
                     "correction_deadline_provisional",
+                    "correction_snapshot",
                 ]
             )
             application_move(
