@@ -6,6 +6,7 @@ from django.urls import path
 
 from . import views
 from .stages import stage_modules
+from .views import notifications
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +27,17 @@ urlpatterns = [
     path("calendar/", views.holiday_calendar, name="holiday_calendar"),
     path("programs/<slug:slug>/chart/", views.program_chart, name="program_chart"),
     path("programs/<slug:slug>/rehearsal/", views.program_rehearsal, name="program_rehearsal"),
+    path("messages/", notifications.notification_list, name="notification_list"),
+    path(
+        "messages/<int:pk>/read/",
+        notifications.notification_mark_read,
+        name="notification_mark_read",
+    ),
+    path(
+        "messages/read/",
+        notifications.notification_mark_all_read,
+        name="notification_mark_all_read",
+    ),
 ]
 
 for _stage_type, _module in stage_modules("urls"):
