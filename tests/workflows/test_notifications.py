@@ -199,7 +199,7 @@ def test_an_expert_is_told_of_their_seat_and_its_due_date_but_not_the_applicant(
             assert messages_of(expert.user) == []
 
 
-def test_the_notice_officers_are_told_when_an_objection_is_lodged(
+def test_the_notice_officers_are_told_of_a_list_to_publish_and_of_an_objection(
     applicant, notice_officer, finance_officer
 ):
     cast = demo.cast_make(prefix="n-", logins=False)
@@ -207,6 +207,8 @@ def test_the_notice_officers_are_told_when_an_objection_is_lodged(
     application, _notice = demo.application_in_notice(cast=cast, call=call, serial=777)
     demo.objection_settled(cast=cast, application=application, upheld=False)
     titles = [m.title for m in messages_of(notice_officer, Kind.WORK_ARRIVED)]
+    # The approved list waiting to be published, then the objection.
+    assert any("发布公示" in title and call.title in title for title in titles)
     assert any("收到异议" in title for title in titles)
     assert messages_of(finance_officer, Kind.WORK_ARRIVED) == []
 
@@ -250,6 +252,28 @@ def test_a_correction_reminder_is_sent_once_n_working_days_before_the_deadline(
     day = timezone.localtime(near)
     assert f"{day.year}年{day.month}月{day.day}日" in reminder.body
     assert [e.subject for e in emails_to("applicant@example.cn")].count(reminder.title) == 1
+
+
+def test_an_expert_is_reminded_once_before_their_review_deadline(
+    panel_call,  # noqa: F811
+    applicant,
+    institution,
+    formal_reviewer,
+    experts,
+):
+    from workflows import calendar
+
+    application = accepted(applicant, institution, panel_call, formal_reviewer)
+    seat, *others = application.seats.select_related("expert__user").order_by("pk")
+    near = calendar.working_days_until(timezone.now(), 1).at
+    PanelSeat.objects.filter(pk=seat.pk).update(due_at=near)
+    timers_run()
+    timers_run()
+    (reminder,) = messages_of(seat.expert.user, Kind.REMINDER)
+    assert reminder.link == reverse("task_detail", args=[seat.task_id])
+    assert institution.name not in reminder.title + reminder.body
+    for other in others:
+        assert messages_of(other.expert.user, Kind.REMINDER) == []
 
 
 def test_an_overdue_expert_is_escalated_once_to_the_panel_managers(

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -53,10 +54,10 @@ DECISION_DOCUMENTS = {
 }
 # Outcomes the applicant is told of that no document of their own carries.
 STATUS_NEWS = {
-    Status.RECOMMENDED: "您的申报已获市州推荐。",
-    Status.APPROVED: "您的申报已审议通过。",
-    Status.IN_NOTICE: "您的申报已列入公示名单。",
-    Status.PAID: "您的申报资金已拨付。",
+    Status.RECOMMENDED: gettext_noop("您的申报已获市州推荐。"),
+    Status.APPROVED: gettext_noop("您的申报已审议通过。"),
+    Status.IN_NOTICE: gettext_noop("您的申报已列入公示名单。"),
+    Status.PAID: gettext_noop("您的申报资金已拨付。"),
 }
 
 
@@ -243,7 +244,7 @@ def task_created_notify(task: Task) -> None:
             return
     else:
         return
-    if permission == APPLICANT_PERMISSION and task.owner_id is None:
+    if task.owner_id is None and (not permission or permission == APPLICANT_PERMISSION):
         return  # the applicant's correction: its notice told them
     application = (
         Application.objects.filter(process_id=task.process_id)
