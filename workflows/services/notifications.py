@@ -314,10 +314,20 @@ def deadlines_sweep(*, now: datetime | None = None) -> dict[str, int]:
     escalations of overdue tasks to the supervising role; each once (dedupe keys), so running
     it again sends nothing new. Returns {kind: messages sent}."""
     now = now or timezone.now()
+    return {Kind.REMINDER: reminders_send(now=now), Kind.OVERDUE: overdue_escalate(now=now)}
+
+
+def reminders_send(*, now: datetime) -> int:
+    """Reminders of the deadlines that end within `NOTIFY_REMIND_WORKING_DAYS` working days of
+    `now`, each once."""
     with _site_language():
-        reminded = _corrections_remind(now) + _seats_remind(now) + _notices_remind(now)
-        escalated = _seats_escalate(now) + _tasks_escalate(now)
-    return {Kind.REMINDER: reminded, Kind.OVERDUE: escalated}
+        return _corrections_remind(now) + _seats_remind(now) + _notices_remind(now)
+
+
+def overdue_escalate(*, now: datetime) -> int:
+    """The supervising role told of each task past its deadline at `now`, once."""
+    with _site_language():
+        return _seats_escalate(now) + _tasks_escalate(now)
 
 
 def _remind_until(now: datetime) -> datetime:
