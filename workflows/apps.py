@@ -8,4 +8,10 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.db.models.signals import post_save
+
         from . import checks  # noqa: F401  (registers the program-file system check)
+        from .services.notifications import task_saved
+
+        # A task just created may be work for someone: they are told (services.notifications).
+        post_save.connect(task_saved, dispatch_uid="workflows.task_saved")

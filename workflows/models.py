@@ -885,3 +885,61 @@ class CalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.get_kind_display()} {self.name}"
+
+
+class Notification(models.Model):
+    """A message to one person: shown on their messages page and, when they have an email
+    address, emailed by a background job after the change that caused it was committed
+    (services.notifications). `dedupe_key` makes a reminder or an escalation once only."""
+
+    class Kind(models.TextChoices):
+        DOCUMENT_ISSUED = "document_issued", _("文书印发")
+        CORRECTION_REQUESTED = "correction_requested", _("退回补正")
+        DECISION = "decision", _("办理结果")
+        WORK_ARRIVED = "work_arrived", _("新的待办")
+        REMINDER = "reminder", _("期限提醒")
+        OVERDUE = "overdue", _("逾期督办")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("接收人"),
+    )
+    kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("申报"),
+    )
+    dedupe_key = models.CharField(_("去重标识"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        constraints = [
+            # A reminder or escalation for one deadline reaches each person once.
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="one_notification_per_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} · {self.title}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

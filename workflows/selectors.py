@@ -18,6 +18,7 @@ from .models import (
     Call,
     Institution,
     InstitutionUserObjectPermission,
+    Notification,
     Objection,
     OfficeRegion,
     PanelSeat,
@@ -292,3 +293,14 @@ def tasks_actionable_by(user) -> QuerySet[Task]:
         )
         .order_by("created", "pk")
     )
+
+
+def notifications_of(user) -> QuerySet[Notification]:
+    """A person's own messages, newest first (nobody reads another's)."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient_id=user.pk).order_by("-created_at", "-pk")
+
+
+def notifications_unread_count(user) -> int:
+    return notifications_of(user).filter(read_at__isnull=True).count()

@@ -27,3 +27,12 @@ def program_rehearse_job(*, rehearsal_id: int) -> bool:
     rehearsal.finished_at = timezone.now()
     rehearsal.save()
     return rehearsal.ok
+
+
+@task()
+def notifications_email_job(*, notification_ids: list[int]) -> int:
+    """Email the messages just written (services.notifications.notify enqueues this after the
+    transaction that wrote them commits); returns the number of emails sent."""
+    from .services.notifications import notifications_email
+
+    return notifications_email(notification_ids=notification_ids)

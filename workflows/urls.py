@@ -6,6 +6,7 @@ from django.urls import path
 
 from . import views
 from .stages import stage_modules
+from .views import notifications
 from .views import statistics as statistics_views
 
 urlpatterns = [
@@ -30,6 +31,17 @@ urlpatterns = [
     path("programs/<slug:slug>/chart/", views.program_chart, name="program_chart"),
     path("programs/<slug:slug>/rehearsal/", views.program_rehearsal, name="program_rehearsal"),
     path("statistics/", statistics_views.statistics, name="statistics"),
+    path("messages/", notifications.notification_list, name="notification_list"),
+    path(
+        "messages/<int:pk>/read/",
+        notifications.notification_mark_read,
+        name="notification_mark_read",
+    ),
+    path(
+        "messages/read/",
+        notifications.notification_mark_all_read,
+        name="notification_mark_all_read",
+    ),
 ]
 
 for _stage_type, _module in stage_modules("urls"):

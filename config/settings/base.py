@@ -62,6 +62,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workflows.context_processors.stage_nav",
+                "workflows.context_processors.unread_messages",
             ],
             # The project's templates, the apps' own, then each stage package's own
             # (workflows/stages/<type>/templates/), all cached.
@@ -176,6 +177,25 @@ DOCUMENT_SIGNING_THROWAWAY_CA = False
 DOCUMENT_SIGNING_DIR = VAR_DIR / "signing"
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Email (services.notifications): printed to the console unless an environment sets a backend
+# (prod.py: SMTP from EMAIL_URL; the tests: Django's in-memory outbox).
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="知识产权专项资助与认定 <noreply@localhost>")
+# Reminders go this many working days before a correction deadline, an expert's review
+# deadline or the end of a notice period (manage.py workflow_timers sends them).
+NOTIFY_REMIND_WORKING_DAYS = env.int("NOTIFY_REMIND_WORKING_DAYS", default=2)
+# Working days a role has for an open task before it is overdue (practice: each office sets its
+# own; an expert's seat has its own deadline), and who is told when a task of a role is overdue.
+NOTIFY_TASK_WORKING_DAYS: dict[str, int] = {
+    "workflows.recommend": 10,
+    "workflows.formal_review": 5,
+}
+NOTIFY_ESCALATE_TO: dict[str, str] = {
+    "workflows.expert_review": "workflows.manage_panels",
+    "workflows.recommend": "workflows.formal_review",
+    "workflows.formal_review": "workflows.leadership_review",
+}
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

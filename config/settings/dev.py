@@ -11,3 +11,6 @@ SPECIMEN_SEAL = "documents/seals/specimen.png"
 DOCUMENT_SEALS = {"贵州省市场监督管理局": SPECIMEN_SEAL, "贵州省财政厅": SPECIMEN_SEAL}
 # A throw-away CA (var/signing/, never committed) signs the documents of development.
 DOCUMENT_SIGNING_THROWAWAY_CA = env.bool("DOCUMENT_SIGNING_THROWAWAY_CA", default=True)
+
+# Emails are printed where `runserver` (or the worker) runs.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

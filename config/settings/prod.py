@@ -16,3 +16,7 @@ assert DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Email through SMTP: EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.gov.cn:587
+# (django-environ sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER…).
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))

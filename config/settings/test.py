@@ -25,3 +25,6 @@ DOCUMENT_SIGNING_DIR = Path(
         "IPGRANTS_TEST_SIGNING_DIR", tempfile.mkdtemp(prefix="ipgrants-test-signing-")
     )
 )
+
+# Emails stay in django.core.mail.outbox.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

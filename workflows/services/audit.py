@@ -56,4 +56,7 @@ def application_move(
         to_status=to,
         reason=reason,
     )
+    from .notifications import application_moved_notify
+
+    application_moved_notify(application=application, to=to, reason=reason)
     return application

@@ -133,6 +133,10 @@ def adverse_issue(*, kind: str, application: Application, user, reasons: str, **
 
 
 def issue_audit(*, user, document: Document, application: Application | None, call: Call):
+    """Every issued document passes here (one at a time or in a batch): its audit record, and
+    the applicant is told."""
+    from .notifications import document_issued_notify
+
     audit_write(
         actor=user,
         action="document_issue",
@@ -140,6 +144,8 @@ def issue_audit(*, user, document: Document, application: Application | None, ca
         call=call,
         data={"document": document.pk, "kind": document.kind, "number": document.number},
     )
+    if application is not None:
+        document_issued_notify(document=document, application=application)
 
 
 def _require_issue_permission(user) -> None:

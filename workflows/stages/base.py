@@ -32,8 +32,11 @@ class Wiring:
         """`this.<node>` of one of this stage's own nodes."""
         return getattr(this, self.name(local))
 
-    def add(self, local: str, node):
+    def add(self, local: str, node, *, work_for: str | None = None):
+        """`work_for`: the permission of those told when a task waits at the node (a `Handle`
+        waiting for someone to act on the whole call; a `View` names its own permission)."""
         node.stage_key, node.stage_type, node.local_name = self.key, self.type, local
+        node.work_for = work_for
         self.nodes[self.name(local)] = node
         return node
 

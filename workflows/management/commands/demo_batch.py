@@ -8,12 +8,13 @@ import subprocess
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
 
 from documents.models import Document
 from workflows import demo
-from workflows.models import Application
+from workflows.models import Application, Notification
 from workflows.programs import programs_loaded
 from workflows.rehearsal import branches_plan, rehearse
 from workflows.services import program_version_current
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         cast = demo.cast_make(expert_count=max([demo.DEMO_EXPERTS, *(n + 3 for n in panel_sizes)]))
         stamp = f"{timezone.localtime():%Y-%m-%d %H:%M:%S}"
         failed = []
+        messages_before = Notification.objects.order_by("-pk").values_list("pk", flat=True)
+        messages_before = messages_before.first() or 0
         self.kinds_seen: set[tuple[str, str]] = set()
         self.written: dict[str, int] = {}
         for slug in programs_loaded():
@@ -57,8 +60,19 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Documents written, by kind:"))
         for label, n in sorted(self.written.items(), key=lambda item: -item[1]):
             self.stdout.write(f"  {label}: {n}")
+        self._messages_report(messages_before)
         if failed:
             raise CommandError(f"{len(failed)} applications did not reach an end.")
+
+    def _messages_report(self, after_pk: int):
+        """The messages the demo sent (services.notifications), by kind, and how many of them
+        went by email (demo users have no address unless one was added)."""
+        sent = Notification.objects.filter(pk__gt=after_pk)
+        by_kind = dict(sent.values_list("kind").annotate(n=Count("pk")))
+        self.stdout.write(self.style.SUCCESS(f"Notifications sent: {sum(by_kind.values())}"))
+        for kind, label in Notification.Kind.choices:
+            self.stdout.write(f"  {label} ({kind}): {by_kind.get(kind, 0)}")
+        self.stdout.write(f"  emailed: {sent.filter(emailed_at__isnull=False).count()}")
 
     def _report(self, result: dict, out: Path):
         folder = out / f"call-{result['calls'][0]}-{result['program']}"

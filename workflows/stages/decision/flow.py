@@ -11,5 +11,6 @@ def build(stage: dict, next_node: str | None):
     wiring.add(
         "await_decision",
         flow.Handle().Annotation(title=_("印发决定")).Next(wiring.exit("decided")),
+        work_for="workflows.issue_decision",
     )
     return wiring.built("await_decision")

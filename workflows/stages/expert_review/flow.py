@@ -93,6 +93,7 @@ def build(stage: dict, next_node: str | None):
     wiring.add(
         "await_round",
         flow.Handle().Annotation(title=_("确定进入下一环节名单")).Next(wiring.to("check_round")),
+        work_for=MANAGE_PANELS,
     )
     wiring.add(
         "check_round",

@@ -27,6 +27,7 @@ from ...flows import local_name
 from ...models import Application, ExpertRelation, PanelDraw, PanelResult, PanelSeat, ReviewScore
 from ...programs import stage_by_key
 from ...services.audit import application_move, audit_write, official_text
+from ...services.notifications import task_assigned_notify
 from ...services.tasks import TaskAlreadyDone, task_activation
 from .draw import experts_draw
 from .params import MANAGE_PANELS
@@ -178,6 +179,7 @@ def _seat_refill(activation, application: Application, *, actor, vacated: PanelS
         activation.reassign(experts[0].user)
     else:
         activation.assign(experts[0].user)
+    task_assigned_notify(task=task, application=application, seat=seat)
     audit_write(
         actor=actor,
         action="seat_draw",

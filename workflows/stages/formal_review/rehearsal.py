@@ -1,10 +1,13 @@
 """Rehearsing the formal review: accept; return for correction, corrected and accepted; refuse;
 return for correction and let the deadline pass."""
 
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from ... import services
 from ...demo import pdf_upload
+from ...services.notifications import reminders_send
 from .services import formal_review_complete
 
 NAME = _("形式审查")
@@ -59,5 +62,8 @@ def rehearse(run, stage: dict, entries) -> None:
             services.application_submit(user=run.cast.applicant, application=application)
         formal_review_complete(user=reviewer, application=application, outcome="accept")
     if lapsing:
-        # The deadline passes: what the timer does when its time comes.
+        # On the deadline's last day the applicant is reminded (what cron's sweep does then);
+        # then the deadline passes: what the timer does when its time comes.
+        last_day = min(application.correction_deadline for application in lapsing)
+        reminders_send(now=last_day - timedelta(hours=1))
         timers_fire(run.call, process__application__in=lapsing)

@@ -7,6 +7,8 @@ from viewflow.workflow import flow
 
 from ..base import Wiring, application_of, status_in
 
+RUN_PUBLIC_NOTICE = "workflows.run_public_notice"
+
 
 def notice_end(activation):
     """The timer fires when the application's public notice period ends."""
@@ -30,6 +32,7 @@ def build(stage: dict, next_node: str | None):
     wiring.add(
         "await_notice",
         flow.Handle().Annotation(title=_("发布公示")).Next(wiring.to("notice_period")),
+        work_for=RUN_PUBLIC_NOTICE,
     )
     wiring.add("notice_period", flow.Timer(notice_end).Next(wiring.to("close_notice")))
     wiring.add(
@@ -45,6 +48,7 @@ def build(stage: dict, next_node: str | None):
     wiring.add(
         "await_objections",
         flow.Handle().Annotation(title=_("处理异议")).Next(wiring.to("check_objections")),
+        work_for=RUN_PUBLIC_NOTICE,
     )
     wiring.add(
         "check_objections",

@@ -18,6 +18,7 @@ from ...selectors import objections_pending_for
 from ...services.applications import pdf_check
 from ...services.audit import application_move, audit_write
 from ...services.issuing import adverse_issue
+from ...services.notifications import objection_lodged_notify
 from ...services.tasks import open_task_or_none
 from ..base import stage_of_node
 
@@ -138,6 +139,7 @@ def objection_lodge(
             application=application,
             data={"objection": objection.pk},
         )
+        objection_lodged_notify(objection=objection)
     return objection
 
 

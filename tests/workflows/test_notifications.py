@@ -1,0 +1,371 @@
+"""Notifications: the applicant told of a correction, a document, a decision; the role that must
+act told when work arrives (a city office only of its own region, an expert of their seat);
+reminders before a deadline and escalations of overdue tasks, each once; the messages page.
+
+Emails are sent by a background job after the transaction commits: the tests run the
+on-commit callbacks (`django_capture_on_commit_callbacks(execute=True)`) and read Django's
+in-memory outbox."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import UserFactory, institution_for
+from tests.workflows.http_steps import formal_review, page
+from tests.workflows.test_expert_review import (  # noqa: F401  (fixtures)
+    accepted,
+    panel_call,
+    panel_program,
+)
+from tests.workflows.test_recommendation import (  # noqa: F401  (fixtures)
+    city_grant,
+    grant_call,
+    submitted,
+)
+from workflows import demo, services
+from workflows.models import Application, Notification, PanelSeat
+from workflows.stages.leadership_meeting.services import leadership_decide
+
+Kind = Notification.Kind
+
+
+@pytest.fixture
+def applicant_with_email(applicant):
+    applicant.email = "applicant@example.cn"
+    applicant.save(update_fields=["email"])
+    return applicant
+
+
+def submitted_grant(applicant, institution, call) -> Application:
+    application = demo.application_draft(user=applicant, call=call, institution=institution)
+    return services.application_submit(user=applicant, application=application)
+
+
+def messages_of(user, kind=None) -> list[Notification]:
+    rows = Notification.objects.filter(recipient=user)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return list(rows.order_by("pk"))
+
+
+def emails_to(address: str) -> list:
+    return [message for message in mail.outbox if address in message.to]
+
+
+# --- to the applicant ---------------------------------------------------------------------------
+
+
+def test_applicant_is_told_of_a_correction_with_its_deadline_by_email_and_on_the_site(
+    client_for,
+    applicant_with_email,
+    institution,
+    call,
+    formal_reviewer,
+    django_capture_on_commit_callbacks,
+):
+    application = submitted_grant(applicant_with_email, institution, call)
+    with django_capture_on_commit_callbacks(execute=True):
+        formal_review(client_for(formal_reviewer), application, "correction", "营业执照不清晰。")
+    application.refresh_from_db()
+    deadline = timezone.localtime(application.correction_deadline)
+    day = f"{deadline.year}年{deadline.month}月{deadline.day}日"
+
+    (message,) = messages_of(applicant_with_email, Kind.CORRECTION_REQUESTED)
+    assert "营业执照不清晰。" in message.body and day in message.body
+    assert message.emailed_at is not None
+    (email,) = [e for e in emails_to("applicant@example.cn") if e.subject == message.title]
+    assert day in email.body and "营业执照不清晰。" in email.body
+    assert email.from_email == "知识产权专项资助与认定 <noreply@localhost>"
+
+    listing = page(client_for(applicant_with_email).get(reverse("notification_list")))
+    assert message.title in listing and day in listing
+
+
+def test_applicant_is_told_of_the_acceptance_notice_and_of_the_leadership_decision(
+    applicant_with_email,
+    institution,
+    call,
+    formal_reviewer,
+    leadership,
+    django_capture_on_commit_callbacks,
+):
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    application = submitted_grant(applicant_with_email, institution, call)
+    with django_capture_on_commit_callbacks(execute=True):
+        formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+        leadership_decide(user=leadership, decisions=[(application, False, "材料与事实不符。")])
+
+    (issued,) = messages_of(applicant_with_email, Kind.DOCUMENT_ISSUED)
+    assert "受理通知书" in issued.title
+    (decision,) = messages_of(applicant_with_email, Kind.DECISION)
+    assert "审议不予通过决定书" in decision.title
+    subjects = {e.subject for e in emails_to("applicant@example.cn")}
+    assert {issued.title, decision.title} <= subjects
+
+
+def test_nothing_is_emailed_before_the_transaction_commits(
+    applicant_with_email, institution, call, formal_reviewer, django_capture_on_commit_callbacks
+):
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    application = submitted_grant(applicant_with_email, institution, call)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+        # The message is written with the change, the email waits for the commit.
+        assert messages_of(applicant_with_email, Kind.DOCUMENT_ISSUED)
+    assert mail.outbox == []
+    for callback in callbacks:
+        callback()
+    assert len(emails_to("applicant@example.cn")) == 1
+    assert messages_of(applicant_with_email, Kind.DOCUMENT_ISSUED)[0].emailed_at is not None
+
+
+def test_a_person_without_email_is_told_on_the_site_only(
+    applicant, institution, call, formal_reviewer, django_capture_on_commit_callbacks
+):
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    application = submitted_grant(applicant, institution, call)
+    with django_capture_on_commit_callbacks(execute=True):
+        formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+    (message,) = messages_of(applicant, Kind.DOCUMENT_ISSUED)
+    assert message.emailed_at is None
+    assert mail.outbox == []
+
+
+# --- to whoever must act ------------------------------------------------------------------------
+
+
+def test_the_formal_reviewers_are_told_when_work_arrives_and_applicants_of_others_are_not(
+    applicant, institution, other_applicant, call, formal_reviewer, leadership
+):
+    submitted_grant(applicant, institution, call)
+    (message,) = messages_of(formal_reviewer, Kind.WORK_ARRIVED)
+    assert "形式审查" in message.title and call.title in message.title
+    # A second application the same day: still one message about this call's formal review.
+    submitted_grant(applicant, institution_for(applicant, name="第二申报单位"), call)
+    assert len(messages_of(formal_reviewer, Kind.WORK_ARRIVED)) == 1
+    assert messages_of(leadership) == []
+    assert messages_of(other_applicant) == []
+
+
+def test_only_the_city_office_of_the_applicants_region_is_told(
+    grant_call,  # noqa: F811
+    applicant,
+    institution,
+    city_office,
+    other_city_office,
+):
+    """Guiyang's application waits for Guiyang's recommendation: Zunyi's office may not see it
+    and is told nothing."""
+    submitted(applicant, institution, grant_call)
+    (message,) = messages_of(city_office, Kind.WORK_ARRIVED)
+    assert "推荐" in message.title
+    assert messages_of(other_city_office) == []
+
+    zunyi = institution_for(UserFactory(role="applicant"), region_code="520302")
+    submitted(zunyi.members.get(), zunyi, grant_call)
+    assert len(messages_of(other_city_office, Kind.WORK_ARRIVED)) == 1
+    assert len(messages_of(city_office, Kind.WORK_ARRIVED)) == 1
+
+
+def test_an_expert_is_told_of_their_seat_and_its_due_date_but_not_the_applicant(
+    client_for,
+    panel_call,  # noqa: F811
+    applicant,
+    institution,
+    formal_reviewer,
+    experts,
+):
+    application = accepted(applicant, institution, panel_call, formal_reviewer)
+    seats = list(application.seats.select_related("expert__user"))
+    assert seats
+    drawn = {seat.expert.user for seat in seats}
+    for seat in seats:
+        (message,) = messages_of(seat.expert.user, Kind.WORK_ARRIVED)
+        due = timezone.localtime(seat.due_at)
+        assert f"{due.year}年{due.month}月{due.day}日" in message.body
+        assert institution.name not in message.title + message.body
+        assert message.application is None
+        assert message.link == reverse("task_detail", args=[seat.task_id])
+    for expert in experts:
+        if expert.user not in drawn:
+            assert messages_of(expert.user) == []
+
+
+def test_the_notice_officers_are_told_of_a_list_to_publish_and_of_an_objection(
+    applicant, notice_officer, finance_officer
+):
+    cast = demo.cast_make(prefix="n-", logins=False)
+    call = demo.call_make()
+    application, _notice = demo.application_in_notice(cast=cast, call=call, serial=777)
+    demo.objection_settled(cast=cast, application=application, upheld=False)
+    titles = [m.title for m in messages_of(notice_officer, Kind.WORK_ARRIVED)]
+    # The approved list waiting to be published, then the objection.
+    assert any("发布公示" in title and call.title in title for title in titles)
+    assert any("收到异议" in title for title in titles)
+    assert messages_of(finance_officer, Kind.WORK_ARRIVED) == []
+
+
+# --- reminders and escalation -------------------------------------------------------------------
+
+
+def timers_run() -> str:
+    out = io.StringIO()
+    call_command("workflow_timers", stdout=out)
+    return out.getvalue()
+
+
+def test_a_correction_reminder_is_sent_once_n_working_days_before_the_deadline(
+    settings,
+    applicant_with_email,
+    institution,
+    call,
+    formal_reviewer,
+    django_capture_on_commit_callbacks,
+):
+    from workflows import calendar
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    settings.NOTIFY_REMIND_WORKING_DAYS = 2
+    application = submitted_grant(applicant_with_email, institution, call)
+    formal_review_complete(
+        user=formal_reviewer, application=application, outcome="correction", reason="补充材料。"
+    )
+    # Far from the deadline: no reminder.
+    timers_run()
+    assert messages_of(applicant_with_email, Kind.REMINDER) == []
+
+    # The deadline is now two working days away.
+    near = calendar.working_days_until(timezone.now(), 2).at
+    Application.objects.filter(pk=application.pk).update(correction_deadline=near)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "1 reminder(s) sent" in timers_run()
+        assert "0 reminder(s) sent" in timers_run()
+    (reminder,) = messages_of(applicant_with_email, Kind.REMINDER)
+    day = timezone.localtime(near)
+    assert f"{day.year}年{day.month}月{day.day}日" in reminder.body
+    assert [e.subject for e in emails_to("applicant@example.cn")].count(reminder.title) == 1
+
+
+def test_an_expert_is_reminded_once_before_their_review_deadline(
+    panel_call,  # noqa: F811
+    applicant,
+    institution,
+    formal_reviewer,
+    experts,
+):
+    from workflows import calendar
+
+    application = accepted(applicant, institution, panel_call, formal_reviewer)
+    seat, *others = application.seats.select_related("expert__user").order_by("pk")
+    near = calendar.working_days_until(timezone.now(), 1).at
+    PanelSeat.objects.filter(pk=seat.pk).update(due_at=near)
+    timers_run()
+    timers_run()
+    (reminder,) = messages_of(seat.expert.user, Kind.REMINDER)
+    assert reminder.link == reverse("task_detail", args=[seat.task_id])
+    assert institution.name not in reminder.title + reminder.body
+    for other in others:
+        assert messages_of(other.expert.user, Kind.REMINDER) == []
+
+
+def test_an_overdue_expert_is_escalated_once_to_the_panel_managers(
+    panel_call,  # noqa: F811
+    applicant,
+    institution,
+    formal_reviewer,
+    experts,
+    leadership,
+):
+    application = accepted(applicant, institution, panel_call, formal_reviewer)
+    seat = application.seats.select_related("expert").first()
+    PanelSeat.objects.filter(pk=seat.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    timers_run()
+    timers_run()
+    (escalation,) = messages_of(formal_reviewer, Kind.OVERDUE)  # holds manage_panels
+    assert seat.expert.name in escalation.title and institution.name in escalation.title
+    assert escalation.application == application
+    assert messages_of(leadership, Kind.OVERDUE) == []
+    assert messages_of(seat.expert.user, Kind.OVERDUE) == []
+
+
+def test_an_old_formal_review_task_is_escalated_to_the_supervising_role(
+    settings, applicant, institution, call, formal_reviewer, leadership
+):
+    from viewflow.workflow.models import Task
+
+    settings.NOTIFY_TASK_WORKING_DAYS = {"workflows.formal_review": 5}
+    application = submitted_grant(applicant, institution, call)
+    Task.objects.filter(process_id=application.process_id, flow_task_type="HUMAN").update(
+        created=timezone.now() - timedelta(days=30)
+    )
+    timers_run()
+    timers_run()
+    (escalation,) = messages_of(leadership, Kind.OVERDUE)
+    assert "形式审查" in escalation.title
+    assert messages_of(formal_reviewer, Kind.OVERDUE) == []
+
+
+# --- the messages page --------------------------------------------------------------------------
+
+
+def test_messages_are_marked_read_one_by_one_or_all_and_the_header_counts_the_unread(
+    client_for, applicant, institution, call, formal_reviewer
+):
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    for name in ("甲单位", "乙单位"):
+        application = submitted_grant(applicant, institution_for(applicant, name=name), call)
+        formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+    first, second = messages_of(applicant, Kind.DOCUMENT_ISSUED)
+    client = client_for(applicant)
+    assert '<span class="badge" title="未读消息">2</span>' in page(client.get(reverse("home")))
+
+    response = client.post(reverse("notification_mark_read", args=[first.pk]))
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.read_at is not None
+    assert '<span class="badge" title="未读消息">1</span>' in page(client.get(reverse("home")))
+
+    response = client.post(reverse("notification_mark_read", args=[second.pk]), {"open": "1"})
+    assert response["Location"] == second.link
+
+    client.post(reverse("notification_mark_all_read"))
+    assert Notification.objects.filter(recipient=applicant, read_at__isnull=True).count() == 0
+    assert 'class="badge"' not in page(client.get(reverse("home")))
+
+
+def test_another_persons_message_answers_404_and_stays_unread(
+    client_for, applicant, other_applicant, institution, call, formal_reviewer
+):
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    application = submitted_grant(applicant, institution, call)
+    formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+    (message,) = messages_of(applicant, Kind.DOCUMENT_ISSUED)
+    client = client_for(other_applicant)
+    response = client.post(reverse("notification_mark_read", args=[message.pk]))
+    assert response.status_code == 404
+    assert message.title not in page(client.get(reverse("notification_list")))
+    client.post(reverse("notification_mark_all_read"))
+    message.refresh_from_db()
+    assert message.read_at is None
+
+
+def test_the_messages_page_lists_newest_first_unread_marked_and_in_pages(client_for, applicant):
+    from workflows.services.notifications import notify
+
+    for n in range(25):
+        notify(recipients=[applicant], kind=Kind.DECISION, title=f"消息{n:02d}")
+    listing = page(client_for(applicant).get(reverse("notification_list")))
+    assert listing.index("消息24") < listing.index("消息23")
+    assert "消息04" not in listing and "未读" in listing
+    second = page(client_for(applicant).get(reverse("notification_list") + "?page=2"))
+    assert "消息04" in second

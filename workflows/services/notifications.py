@@ -1,0 +1,488 @@
+"""Telling people: a message on their messages page and, when they have an email address, an
+email sent by a background job once the change that caused it is committed (never inside the
+request when a real queue runs).
+
+`notify` is the one writer: it drops whoever may not see the application a message is about
+(`selectors.applications_visible_to`), and everyone who already has a message under the same
+`dedupe_key`, so a reminder or an escalation for one deadline reaches each person once. The
+hooks below are called from the few places where things happen: a document recorded for an
+application (`issuing.issue_audit`), a status change without a document
+(`audit.application_move`), a task created (`task_created_notify`, a `post_save` receiver), an
+objection lodged; `deadlines_sweep` (run by `manage.py workflow_timers`) sends the reminders and
+escalations.
+
+Messages are written in the site's language (like official text), whatever the language of the
+person whose action caused them.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from documents.models import Document
+
+from .. import calendar, selectors
+from ..models import Application, Notification, PanelSeat, PublicNotice
+from ..permissions import APPLICANT_PERMISSION
+
+Kind = Notification.Kind
+Status = Application.Status
+OPEN = [STATUS.NEW, STATUS.ASSIGNED]
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+# Documents that carry a decision on the application; any other document to one applicant is
+# announced as issued, and a correction notice as the correction it asks for.
+DECISION_DOCUMENTS = {
+    Document.Kind.REFUSAL_DECISION,
+    Document.Kind.NOT_RECOMMENDED_NOTICE,
+    Document.Kind.REJECTION_DECISION,
+    Document.Kind.WITHDRAWAL_DECISION,
+    Document.Kind.NOT_AWARDED_DECISION,
+    Document.Kind.ROUND_RESULT_DECISION,
+    Document.Kind.LAPSE_NOTICE,
+    Document.Kind.DECISION_NOTICE,
+    Document.Kind.CERTIFICATE,
+}
+# Outcomes the applicant is told of that no document of their own carries.
+STATUS_NEWS = {
+    Status.RECOMMENDED: gettext_noop("您的申报已获市州推荐。"),
+    Status.APPROVED: gettext_noop("您的申报已审议通过。"),
+    Status.IN_NOTICE: gettext_noop("您的申报已列入公示名单。"),
+    Status.PAID: gettext_noop("您的申报资金已拨付。"),
+}
+
+
+# --- the writer ---------------------------------------------------------------------------------
+
+
+def notify(
+    *,
+    recipients,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    application: Application | None = None,
+    dedupe_key: str = "",
+) -> list[Notification]:
+    """One message per recipient who may see `application` (when given) and has none under
+    `dedupe_key` yet; the emails go to a background job after the transaction commits."""
+    people = {user.pk: user for user in recipients if user is not None and user.is_active}
+    if application is not None:
+        people = {pk: user for pk, user in people.items() if _may_see(user, application)}
+    if dedupe_key:
+        told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=list(people))
+        for pk in told.values_list("recipient_id", flat=True):
+            people.pop(pk, None)
+    if not people:
+        return []
+    rows = [
+        Notification(
+            recipient=user,
+            kind=kind,
+            title=title[:200],
+            body=body,
+            link=link,
+            application=application,
+            dedupe_key=dedupe_key,
+        )
+        for user in people.values()
+    ]
+    if dedupe_key:
+        created = [row for row in rows if _created_once(row)]
+    else:
+        created = Notification.objects.bulk_create(rows)
+    emailed = [row.pk for row in created if row.recipient.email]
+    if emailed:
+        transaction.on_commit(lambda: _email_enqueue(emailed))
+    return created
+
+
+def _may_see(user, application: Application) -> bool:
+    return selectors.applications_visible_to(user).filter(pk=application.pk).exists()
+
+
+def _created_once(row: Notification) -> bool:
+    """Saved, unless someone else's sweep saved the same key for the same person meanwhile."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _email_enqueue(notification_ids: list[int]) -> None:
+    from ..tasks import notifications_email_job
+
+    notifications_email_job.enqueue(notification_ids=notification_ids)
+
+
+def notifications_email(*, notification_ids: list[int]) -> int:
+    """Email each message not emailed yet to its recipient (from DEFAULT_FROM_EMAIL) and stamp
+    it; returns the number sent. The background job calls this."""
+    rows = list(
+        Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .select_related("recipient")
+    )
+    if not rows:
+        return 0
+    messages = [
+        EmailMessage(
+            subject=row.title,
+            body=_email_body(row),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[row.recipient.email],
+        )
+        for row in rows
+    ]
+    sent = get_connection().send_messages(messages) or 0
+    Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=timezone.now())
+    return sent
+
+
+def _email_body(row: Notification) -> str:
+    text = row.body
+    if row.link:
+        text += "\n\n" + settings.SITE_URL.rstrip("/") + row.link
+    return text
+
+
+def _site_language():
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def _day(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return _("%(y)d年%(m)d月%(d)d日") % {"y": local.year, "m": local.month, "d": local.day}
+
+
+def _members(application: Application):
+    return application.institution.members.filter(is_active=True)
+
+
+def users_holding(permission: str):
+    """Everyone who holds the model permission (through a role or directly)."""
+    return get_user_model().objects.with_perm(permission, backend=MODEL_BACKEND)
+
+
+# --- to the applicant ---------------------------------------------------------------------------
+
+
+def document_issued_notify(*, document: Document, application: Application) -> None:
+    """A document issued to one applicant: a correction notice says what to supply and by
+    when, a decision says so, anything else that it was issued."""
+    with _site_language():
+        names = {"title": document.title, "number": document.number, "call": application.call}
+        if document.kind == Document.Kind.CORRECTION_NOTICE:
+            kind = Kind.CORRECTION_REQUESTED
+            title = _("申报被退回补正：%(call)s") % names
+            body = _("补正要求：%(reason)s\n请在%(deadline)s前提交补正材料，逾期视为放弃申报。") % {
+                "reason": application.correction_reason,
+                "deadline": _day(application.correction_deadline),
+            }
+            if application.correction_deadline_provisional:
+                body += "\n" + _("（期限暂定：当年节假日安排尚未录入。）")
+        else:
+            kind = Kind.DECISION if document.kind in DECISION_DOCUMENTS else Kind.DOCUMENT_ISSUED
+            title = _("已印发%(title)s：%(call)s") % names
+            body = _("《%(title)s》（%(number)s）已印发，请登录查看和下载。") % names
+        notify(
+            recipients=_members(application),
+            kind=kind,
+            title=title,
+            body=body,
+            link=reverse("application_detail", args=[application.pk]),
+            application=application,
+        )
+
+
+def application_moved_notify(*, application: Application, to: str, reason: str = "") -> None:
+    """An outcome that no document of the applicant's own carries (recommended, approved,
+    listed on the public notice, paid)."""
+    if to not in STATUS_NEWS:
+        return
+    with _site_language():
+        body = _(STATUS_NEWS[to])
+        if reason:
+            body += "\n" + _("意见：%(reason)s") % {"reason": reason}
+        notify(
+            recipients=_members(application),
+            kind=Kind.DECISION,
+            title=_("%(status)s：%(call)s")
+            % {"status": Status(to).label, "call": application.call},
+            body=body,
+            link=reverse("application_detail", args=[application.pk]),
+            application=application,
+        )
+
+
+# --- to whoever must act ------------------------------------------------------------------------
+
+
+def task_created_notify(task: Task) -> None:
+    """Work arrived: a person's own task (an expert's seat) tells that person; a task waiting
+    for a role (a `View` with a permission, or a `Handle` node marked `work_for`) tells those
+    holding it who may see the application (a city office: its own region), at most once a day
+    per stage and call."""
+    node = task.flow_task
+    if task.flow_task_type == "HUMAN":
+        permission = task.owner_permission
+    elif task.flow_task_type == "FUNCTION":
+        permission = getattr(node, "work_for", None)
+        if permission is None:
+            return
+    else:
+        return
+    if task.owner_id is None and (not permission or permission == APPLICANT_PERMISSION):
+        return  # the applicant's correction: its notice told them
+    application = (
+        Application.objects.filter(process_id=task.process_id)
+        .select_related("call", "institution")
+        .first()
+    )
+    if application is None:
+        return
+    if task.owner_id is not None:
+        task_assigned_notify(task=task, application=application)
+        return
+    with _site_language():
+        names = {"task": str(node.task_title or node.name), "call": application.call}
+        notify(
+            recipients=users_holding(permission),
+            kind=Kind.WORK_ARRIVED,
+            title=_("新的待办：%(task)s（%(call)s）") % names,
+            body=_("《%(call)s》有申报等待您办理「%(task)s」，请到待办事项查看。") % names,
+            link=reverse("inbox"),
+            application=application,
+            dedupe_key=f"work:{node.name}:{application.call_id}:{timezone.localdate()}",
+        )
+
+
+def task_assigned_notify(
+    *, task: Task, application: Application, seat: PanelSeat | None = None
+) -> None:
+    """A task given to one person (an expert's seat, also a replacement's). The owner may not
+    see the application yet (an expert declares no conflict first): the message names the call
+    and the due date, not the applicant."""
+    seat = seat or PanelSeat.objects.filter(pk=(task.data or {}).get("seat")).first()
+    node = task.flow_task
+    with _site_language():
+        names = {"task": str(node.task_title or node.name), "call": application.call}
+        body = _("您有一项新的待办「%(task)s」（%(call)s），请到待办事项办理。") % names
+        if seat is not None and seat.due_at is not None:
+            body += "\n" + _("请在%(due)s前完成。") % {"due": _day(seat.due_at)}
+        notify(
+            recipients=[task.owner],
+            kind=Kind.WORK_ARRIVED,
+            title=_("新的待办：%(task)s（%(call)s）") % names,
+            body=body,
+            link=reverse("task_detail", args=[task.pk]),
+            dedupe_key=f"task:{task.pk}:{task.owner_id}",
+        )
+
+
+def objection_lodged_notify(*, objection) -> None:
+    application = objection.application
+    with _site_language():
+        notify(
+            recipients=users_holding("workflows.run_public_notice"),
+            kind=Kind.WORK_ARRIVED,
+            title=_("收到异议：%(institution)s") % {"institution": application.institution},
+            body=_("《%(call)s》公示期间收到对%(institution)s的异议，请及时处理。")
+            % {"call": application.call, "institution": application.institution},
+            link=reverse("application_detail", args=[application.pk]),
+            application=application,
+        )
+
+
+# --- reminders and escalation -------------------------------------------------------------------
+
+
+def deadlines_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Reminders `NOTIFY_REMIND_WORKING_DAYS` working days before each deadline, and
+    escalations of overdue tasks to the supervising role; each once (dedupe keys), so running
+    it again sends nothing new. Returns {kind: messages sent}."""
+    now = now or timezone.now()
+    return {Kind.REMINDER: reminders_send(now=now), Kind.OVERDUE: overdue_escalate(now=now)}
+
+
+def reminders_send(*, now: datetime) -> int:
+    """Reminders of the deadlines that end within `NOTIFY_REMIND_WORKING_DAYS` working days of
+    `now`, each once."""
+    with _site_language():
+        return _corrections_remind(now) + _seats_remind(now) + _notices_remind(now)
+
+
+def overdue_escalate(*, now: datetime) -> int:
+    """The supervising role told of each task past its deadline at `now`, once."""
+    with _site_language():
+        return _seats_escalate(now) + _tasks_escalate(now)
+
+
+def _remind_until(now: datetime) -> datetime:
+    """Deadlines up to the end of the N-th working day after today are reminded of today."""
+    return calendar.working_days_until(now, settings.NOTIFY_REMIND_WORKING_DAYS).at
+
+
+def _corrections_remind(now: datetime) -> int:
+    sent = 0
+    due = Application.objects.filter(
+        status=Status.CORRECTION,
+        correction_deadline__gt=now,
+        correction_deadline__lte=_remind_until(now),
+    ).select_related("call", "institution")
+    for application in due:
+        deadline = application.correction_deadline
+        sent += len(
+            notify(
+                recipients=_members(application),
+                kind=Kind.REMINDER,
+                title=_("补正期限提醒：%(call)s") % {"call": application.call},
+                body=_("请在%(deadline)s前提交补正材料，逾期视为放弃申报。\n补正要求：%(reason)s")
+                % {"deadline": _day(deadline), "reason": application.correction_reason},
+                link=reverse("application_detail", args=[application.pk]),
+                application=application,
+                dedupe_key=f"remind:correction:{application.pk}:{deadline.isoformat()}",
+            )
+        )
+    return sent
+
+
+SEAT_OPEN = [PanelSeat.Status.DRAWN, PanelSeat.Status.DECLARED]
+
+
+def _seats_remind(now: datetime) -> int:
+    sent = 0
+    due = PanelSeat.objects.filter(
+        status__in=SEAT_OPEN, due_at__gt=now, due_at__lte=_remind_until(now)
+    ).select_related("expert__user", "application__call")
+    for seat in due:
+        sent += len(
+            notify(
+                recipients=[seat.expert.user],
+                kind=Kind.REMINDER,
+                title=_("评审期限提醒：%(call)s") % {"call": seat.application.call},
+                body=_("您的一项专家评审须在%(due)s前完成，请到待办事项办理。")
+                % {"due": _day(seat.due_at)},
+                link=reverse("task_detail", args=[seat.task_id]) if seat.task_id else "",
+                dedupe_key=f"remind:seat:{seat.pk}:{seat.due_at.isoformat()}",
+            )
+        )
+    return sent
+
+
+def _notices_remind(now: datetime) -> int:
+    sent = 0
+    officers = list(users_holding("workflows.run_public_notice"))
+    due = PublicNotice.objects.filter(ends_at__gt=now, ends_at__lte=_remind_until(now))
+    for notice in due.select_related("call"):
+        sent += len(
+            notify(
+                recipients=officers,
+                kind=Kind.REMINDER,
+                title=_("公示期即将届满：%(title)s") % {"title": notice.title},
+                body=_("公示期于%(end)s届满，请及时处理收到的异议。")
+                % {"end": _day(notice.ends_at)},
+                dedupe_key=f"remind:notice:{notice.pk}:{notice.ends_at.isoformat()}",
+            )
+        )
+    return sent
+
+
+def _supervisors(permission: str):
+    supervising = settings.NOTIFY_ESCALATE_TO.get(permission)
+    return list(users_holding(supervising)) if supervising else []
+
+
+def _escalate(*, permission: str, task_title, application, due: datetime, key: str) -> int:
+    names = {"task": task_title, "institution": application.institution, "due": _day(due)}
+    return len(
+        notify(
+            recipients=_supervisors(permission),
+            kind=Kind.OVERDUE,
+            title=_("逾期督办：%(task)s（%(institution)s）") % names,
+            body=_("%(institution)s的申报「%(task)s」已超过期限（%(due)s）仍未办理，请督办。")
+            % names,
+            link=reverse("application_detail", args=[application.pk]),
+            application=application,
+            dedupe_key=key,
+        )
+    )
+
+
+def _seats_escalate(now: datetime) -> int:
+    sent = 0
+    late = PanelSeat.objects.filter(
+        status__in=SEAT_OPEN, due_at__lte=now, task__status__in=OPEN
+    ).select_related("application__institution", "application__call", "expert")
+    for seat in late:
+        sent += _escalate(
+            permission="workflows.expert_review",
+            task_title=_("专家评分（%(expert)s）") % {"expert": seat.expert.name},
+            application=seat.application,
+            due=seat.due_at,
+            key=f"overdue:seat:{seat.pk}:{seat.due_at.isoformat()}",
+        )
+    return sent
+
+
+def _tasks_escalate(now: datetime) -> int:
+    """Open tasks of a role older than its `NOTIFY_TASK_WORKING_DAYS` (working days)."""
+    sent = 0
+    for permission, days in settings.NOTIFY_TASK_WORKING_DAYS.items():
+        # A task is at least `days` calendar days old before it can be `days` working days old.
+        candidates = Task.objects.filter(
+            owner_permission=permission,
+            flow_task_type="HUMAN",
+            status__in=OPEN,
+            created__lte=now - timedelta(days=days),
+        ).select_related("process")
+        for task in candidates:
+            due = calendar.working_days_until(task.created, days).at
+            application = Application.objects.filter(process_id=task.process_id).first()
+            if due > now or application is None:
+                continue
+            sent += _escalate(
+                permission=permission,
+                task_title=str(task.flow_task.task_title or task.flow_task.name),
+                application=application,
+                due=due,
+                key=f"overdue:task:{task.pk}",
+            )
+    return sent
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def notification_read(*, user, notification: Notification) -> Notification:
+    if notification.recipient_id != user.pk:
+        raise Notification.DoesNotExist
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_read_all(*, user) -> int:
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def task_saved(sender, instance, created, **kwargs) -> None:
+    """`post_save` receiver (connected in apps.py): a task just created may be work for
+    someone."""
+    if created and isinstance(instance, Task):
+        task_created_notify(instance)
