@@ -15,3 +15,11 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A select marked data-autosubmit (the language, the institution applying) submits its form
+// when changed; without script the form's own button does.
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("select[data-autosubmit]")) {
+    event.target.form.submit();
+  }
+});

@@ -96,7 +96,8 @@ def test_the_notice_officer_publishes_the_list_then_issues_the_decision(
     window.check("decision issued")
 
     assert Application.objects.filter(status=Status.DECIDED).count() == 2
-    assert re.search(r"资助决定", window.text())
+    assert "决定及通知书（证书）已印发" in window.text()
+    assert re.search(r"关于给予技术转移机构经费资助的决定 黔市监知〔\d{4}〕\d+号", window.text())
 
 
 @pytest.mark.parametrize("narrow", [False, True], ids=["1280", "390"])

@@ -279,16 +279,20 @@ def test_a_resubmitted_correction_shows_the_request_and_what_changed(cast, clien
         if name != "tier"
     }
     current["tier"] = application.tier
-    response = clients.applicant.post(
-        url,
-        current
-        | {
-            "approval_number": "国科火字〔2026〕99号",
-            "attachment_approval_document": steps.pdf_file("approval-complete.pdf"),
-            "resubmit": "1",
-        },
-        follow=True,
-    )
+    changes = {
+        "approval_number": "国科火字〔2026〕99号",
+        "attachment_approval_document": steps.pdf_file("approval-complete.pdf"),
+        "resubmit": "1",
+    }
+    # Without the confirmation ticked the changes are kept and nothing is submitted.
+    unticked = clients.applicant.post(url, current | changes, follow=True)
+    assert any("请先勾选" in m for m in steps.messages_shown(unticked))
+    application.refresh_from_db()
+    assert application.status == Application.Status.CORRECTION
+    assert application.approval_number == "国科火字〔2026〕99号"
+
+    changes["attachment_approval_document"] = steps.pdf_file("approval-complete.pdf")
+    response = clients.applicant.post(url, current | changes | {"confirm": "1"}, follow=True)
     assert "申报已提交。" in steps.messages_shown(response)
     application.refresh_from_db()
     assert application.status == Application.Status.SUBMITTED

@@ -372,7 +372,7 @@ def test_queries_do_not_grow_with_the_data(leader_client, world, django_assert_m
         application = ApplicationFactory(
             call=more,
             status=status,
-            institution=enterprise_in(["520201", "520601", "522301"][n % 3], f"新增单位{n}"),
+            institution=enterprise_in(["520201", "520602", "522301"][n % 3], f"新增单位{n}"),
             award_amount=Decimal("300000.00"),
         )
         if status == Status.PAID:

@@ -182,6 +182,10 @@ def application_edit(request, pk):
             if _save_uploads(request, application, form):
                 messages.success(request, _("草稿已保存。"))
                 if "resubmit" in request.POST:
+                    if not confirmed(request):
+                        # The changes are kept; only the resubmission waits for the tick.
+                        messages.error(request, CONFIRM_MISSING)
+                        return redirect("application_edit", pk=pk)
                     return application_submit(request, pk)
                 return redirect("application_detail", pk=pk)
     return render(
