@@ -9,6 +9,9 @@ from django.utils import translation
 from tests.factories import CallFactory, UserFactory, institution_for
 from workflows.permissions import roles_sync
 
+# The browser fixtures (`browser`, `pages`): Playwright driving Debian's Chromium.
+pytest_plugins = ["tests.browser_support"]
+
 
 @pytest.fixture(autouse=True)
 def roles(db):

@@ -256,7 +256,11 @@ def test_advantage_enterprise_call_from_forms_to_certificates(cast, clients):
     recognitions = steps.page(clients.notice.get(reverse("recognition_list")))
     for institution in (recusal, late):
         row = row_of(recognitions, institution.name)
-        assert f"{valid_until:%Y-%m-%d}" in row and "有效" in row and "已过期" not in row
+        assert (
+            f"{valid_until.year}年{valid_until.month}月{valid_until.day}日" in row
+            and "有效" in row
+            and "已过期" not in row
+        )
     assert objected.name not in recognitions and rejected.name not in recognitions
     expiring = steps.page(clients.notice.get(reverse("recognition_expiring"), {"days": 1100}))
     days_left = str((valid_until - today).days)

@@ -159,7 +159,10 @@ def test_correction_twice_then_accepted(clients, call):
         assert reason in detail
         deadline = timezone.localtime(application.correction_deadline)
         assert deadline > timezone.now()
-        assert f"补正期限：{deadline:%Y-%m-%d %H:%M}" in detail
+        assert (
+            f"补正期限：{deadline.year}年{deadline.month}月{deadline.day}日 {deadline:%H:%M}"
+            in detail
+        )
         assert "提交补正" in detail
 
         new_name = f"approval-round{round_number}.pdf"

@@ -127,7 +127,7 @@ def test_deadlines_across_the_new_year_are_provisional_until_2027_is_entered(
         .get(reverse("application_detail", args=[returned.pk]))
         .content.decode()
     )
-    assert "2027-01-04 23:59" in page and "（暂定）" in page
+    assert "2027年1月4日 23:59" in page and "（暂定）" in page
     assert "2027年的法定节假日安排尚未录入" in page
     home = html.unescape(client_for(cast.formal_reviewer).get(reverse("home")).content.decode())
     assert "请录入法定节假日安排" in home and "2027年的法定节假日安排尚未录入" in home

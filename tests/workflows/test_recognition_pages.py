@@ -80,7 +80,8 @@ def test_expiring_shows_recognitions_ending_within_90_days_by_default(
     assert names(text, recognitions) == {"soon", "today"}
     assert "自今天起90天内到期的认定共2项。" in text
     soon = rows_of(text, recognitions)["soon"]
-    assert f"<td>{timezone.localdate() + timedelta(days=30):%Y-%m-%d}</td>" in soon
+    ends = timezone.localdate() + timedelta(days=30)
+    assert f"<td>{ends.year}年{ends.month}月{ends.day}日</td>" in soon
     assert "<td>30</td>" in soon  # days left
 
 

@@ -506,42 +506,25 @@ def test_statistics_in_english_use_the_program_files_english_titles(world):
 # --- in a browser --------------------------------------------------------------------------------
 
 
-def test_charts_are_drawn_and_tables_scroll_at_390px(
-    live_server, client, leadership, world, monkeypatch
-):
+def test_charts_are_drawn_and_tables_scroll_at_390px(leadership, world, pages):
     """In Chromium at a phone's width: every chart is drawn (an SVG), the page raises no script
     error, and the widest table scrolls inside its own box instead of widening the page."""
-    from playwright.sync_api import sync_playwright
+    window = pages(leadership, narrow=True)
+    failed = []
+    window.page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page = window.open(reverse("statistics"), "statistics")
+    page.wait_for_selector(".stat-chart svg")
+    window.shot("charts drawn")
+    charts = page.locator(".stat-chart").count()
+    drawn = page.locator(".stat-chart svg").count()
+    money_box = page.locator("#money .table-scroll")
+    box_width, table_width = money_box.evaluate(
+        "box => [box.clientWidth, box.querySelector('table').scrollWidth]"
+    )
+    legend = page.locator("#money .stat-chart").inner_text()
 
-    from tests.browser.conftest import chromium_path
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop; our own server
-    client.force_login(leadership)
-    session = client.cookies["sessionid"].value
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path())
-        context = browser.new_context(viewport={"width": 390, "height": 844})
-        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        failed = []
-        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
-        page.goto(live_server.url + reverse("statistics"))
-        page.wait_for_selector(".stat-chart svg")
-        charts = page.locator(".stat-chart").count()
-        drawn = page.locator(".stat-chart svg").count()
-        page_width = page.evaluate("document.documentElement.scrollWidth")
-        money_box = page.locator("#money .table-scroll")
-        box_width, table_width = money_box.evaluate(
-            "box => [box.clientWidth, box.querySelector('table').scrollWidth]"
-        )
-        legend = page.locator("#money .stat-chart").inner_text()
-        browser.close()
-
-    assert errors == []
+    assert window.errors == []
     assert [url for url in failed if not url.endswith("/favicon.ico")] == []
     assert drawn == charts >= 7
-    assert page_width <= 390
     assert table_width > box_width  # the table scrolls in its box
     assert "已拨付金额" in legend

@@ -1,6 +1,6 @@
-"""Browser tests: Playwright for Python driving Debian's Chromium (`apt-get install chromium`,
-launched by its path; no browser is downloaded) against Django's live server on the test
-database, SQLite or PostgreSQL.
+"""Browser fixtures for every test (tests/conftest.py loads them): Playwright for Python
+driving Debian's Chromium (`apt-get install chromium`, launched by its path; no browser is
+downloaded) against Django's live server on the test database, SQLite or PostgreSQL.
 
 Each step saves a screenshot under `var/screenshots/<test>/` (not committed) so that a person
 can look at what the test saw. `Pages.open` fails a step that shows a server error, English
