@@ -94,6 +94,22 @@ def client_for(client):
     return make
 
 
+@pytest.fixture
+def clients(
+    client_for, applicant, institution, formal_reviewer, leadership, notice_officer, finance_officer
+):
+    """One logged-in browser per role (a test module may define its own `clients`)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        applicant=client_for(applicant),
+        reviewer=client_for(formal_reviewer),
+        leader=client_for(leadership),
+        notice=client_for(notice_officer),
+        finance=client_for(finance_officer),
+    )
+
+
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 

@@ -11,7 +11,6 @@ page."""
 import re
 from datetime import timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -36,19 +35,6 @@ pytestmark = pytest.mark.django_db
 
 Status = Application.Status
 CONFIRM_MISSING = "请先勾选“我已核对”确认后再提交：该操作提交后不能撤回。"
-
-
-@pytest.fixture
-def clients(
-    client_for, applicant, institution, formal_reviewer, leadership, notice_officer, finance_officer
-):
-    return SimpleNamespace(
-        applicant=client_for(applicant),
-        reviewer=client_for(formal_reviewer),
-        leader=client_for(leadership),
-        notice=client_for(notice_officer),
-        finance=client_for(finance_officer),
-    )
 
 
 def other_applicant_browser(client_for, name: str) -> Client:

@@ -5,7 +5,6 @@ it shows, the messages, the text of the PDFs they download, and what is stored."
 import re
 from datetime import timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -20,20 +19,6 @@ from workflows.models import Application, AuditRecord, Objection, Payment
 pytestmark = pytest.mark.django_db
 
 Status = Application.Status
-
-
-@pytest.fixture
-def clients(
-    client_for, applicant, institution, formal_reviewer, leadership, notice_officer, finance_officer
-):
-    """One logged-in browser per role."""
-    return SimpleNamespace(
-        applicant=client_for(applicant),
-        reviewer=client_for(formal_reviewer),
-        leader=client_for(leadership),
-        notice=client_for(notice_officer),
-        finance=client_for(finance_officer),
-    )
 
 
 def applicant_browser(client_for, name: str):

@@ -331,19 +331,6 @@ def test_the_application_list_costs_the_same_queries_for_5_or_65_rows(
 # --- finance -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def clients(
-    client_for, applicant, institution, formal_reviewer, leadership, notice_officer, finance_officer
-):
-    return SimpleNamespace(
-        applicant=client_for(applicant),
-        reviewer=client_for(formal_reviewer),
-        leader=client_for(leadership),
-        notice=client_for(notice_officer),
-        finance=client_for(finance_officer),
-    )
-
-
 def test_finance_exports_what_a_payment_needs_with_the_amount_in_capitals(clients, call, world):
     paid = steps.run_to_paid(clients, call, tier="national", voucher="PZ-2026-0001")
     letter = Document.objects.get(application=paid, kind=Document.Kind.AWARD_LETTER)

@@ -3,6 +3,7 @@ service's ValidationError shown on the form that keeps what was typed."""
 
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -75,3 +76,19 @@ def blocked_reason(check, **kwargs) -> str:
     except ValidationError as error:
         return " ".join(error.messages)
     return ""
+
+
+# How far ahead a list of expiring recognitions looks: up to ten years, the longest validity a
+# program gives (the statistics page and the expiring list ask the same question).
+EXPIRING_MAX_DAYS = 3650
+
+
+def expiring_days_field(label) -> forms.IntegerField:
+    message = _("天数须为1至3650之间的整数。")
+    return forms.IntegerField(
+        label=label,
+        min_value=1,
+        max_value=EXPIRING_MAX_DAYS,
+        required=False,
+        error_messages={"invalid": message, "min_value": message, "max_value": message},
+    )

@@ -15,26 +15,13 @@ from ..exports import wants_xlsx, xlsx_response
 from ..permissions import VIEW_ALL
 from ..programs import localised, programs_loaded
 from ..statistics import Filters, statistics_tables, years_with_calls
-from .base import role_required
-
-MAX_DAYS = 3650
-DAYS_MESSAGE = gettext_lazy("天数须为1至3650之间的整数。")
+from .base import expiring_days_field, role_required
 
 
 class StatisticsFilterForm(forms.Form):
     year = forms.TypedChoiceField(label=gettext_lazy("批次年度"), coerce=int, required=False)
     program = forms.ChoiceField(label=gettext_lazy("项目"), required=False)
-    days = forms.IntegerField(
-        label=gettext_lazy("即将到期天数"),
-        min_value=1,
-        max_value=MAX_DAYS,
-        required=False,
-        error_messages={
-            "invalid": DAYS_MESSAGE,
-            "min_value": DAYS_MESSAGE,
-            "max_value": DAYS_MESSAGE,
-        },
-    )
+    days = expiring_days_field(gettext_lazy("即将到期天数"))
 
     def __init__(self, *args, years: list[int], **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,33 +19,23 @@ from ...models import Application
 from ...permissions import VIEW_ALL
 from ...views.base import (
     CONFIRM_MISSING,
+    EXPIRING_MAX_DAYS,
     batch_job_told,
     blocked_reason,
     confirmed,
+    expiring_days_field,
     role_required,
 )
 from .services import decision_issue_check
 from .tasks import decision_issue_job
 
 DEFAULT_DAYS = 90
-MAX_DAYS = 3650  # ten years: the longest validity a program gives
-DAYS_MESSAGE = _("天数须为1至3650之间的整数。")
 
 
 class ExpiringForm(forms.Form):
     """`?days=N`: the look-ahead of the expiring list."""
 
-    days = forms.IntegerField(
-        label=_("天数"),
-        min_value=1,
-        max_value=MAX_DAYS,
-        required=False,
-        error_messages={
-            "invalid": DAYS_MESSAGE,
-            "min_value": DAYS_MESSAGE,
-            "max_value": DAYS_MESSAGE,
-        },
-    )
+    days = expiring_days_field(_("天数"))
 
 
 def _recognitions(user) -> QuerySet[Application]:
@@ -73,7 +63,7 @@ def recognition_expiring(request):
     return render(
         request,
         "decision/recognitions_expiring.html",
-        {"form": form, "days": days, "rows": rows, "today": today, "max_days": MAX_DAYS},
+        {"form": form, "days": days, "rows": rows, "today": today, "max_days": EXPIRING_MAX_DAYS},
     )
 
 
