@@ -180,3 +180,14 @@ def test_staff_home_counts_applications_by_status(
 
     assert "申报概况" in page
     assert "已提交 <strong>2</strong>" in page
+
+
+@pytest.mark.parametrize("role", ["leadership", "formal_reviewer", "notice_officer"])
+def test_staff_and_leadership_homes_link_the_statistics(request, client_for, role):
+    page = _page(client_for(request.getfixturevalue(role)), "/")
+
+    assert 'href="/statistics/"' in page.split("<main", 1)[1]
+
+
+def test_the_applicants_home_does_not_link_the_statistics(applicant, client_for):
+    assert 'href="/statistics/"' not in _page(client_for(applicant), "/")
