@@ -79,3 +79,12 @@ def region_name(code) -> str:
 
     name = region_names().get(code or "")
     return f"{name}（{code}）" if name else (code or "—")
+
+
+@register.filter
+def program_title(slug: str) -> str:
+    """A program's title in the reader's language, from its file (the slug when none is loaded)."""
+    from ..programs import localised, programs_loaded
+
+    program = programs_loaded().get(slug)
+    return localised(program.content["title"]) if program else slug

@@ -15,6 +15,7 @@ from .. import selectors
 from ..listing import APPLICATION_PATHS, Column, ExportColumn, Listing
 from ..models import Application, ProgramVersion
 from ..permissions import VIEW_ALL
+from ..templatetags.workflow_tags import program_title
 from .base import role_required
 
 APPLICATIONS = Listing(
@@ -103,7 +104,7 @@ CALLS = Listing(
     q_placeholder=_("批次名称"),
     export=[
         ExportColumn(_("批次"), lambda c: c.title),
-        ExportColumn(_("项目"), lambda c: c.program_slug),
+        ExportColumn(_("项目"), lambda c: program_title(c.program_slug)),
         ExportColumn(_("开始申报时间"), lambda c: c.opens_at),
         ExportColumn(_("申报截止时间"), lambda c: c.closes_at),
         ExportColumn(_("申报状态"), _phase_label),
