@@ -23,7 +23,7 @@ def patent_number_clean(value: str) -> str:
     for prefix in ("ZL", "CN"):
         text = text.removeprefix(prefix)
     digits, _dot, check = text.partition(".")
-    if not (len(digits) == 12 and digits.isdigit() and len(check) == 1):
+    if not (len(digits) == 12 and ascii_digits(digits) and len(check) == 1):
         raise ValidationError(
             _("专利号格式不正确，应为12位数字加校验位，例如 ZL202110123456.7。"),
             code="patent_format",
@@ -35,6 +35,12 @@ def patent_number_clean(value: str) -> str:
     return f"{digits}.{check}"
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9: `str.isdigit()` also takes full-width (５) and other scripts' digits, which
+    look alike on a page but match no code the office keeps."""
+    return text.isascii() and text.isdigit()
+
+
 def patent_check_character(digits: str) -> str:
     """The check character of a 12-digit patent number."""
     total = sum(int(d) * w for d, w in zip(digits, PATENT_WEIGHTS, strict=True)) % 11
@@ -42,6 +48,14 @@ def patent_check_character(digits: str) -> str:
 
 
 def uscc_clean(value: str) -> str:
+    if not value.strip().isascii():
+        # python-stdnum would quietly turn full-width digits into ASCII; the office keeps codes
+        # as typed on a half-width keyboard, so the applicant is told instead.
+        raise ValidationError(
+            _("统一社会信用代码请使用半角数字和字母输入（例如输入法切换到半角）：%(value)s")
+            % {"value": value},
+            code="uscc_not_ascii",
+        )
     try:
         return uscc_module.validate(value.strip().upper())
     except StdnumError as error:
