@@ -73,3 +73,60 @@ def test_a_full_width_patent_number_is_refused():
     assert patent_number_clean("ZL202110123456.7") == "202110123456.7"
     with pytest.raises(ValidationError):
         patent_number_clean("ZL" + "202110123456".translate(FULL_WIDTH) + ".7")
+
+
+# --- passwords and production settings ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [("12345678", "数字"), ("password", "常见"), ("newapplicant1", "相似")],
+)
+def test_signup_refuses_weak_passwords_in_chinese_and_keeps_the_username(client, password, message):
+    from tests.workflows import http_steps as steps
+
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "newapplicant1",
+            "first_name": "王芳",
+            "email": "wang@example.com",
+            "password1": password,
+            "password2": password,
+        },
+    )
+
+    assert response.status_code == 200
+    assert any(message in e for e in steps.form_errors(response)), steps.form_errors(response)
+    assert steps.input_value(response, "username") == "newapplicant1"
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    """HSTS, the HTTPS redirect and the TLS proxy's header are set in production: `manage.py
+    check --deploy` reports nothing (no database is reached; signing files named only)."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": "x" * 64 + "-production-like-secret-key-for-the-deploy-check",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+        "ALLOWED_HOSTS": "grants.example.gov.cn",
+        "DOCUMENT_SIGNING_KEY": str(tmp_path / "key.pem"),
+        "DOCUMENT_SIGNING_CERT": str(tmp_path / "cert.pem"),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
