@@ -11,7 +11,9 @@ class WorkflowsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from . import checks  # noqa: F401  (registers the program-file system check)
+        from .admin import read_only_admin
         from .services.notifications import task_saved
 
         # A task just created may be work for someone: they are told (services.notifications).
         post_save.connect(task_saved, dispatch_uid="workflows.task_saved")
+        read_only_admin()

@@ -130,3 +130,34 @@ def test_production_settings_pass_check_deploy(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+# --- the admin cannot change the workflow's records -------------------------------------------
+
+
+def test_a_superuser_cannot_edit_processes_tasks_or_task_results_in_the_admin(
+    call, applicant, institution, client
+):
+    from django.contrib.auth import get_user_model
+    from django_tasks_db.models import DBTaskResult
+    from viewflow.workflow.models import Process, Task
+
+    application = submitted(applicant, institution, call)
+    task = Task.objects.filter(process_id=application.process_id).first()
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "x-Pw-9!")
+    client.force_login(admin_user)
+
+    for model in (Process, Task, DBTaskResult):
+        add = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+        assert client.get(add).status_code == 403
+    change = reverse("admin:viewflow_task_change", args=[task.pk])
+    page = client.get(change)
+    assert page.status_code == 200  # it can be read
+    assert 'name="_save"' not in page.content.decode()
+    before = task.status
+    assert client.post(change, {"status": "DONE"}).status_code == 403
+    task.refresh_from_db()
+    assert task.status == before
+    delete = reverse("admin:viewflow_process_delete", args=[application.process_id])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Process.objects.filter(pk=application.process_id).exists()
