@@ -161,3 +161,29 @@ def test_a_superuser_cannot_edit_processes_tasks_or_task_results_in_the_admin(
     delete = reverse("admin:viewflow_process_delete", args=[application.process_id])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert Process.objects.filter(pk=application.process_id).exists()
+
+
+# --- audit rows cannot be changed, even with SQL --------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_to_update_or_delete_an_audit_row(call, applicant, institution):
+    from django.db import DatabaseError, connection, transaction
+
+    from tests.conftest import is_postgres
+    from workflows.models import AuditRecord
+
+    if not is_postgres():
+        pytest.skip("the trigger exists on PostgreSQL only")
+    submitted(applicant, institution, call)
+    record = AuditRecord.objects.order_by("pk").first()
+
+    for sql in (
+        "UPDATE workflows_auditrecord SET reason = 'changed' WHERE id = %s",
+        "DELETE FROM workflows_auditrecord WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, [record.pk])
+
+    assert AuditRecord.objects.get(pk=record.pk).reason == record.reason
