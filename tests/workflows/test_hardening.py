@@ -187,3 +187,50 @@ def test_postgresql_refuses_to_update_or_delete_an_audit_row(call, applicant, in
                 cursor.execute(sql, [record.pk])
 
     assert AuditRecord.objects.get(pk=record.pk).reason == record.reason
+
+
+# --- attachments with active content -------------------------------------------------------------
+
+
+def _pdf_with(entry: str):
+    """A one-page PDF whose catalogue carries an open action or embedded file (pypdf)."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    if entry == "javascript":
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("1")}
+        )
+    elif entry == "launch":
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("a.exe")}
+        )
+    else:
+        writer.add_attachment("payload.exe", b"MZ")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("entry", ["javascript", "launch", "embedded"])
+def test_a_pdf_with_scripts_launch_actions_or_embedded_files_is_refused_and_the_draft_kept(
+    call, applicant, institution, client_for, entry
+):
+    from tests.workflows import http_steps as steps
+    from workflows.models import Application
+
+    uploads = {
+        "approval_document": steps.pdf_file("approval.pdf", _pdf_with(entry)),
+        "business_licence": steps.pdf_file("licence.pdf"),
+    }
+    application, response = steps.draft_create(client_for(applicant), call, uploads=uploads)
+
+    assert application is not None  # the draft is kept
+    assert application.status == Application.Status.DRAFT
+    kinds = set(application.attachments.values_list("kind", flat=True))
+    assert kinds == {"business_licence"}
+    assert any("approval.pdf" in m and "不予接收" in m for m in steps.messages_shown(response))

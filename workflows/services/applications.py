@@ -11,6 +11,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from forms.fields import field_value_stored, program_field
+from forms.pdf_safety import pdf_active_content
 from forms.validators import localised
 
 from ..amounts import amount_rule, award_figure, field_value
@@ -98,6 +99,17 @@ def pdf_check(upload) -> str:
         raise ValidationError(
             _("文件“%(name)s”不是PDF文件（按文件内容判断），请上传PDF。") % {"name": upload.name},
             code="not_pdf",
+        )
+    active = pdf_active_content(upload)
+    if active:
+        raise ValidationError(
+            _(
+                "文件“%(name)s”含有脚本、启动外部程序的动作或嵌入的文件（%(found)s），"
+                "审查人员打开时可能不安全，系统不予接收。请另存为不含这些内容的PDF"
+                "（例如用“打印为PDF”）后重新上传。"
+            )
+            % {"name": upload.name, "found": "、".join(name.lstrip("/") for name in active)},
+            code="pdf_active_content",
         )
     digest = hashlib.sha256()
     for chunk in upload.chunks():
