@@ -56,6 +56,15 @@ class Pages:
         self.step = 0
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # A script or style the Content-Security-Policy blocks is an error of the page too.
+        self.page.on(
+            "console",
+            lambda message: (
+                self.errors.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -234,3 +234,15 @@ def test_a_pdf_with_scripts_launch_actions_or_embedded_files_is_refused_and_the_
     kinds = set(application.attachments.values_list("kind", flat=True))
     assert kinds == {"business_licence"}
     assert any("approval.pdf" in m and "不予接收" in m for m in steps.messages_shown(response))
+
+
+# --- Content-Security-Policy ---------------------------------------------------------------------
+
+
+def test_every_page_carries_a_content_security_policy_without_inline_scripts(client):
+    policy = client.get(reverse("home"))["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+
+    assert directives["script-src"] == "'self'"
+    assert "unsafe-inline" not in directives["script-src"]
+    assert directives["object-src"] == "'none'"
