@@ -1,5 +1,6 @@
 """Settings shared by every environment; environment variables through django-environ."""
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts only from our own static files, never inline
@@ -127,10 +130,23 @@ DATABASES = {"default": database_config(env("DATABASE_URL", default=None))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a login while the account or the address is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None
+
+# Failed logins (django-axes): after 5 failures for one account, or from one address, further
+# attempts are refused for 30 minutes with a page in Chinese (registration/locked_out.html).
+# Staff unlock earlier: `manage.py axes_reset_username <login>` or `axes_reset_ip <address>`, or
+# by deleting the access attempts in the admin.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 GUARDIAN_MONKEY_PATCH_USER = False
 
 # Django's full set: not like the username or name, at least 8 characters, not a common

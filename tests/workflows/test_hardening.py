@@ -246,3 +246,30 @@ def test_every_page_carries_a_content_security_policy_without_inline_scripts(cli
     assert directives["script-src"] == "'self'"
     assert "unsafe-inline" not in directives["script-src"]
     assert directives["object-src"] == "'none'"
+
+
+# --- failed logins are throttled ------------------------------------------------------------------
+
+
+def test_repeated_wrong_passwords_lock_the_account_until_staff_unlock_it(client, settings):
+    """Before: 25 wrong passwords, then the right one logged in."""
+    from django.core.management import call_command
+
+    from tests.factories import UserFactory
+    from workflows.demo import DEMO_PASSWORD
+
+    UserFactory(username="reviewer", role="formal_reviewer")
+    login = reverse("login")
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(login, {"username": "reviewer", "password": "wrong-password"})
+
+    locked = client.post(login, {"username": "reviewer", "password": DEMO_PASSWORD})
+
+    assert locked.status_code == 429
+    assert "登录已暂时锁定" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+    call_command("axes_reset_username", "reviewer")
+    unlocked = client.post(login, {"username": "reviewer", "password": DEMO_PASSWORD})
+    assert unlocked.status_code == 302
+    assert client.session["_auth_user_id"]
