@@ -37,6 +37,16 @@ APPLICATION_PATHS = {
 }
 
 
+def application_paths(via: str, **own) -> dict:
+    """`APPLICATION_PATHS` seen from a row that points at its application through `via` (an
+    expert's seat, an objection), with the row's own fields in `own` (its status, its date)."""
+
+    def through(path):
+        return tuple(f"{via}__{p}" for p in path) if isinstance(path, tuple) else f"{via}__{path}"
+
+    return {key: through(path) for key, path in APPLICATION_PATHS.items()} | own
+
+
 @dataclass(frozen=True)
 class Column:
     """A column of the table: its header, and the fields it sorts by (none: not sortable)."""

@@ -15,9 +15,11 @@ Deadlines are never guessed: work without one shows none, and a provisional one 
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.db.models import Count, Min, OuterRef, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -39,19 +41,13 @@ class Due:
     at: datetime
     provisional: bool = False
 
-    @property
+    @cached_property
     def days_left(self) -> int:
         return calendar.working_days_left(self.at)
 
     @property
     def overdue(self) -> bool:
-        return self.days_left < 0 or (self.days_left == 0 and self.at < _now())
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
+        return self.days_left < 0 or (self.days_left == 0 and self.at < timezone.now())
 
 
 @dataclass

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from ... import selectors
-from ...listing import APPLICATION_PATHS, Column, ExportColumn, Listing
+from ...listing import APPLICATION_PATHS, Column, ExportColumn, Listing, application_paths
 from ...models import Application, Call, PanelSeat
 from ...permissions import VIEW_ALL
 from ...programs import program_get, stage_by_key
@@ -55,14 +55,7 @@ SEATS = Listing(
     ],
     # What still waits for the expert comes first, the nearest deadline first.
     default_sort="due",
-    paths={
-        "program": "application__call__program_slug",
-        "call": "application__call",
-        "region": "application__institution__region_code",
-        "status": "status",
-        "date": "drawn_at",
-        "q": ("application__institution__name", "application__institution__uscc"),
-    },
+    paths=application_paths("application", status="status", date="drawn_at"),
     statuses=Seat.choices,
     date_label=_l("抽取日期"),
     export=[

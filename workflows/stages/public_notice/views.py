@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from ... import selectors
 from ...amounts import program_pays, proposed_amount
-from ...listing import Column, ExportColumn, Listing
+from ...listing import Column, ExportColumn, Listing, application_paths
 from ...models import Objection
 from ...programs import program_get
 from ...views.base import blocked_reason, form_errors, require
@@ -125,14 +125,7 @@ OBJECTIONS = Listing(
         Column("handling", ""),
     ],
     default_sort="-lodged",
-    paths={
-        "program": "application__call__program_slug",
-        "call": "application__call",
-        "region": "application__institution__region_code",
-        "status": "status",
-        "date": "lodged_at",
-        "q": ("application__institution__name", "application__institution__uscc"),
-    },
+    paths=application_paths("application", status="status", date="lodged_at"),
     statuses=Objection.Status.choices,
     status_label=_l("处理状态"),
     date_label=_l("提出日期"),
