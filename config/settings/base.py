@@ -174,6 +174,21 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 
 # Uploaded attachments and issued documents. Never inside the repository's tracked files.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Where they are stored: every read and write goes through Django's storage API (never a local
+# path), so a deployment on several machines points `default` at shared storage from the
+# environment: FILE_STORAGE_BACKEND (a dotted class path) and FILE_STORAGE_OPTIONS (JSON, its
+# keyword arguments), e.g. an S3-compatible object store through django-storages
+# (`storages.backends.s3.S3Storage`) or FileSystemStorage on an NFS mount ({"location": …}).
+# By default FileSystemStorage at MEDIA_ROOT (no `location`, so it follows MEDIA_ROOT).
+STORAGES = {
+    "default": {
+        "BACKEND": env(
+            "FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("FILE_STORAGE_OPTIONS", default={}),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 MEDIA_URL = "/media/"  # never served directly: downloads go through permission-checked views
 
