@@ -106,23 +106,29 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 
+# IMMEDIATE takes SQLite's write lock at BEGIN, so two writers queue instead of failing
+# half-way; WAL lets readers go on meanwhile (STACK-NOTES, locking).
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def database_config(url: str | None) -> dict:
-    """The `default` database: DATABASE_URL when given, else the embedded SQLite file."""
+    """The `default` database: DATABASE_URL when given, else the embedded SQLite file. An
+    SQLite file named by the URL (a rehearsal's, a test's) gets the same options."""
     if url:
         config = environ.Env.db_url_config(url)
         config.setdefault("CONN_MAX_AGE", 60)
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
         return config
     VAR_DIR.mkdir(exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "db.sqlite3",
-        # IMMEDIATE takes SQLite's write lock at BEGIN, so two writers queue instead of
-        # failing half-way; WAL lets readers go on meanwhile (STACK-NOTES, locking).
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
+        "OPTIONS": dict(SQLITE_OPTIONS),
     }
 
 
