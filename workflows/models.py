@@ -943,3 +943,21 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class CommandLease(models.Model):
+    """Which process runs a periodic command (`workflow_timers`) until when, on databases
+    without advisory locks (SQLite; PostgreSQL uses `pg_try_advisory_lock`, see
+    services.timers). A lease past `expires_at` is free: a crashed holder blocks nobody for
+    longer than its lease."""
+
+    name = models.CharField(_("命令"), max_length=100, primary_key=True)
+    holder = models.CharField(_("持有进程"), max_length=200)
+    expires_at = models.DateTimeField(_("到期时间"))
+
+    class Meta:
+        verbose_name = _("定时命令租约")
+        verbose_name_plural = _("定时命令租约")
+
+    def __str__(self):
+        return f"{self.name} · {self.holder}"

@@ -421,7 +421,10 @@ def rehearse_isolated_many(paths, *, per_branch: int = 1, timeout: int = 1800) -
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": os.environ.get("REHEARSAL_SETTINGS", REHEARSAL_SETTINGS),
                 "DATABASE_URL": f"sqlite:///{folder / 'rehearsal.sqlite3'}",
+                # Files on the throw-away folder, whatever storage the site itself uses.
                 "MEDIA_ROOT": str(folder / "media"),
+                "FILE_STORAGE_BACKEND": "django.core.files.storage.FileSystemStorage",
+                "FILE_STORAGE_OPTIONS": json.dumps({"location": str(folder / "media")}),
                 "PROGRAMS_DIR": str(folder / "programs"),
                 "DOCUMENT_WORKERS": "0",
             }

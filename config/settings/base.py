@@ -106,23 +106,29 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 
+# IMMEDIATE takes SQLite's write lock at BEGIN, so two writers queue instead of failing
+# half-way; WAL lets readers go on meanwhile (STACK-NOTES, locking).
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def database_config(url: str | None) -> dict:
-    """The `default` database: DATABASE_URL when given, else the embedded SQLite file."""
+    """The `default` database: DATABASE_URL when given, else the embedded SQLite file. An
+    SQLite file named by the URL (a rehearsal's, a test's) gets the same options."""
     if url:
         config = environ.Env.db_url_config(url)
         config.setdefault("CONN_MAX_AGE", 60)
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
         return config
     VAR_DIR.mkdir(exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "db.sqlite3",
-        # IMMEDIATE takes SQLite's write lock at BEGIN, so two writers queue instead of
-        # failing half-way; WAL lets readers go on meanwhile (STACK-NOTES, locking).
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
+        "OPTIONS": dict(SQLITE_OPTIONS),
     }
 
 
@@ -174,6 +180,21 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 
 # Uploaded attachments and issued documents. Never inside the repository's tracked files.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Where they are stored: every read and write goes through Django's storage API (never a local
+# path), so a deployment on several machines points `default` at shared storage from the
+# environment: FILE_STORAGE_BACKEND (a dotted class path) and FILE_STORAGE_OPTIONS (JSON, its
+# keyword arguments), e.g. an S3-compatible object store through django-storages
+# (`storages.backends.s3.S3Storage`) or FileSystemStorage on an NFS mount ({"location": …}).
+# By default FileSystemStorage at MEDIA_ROOT (no `location`, so it follows MEDIA_ROOT).
+STORAGES = {
+    "default": {
+        "BACKEND": env(
+            "FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("FILE_STORAGE_OPTIONS", default={}),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 MEDIA_URL = "/media/"  # never served directly: downloads go through permission-checked views
 

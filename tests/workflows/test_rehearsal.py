@@ -198,7 +198,12 @@ def test_the_rehearsal_page_is_for_staff(client_for, request, role, status):
     )
 
 
-def test_staff_run_a_rehearsal_from_its_page_and_read_the_report(client_for, formal_reviewer):
+def test_staff_run_a_rehearsal_from_its_page_and_read_the_report(
+    client_for, formal_reviewer, monkeypatch, tmp_path
+):
+    # The site stores its files elsewhere (FILE_STORAGE_*): the rehearsal's stay in its folder.
+    site_files = tmp_path / "site-files"
+    monkeypatch.setenv("FILE_STORAGE_OPTIONS", json.dumps({"location": str(site_files)}))
     url = reverse("program_rehearsal", args=["ip_operating_institution"])
     page = client_for(formal_reviewer).get(url).content.decode()
     assert "运行预演" in page
@@ -208,5 +213,6 @@ def test_staff_run_a_rehearsal_from_its_page_and_read_the_report(client_for, for
     assert rehearsal.ok and rehearsal.status == "finished"
     assert "预演通过：每个分支都走到了终点" in page
     assert "公示：异议成立" in page and "资助决定通知书" in page
-    # Nothing of the rehearsal reached this database.
+    # Nothing of the rehearsal reached this database or the site's files.
     assert not Application.objects.exists()
+    assert not site_files.exists()

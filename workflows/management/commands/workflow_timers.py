@@ -1,18 +1,27 @@
 """viewflow's timer dispatcher (cron runs it every minute), then the reminders before deadlines
-and the escalations of overdue tasks (services.notifications.deadlines_sweep). This command
-takes the place of viewflow's own: `workflows` comes before `viewflow` in INSTALLED_APPS."""
+and the escalations of overdue tasks (services.timers). This command takes the place of
+viewflow's own: `workflows` comes before `viewflow` in INSTALLED_APPS.
 
-from viewflow.management.commands.workflow_timers import Command as TimersCommand
+Safe to run from cron on every machine at once: one run at a time holds the database lock
+(`services.timers.single_run`); a run that finds it held says so and exits successfully."""
 
-from workflows.services.notifications import deadlines_sweep
+from django.core.management.base import BaseCommand
+
+from workflows.services.timers import TIMERS_COMMAND, single_run, timers_run
 
 
-class Command(TimersCommand):
+class Command(BaseCommand):
     help = "Fire due workflow timers; send reminders before deadlines and escalate overdue tasks"
 
     def handle(self, **options):
-        super().handle(**options)
-        sent = deadlines_sweep()
+        with single_run(TIMERS_COMMAND) as renew:
+            if renew is None:
+                self.stdout.write("Another workflow_timers is running; nothing done this time")
+                return
+            counts = timers_run(renew=renew)
         self.stdout.write(
-            f"{sent['reminder']} reminder(s) sent, {sent['overdue']} overdue escalation(s) sent"
+            f"{counts['timers']} timer(s) fired, {counts['started']} process(es) started, "
+            f"{counts['conditions']} condition(s) fired\n"
+            f"{counts['reminders']} reminder(s) sent, "
+            f"{counts['overdue']} overdue escalation(s) sent"
         )
