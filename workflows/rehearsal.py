@@ -423,7 +423,6 @@ def rehearse_isolated_many(paths, *, per_branch: int = 1, timeout: int = 1800) -
                 "DATABASE_URL": f"sqlite:///{folder / 'rehearsal.sqlite3'}",
                 "MEDIA_ROOT": str(folder / "media"),
                 "PROGRAMS_DIR": str(folder / "programs"),
-                "DOCUMENT_WORKERS": "0",
             }
             command = [
                 sys.executable,

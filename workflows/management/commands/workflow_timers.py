@@ -1,9 +1,11 @@
 """viewflow's timer dispatcher (cron runs it every minute), then the reminders before deadlines
-and the escalations of overdue tasks (services.notifications.deadlines_sweep). This command
+and the escalations of overdue tasks (services.notifications.deadlines_sweep), and enqueues
+again a batch of documents nobody works on any more (documents.batch). This command
 takes the place of viewflow's own: `workflows` comes before `viewflow` in INSTALLED_APPS."""
 
 from viewflow.management.commands.workflow_timers import Command as TimersCommand
 
+from documents.batch import issue_batches_recover
 from workflows.services.notifications import deadlines_sweep
 
 
@@ -16,3 +18,5 @@ class Command(TimersCommand):
         self.stdout.write(
             f"{sent['reminder']} reminder(s) sent, {sent['overdue']} overdue escalation(s) sent"
         )
+        if recovered := issue_batches_recover():
+            self.stdout.write(f"{recovered} abandoned document batch(es) enqueued again")
