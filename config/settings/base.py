@@ -110,21 +110,25 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 def database_config(url: str | None) -> dict:
     """The `default` database: DATABASE_URL when given, else the embedded SQLite file."""
+    # IMMEDIATE takes SQLite's write lock at BEGIN, so two writers queue instead of failing
+    # half-way; WAL lets readers go on meanwhile (STACK-NOTES, locking).
+    sqlite_options = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     if url:
         config = environ.Env.db_url_config(url)
         config.setdefault("CONN_MAX_AGE", 60)
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["OPTIONS"] = {**sqlite_options, **config.get("OPTIONS", {})}
+            config["CONN_MAX_AGE"] = 0
         return config
     VAR_DIR.mkdir(exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "db.sqlite3",
-        # IMMEDIATE takes SQLite's write lock at BEGIN, so two writers queue instead of
-        # failing half-way; WAL lets readers go on meanwhile (STACK-NOTES, locking).
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
+        "OPTIONS": sqlite_options,
     }
 
 
