@@ -1,7 +1,7 @@
 """Benchmark: a batch of BENCH_RECIPIENTS certificates (500 and 5000 by default, comma-separated)
 led by the decision listing every recipient, issued by 1, 2 and 4 real `manage.py db_worker`
 processes (BENCH_WORKERS) on a throw-away database: wall time from dispatch to the batch's end,
-documents per second, the lead's render time. BENCH_BACKEND=rq uses two... `manage.py rqworker`
+documents/s, the lead's render time. BENCH_BACKEND=rq uses `manage.py rqworker`
 processes against Redis (REDIS_URL, database 3 by default) instead.
 
 Run with `.venv/bin/python bench/batch.py`; e.g. `BENCH_RECIPIENTS=500 bench/batch.py`. The
