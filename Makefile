@@ -52,8 +52,12 @@ setup: migrate ## Load the program files, roles and demo data
 	$(MANAGE) load_programs
 	$(MANAGE) demo_data
 
-run: setup ## Install, migrate, load programs and demo data, serve on http://127.0.0.1:8000
-	$(MANAGE) runserver 127.0.0.1:8000
+run: setup ## Install, migrate, load programs and demo data, serve on http://127.0.0.1:8000 with a job worker
+	@# The background jobs (batches of documents, emails) run in a db_worker next to runserver,
+	@# never inside a request; stopping runserver (Ctrl+C) stops the worker too.
+	$(MANAGE) db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(MANAGE) runserver 127.0.0.1:$${PORT:-8000}
 
 check: install-dev ## Lint, format check, Django checks, missing migrations
 	$(VENV)/bin/ruff check .
@@ -100,8 +104,12 @@ schema: install ## Write the JSON Schema of program files (config/programs/progr
 timers: ## Fire due workflow timers once (cron runs this every minute in production)
 	$(MANAGE) workflow_timers
 
-worker: ## Run the background-job worker (django-tasks database backend)
-	$(MANAGE) db_worker
+worker: ## Run a background-job worker: db_worker, or rqworker when TASK_BACKEND=rq (run several)
+	@if [ "$$TASK_BACKEND" = rq ]; then \
+		$(MANAGE) rqworker default --job-class django_tasks_rq.Job --worker-class rq.worker.SimpleWorker; \
+	else \
+		$(MANAGE) db_worker; \
+	fi
 
 clean: ## Remove the virtual environment and local data (var/)
 	rm -rf $(VENV) var

@@ -1,33 +1,35 @@
-"""Issuing one document to each of many applicants (hundreds of decision notices or certificates).
+"""Issuing one document to each of many applicants (hundreds of decision notices or certificates)
+across every worker process on every machine.
 
-Worker processes only turn (template, context) into PDF bytes, without touching the database; this
-process numbers, stores and records every document (`documents.services`).
+A batch is prepared once, then fanned out:
 
-- Numbers and verification codes are reserved for the whole batch in one short transaction
-  (`DocumentReservation`) and committed before anything is rendered. Each rendered document is then
-  stored, and recorded by the caller's `issued` callback, in a transaction of its own: the progress
-  page sees it at once, other staff issuing documents never wait for the batch, and a run that
-  stops half-way keeps what it issued. Its rerun prints the reserved numbers: none is lost.
-- A document already issued for (kind, application) is skipped: running a batch again issues no
-  duplicates.
-- A document whose rendering fails (in a worker and again in this process), or whose recording
-  fails, is listed in `IssueBatch.errors` and left for a rerun; the others are issued.
-- Progress goes to the `IssueBatch` row (at most every `PROGRESS_SAVE_SECONDS`, and at the end)
-  and to any listener installed with `progress_observed` (the management command's progress bar,
-  the benchmark) after every document.
+- `issue_batch_start` records the batch (PENDING, holding a lease of its own while it is
+  prepared); `issue_batch_prepare` reserves every number and verification code in one short
+  transaction (`DocumentReservation`, numbers consecutive) and writes one `BatchItem` per document
+  with what it is rendered from. The lead item is the document the others print the number of
+  (the batch's decision).
+- `issue_batch_dispatch` enqueues runner tasks (`documents.tasks.issue_batch_run_job`, one per
+  `BATCH_CHUNK` items) through Django's Tasks API, so every `db_worker` or `rqworker` takes part;
+  `issue_batch_run` runs one here instead (management commands, rehearsals, the demo, tests).
+- A runner claims an item with a conditional UPDATE (pending, and no lease or an expired one),
+  renders it (the lead first), then stores it, and has the caller's `handler` record what it
+  means, in one transaction that first checks the runner still holds the lease. A runner keeps
+  claiming items until the batch is complete (work stealing): when only leased items are left it
+  waits, and takes over any whose lease expires. While it works, a thread renews its leases every
+  third of `BATCH_LEASE_SECONDS`, so a worker killed mid-document (SIGKILL) leaves a lease that
+  expires within that time and another runner takes the document over. When no runner is left
+  (every worker died), `workflow_timers` (cron, every minute) enqueues the batch again
+  (`issue_batches_recover`).
+- No document is issued twice: the document's uniqueness per (kind, application) and the lease
+  check inside the storing transaction; the counters are atomic `F()` updates.
+- The others wait for the lead: a runner keeps the documents it rendered in memory until the lead
+  is stored. If the lead fails, the batch fails and nothing else is stored; a rerun prints the
+  reserved numbers. A document whose rendering or recording fails is listed in
+  `IssueBatch.errors` and left (with its reservation) for a rerun; the others are issued.
 
-Each worker keeps one FontConfiguration (documents.rendering). WeasyPrint's memory is not handed
-back within a process, so a worker lives for at most `DOCUMENT_WORKER_TASKS` documents: the batch
-runs in generations of `DOCUMENT_WORKERS × DOCUMENT_WORKER_TASKS` documents, each with a fresh pool.
-(Not `max_tasks_per_child`: on Python 3.11 a pool using it stops spawning replacements and hangs
-for good once its workers retire, CPython gh-115634.)
-
-The workers start (`workers_started`) while the caller issues the batch's own decision, so they
-have loaded WeasyPrint and the fonts by the time the first document is ready for them.
-
-Settings (config/settings/base.py): `DOCUMENT_WORKERS` (2; 0 renders in this process),
-`DOCUMENT_POOL_MIN` (20: smaller batches render in this process, a pool is not worth starting)
-and `DOCUMENT_WORKER_TASKS` (300).
+A batch is refused while another for the call holds a live lease (`issue_batch_running`).
+Settings: `BATCH_LEASE_SECONDS` (30), `BATCH_CHUNK` (10), `BATCH_MAX_ATTEMPTS` (3: a document
+whose workers died that often is failed rather than killing more).
 """
 
 from __future__ import annotations
@@ -35,33 +37,35 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import multiprocessing
+import math
 import os
-import resource
+import socket
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Min, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
 BATCH_RUNNING_MESSAGE = _("该批次的决定正在印发中，请查看印发进度。")
+# How long a runner holding no documents waits before looking again.
+POLL_SECONDS = 0.25
+# How many rendered documents a runner keeps in memory while the lead is not stored yet.
+HELD_MAX = 50
 
 
-@dataclass
-class Rendered:
-    """One document rendered: by which process, how long it took, that process's peak memory."""
-
-    pid: int
-    seconds: float
-    max_rss_kb: int
+class IssueBatchFailed(Exception):
+    """The batch stopped: its lead document could not be issued (nothing else was stored)."""
 
 
 @dataclass
@@ -69,17 +73,18 @@ class Progress:
     done: int
     failed: int
     total: int
-    rendered: Rendered | None = None
 
 
 @dataclass
 class BatchRequest:
-    """What `document_issue` would be given for one document; `key` names it in the result and
-    `label` (e.g. the recipient's name) in the batch's errors."""
+    """What `document_issue` would be given for one document; `key` names it (the
+    application's pk), `label` (e.g. the recipient's name) names it in the batch's errors, and
+    `data` goes to the batch's handler with the stored document."""
 
     key: object
     fields: dict = field(default_factory=dict)
     label: str = ""
+    data: dict = field(default_factory=dict)
 
 
 _listener: contextvars.ContextVar[Callable[[Progress], None] | None] = contextvars.ContextVar(
@@ -89,7 +94,7 @@ _listener: contextvars.ContextVar[Callable[[Progress], None] | None] = contextva
 
 @contextlib.contextmanager
 def progress_observed(listener: Callable[[Progress], None]) -> Iterator[None]:
-    """Tell `listener` of each document a batch run inside the block issues or fails."""
+    """Tell `listener` of each document a batch run here (`issue_batch_run`) issues or fails."""
     token = _listener.set(listener)
     try:
         yield
@@ -97,86 +102,11 @@ def progress_observed(listener: Callable[[Progress], None]) -> Iterator[None]:
         _listener.reset(token)
 
 
-# --- worker processes ---------------------------------------------------------------------------
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.BATCH_LEASE_SECONDS)
 
 
-def _worker_start(settings_module: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
-    import django
-
-    django.setup()
-
-
-def _render(template_name: str, context: dict) -> tuple[bytes, Rendered]:
-    from . import services
-
-    started = time.perf_counter()
-    pdf = services.document_render(template_name, context)
-    seconds = time.perf_counter() - started
-    return pdf, Rendered(pid=os.getpid(), seconds=seconds, max_rss_kb=_peak_rss_kb())
-
-
-def _peak_rss_kb() -> int:
-    """This process's peak resident memory. VmHWM belongs to the current program image, unlike
-    getrusage's ru_maxrss, which a spawned worker inherits from the parent it was forked from."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _workers(count: int) -> int:
-    """How many worker processes render `count` documents (0: render in this process)."""
-    workers = settings.DOCUMENT_WORKERS
-    if workers <= 0 or count < settings.DOCUMENT_POOL_MIN:
-        return 0
-    return workers
-
-
-def _warm_up() -> None:
-    """Load WeasyPrint, the CJK fonts and this process's FontConfiguration."""
-    from weasyprint import HTML
-
-    from .rendering import font_configuration
-
-    HTML(string='<p style="font-family: serif">公文</p>').write_pdf(
-        font_config=font_configuration()
-    )
-
-
-@contextlib.contextmanager
-def workers_started(count: int) -> Iterator[ProcessPoolExecutor | None]:
-    """Worker processes for a batch of `count` documents (None when they render in this
-    process), started and warming up while the caller gets on; pass it to `documents_issue`."""
-    workers = _workers(count)
-    if not workers:
-        yield None
-        return
-    pool = _pool(workers)
-    try:
-        for _ in range(workers):
-            pool.submit(_warm_up)
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    # spawn: a fresh interpreter per worker (no inherited locks, database connections or memory
-    # peaks from the parent).
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_start,
-        initargs=(settings.SETTINGS_MODULE,),
-    )
-
-
-# --- the batch ----------------------------------------------------------------------------------
+# --- starting a batch ---------------------------------------------------------------------------
 
 
 def latest_issue_batch(call) -> IssueBatch | None:  # noqa: F821
@@ -186,22 +116,26 @@ def latest_issue_batch(call) -> IssueBatch | None:  # noqa: F821
     return IssueBatch.objects.filter(call=call).order_by("-pk").first()
 
 
-BATCH_STALE_AFTER = timedelta(minutes=10)
-
-
 def issue_batch_running(call) -> bool:
-    """Whether a batch for `call` is running: started, not finished, and reporting progress."""
-    from .models import IssueBatch
+    """Whether a batch for `call` is alive: being prepared or run, under a lease (its own or one
+    of its documents') that has not expired."""
+    from .models import BatchItem, IssueBatch
 
-    return IssueBatch.objects.filter(
-        call=call,
-        status=IssueBatch.Status.RUNNING,
-        updated_at__gte=timezone.now() - BATCH_STALE_AFTER,
-    ).exists()
+    now = timezone.now()
+    live = [IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
+    return (
+        IssueBatch.objects.filter(call=call, status__in=live, lease_expires_at__gt=now).exists()
+        or BatchItem.objects.filter(
+            batch__call=call,
+            batch__status__in=live,
+            status=BatchItem.Status.PENDING,
+            lease_expires_at__gt=now,
+        ).exists()
+    )
 
 
 def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
-    """Record a batch about to run, unless one for the call is running already (ValidationError):
+    """Record a batch about to be prepared, unless one for the call is alive (ValidationError):
     two officers pressing the button at once start one batch. Commits at once unless the caller
     holds a transaction."""
     from .models import IssueBatch
@@ -211,178 +145,475 @@ def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
         if issue_batch_running(call):
             raise ValidationError(BATCH_RUNNING_MESSAGE, code="batch_running")
         now = timezone.now()
-        # A run that stopped reporting died with its process: what it issued stays issued.
-        IssueBatch.objects.filter(call=call, status=IssueBatch.Status.RUNNING).update(
-            status=IssueBatch.Status.FAILED, finished_at=now
-        )
+        # A batch nobody works on any more (its workers died): what it issued stays issued, the
+        # rest is the new batch's.
+        IssueBatch.objects.filter(
+            call=call, status__in=[IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
+        ).update(status=IssueBatch.Status.FAILED, finished_at=now, lease_expires_at=None)
         return IssueBatch.objects.create(
             call=call,
             kind=kind,
             created_by=user,
-            status=IssueBatch.Status.RUNNING,
+            status=IssueBatch.Status.PENDING,
             started_at=now,
             updated_at=now,
+            lease_expires_at=now + _lease(),
         )
 
 
 def issue_batch_fail(*, batch, error: BaseException) -> None:
-    """The run stopped on an error (what it issued before stays issued): say so on the batch."""
-    batch.status = batch.Status.FAILED
-    batch.finished_at = timezone.now()
-    batch.errors = [*batch.errors, {"key": None, "error": f"{type(error).__name__}: {error}"}]
-    _progress_save(batch, force=True)
+    """Preparing the batch stopped on an error (what was issued before stays issued)."""
+    from .models import IssueBatch
+
+    IssueBatch.objects.filter(pk=batch.pk).update(
+        status=IssueBatch.Status.FAILED,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+        lease_expires_at=None,
+        errors=[*batch.errors, {"key": None, "error": f"{type(error).__name__}: {error}"}],
+    )
 
 
-def documents_issue(
+def issue_batch_prepare(
     *,
     batch,
     requests: list[BatchRequest],
-    issued: Callable[[object, object], None],
-    pool: ProcessPoolExecutor | None = None,
-    lead: Callable[[], object] | None = None,
-) -> dict:
-    """Issue each request's document; {key: Document} for those issued now or before. Each new
-    document is stored and handed to `issued(key, document)` (which records what it means) in one
-    transaction; failed ones are missing from the result and listed in `batch.errors`. Call it
-    outside any transaction: it commits as it goes.
-
-    `lead` issues the document the others depend on (the batch's decision, whose reserved number
-    they print): it runs here once the workers have their documents, so it renders while they
-    do, and before any of theirs is stored. If it fails, none is, and the error propagates."""
+    handler: str,
+    lead: BatchRequest | None = None,
+) -> None:
+    """Reserve the numbers of `lead` (if any) and every request's document, in that order, and
+    write the batch's items; the batch is then RUNNING and ready to dispatch or run. A request
+    whose document was issued before counts as done. `handler` is the dotted path of a
+    function `handler(*, batch, application, document, data)` recording each stored document
+    (application None for the lead) in the document's transaction."""
     from . import services
+    from .models import BatchItem, Document, IssueBatch
 
-    results: dict = {}
-    pending = []
-    for request in requests:
-        already = services.document_issued(
-            kind=request.fields["kind"],
-            call=request.fields["call"],
-            application=request.fields.get("application"),
-        )
-        if already is not None:
-            results[request.key] = already
-        else:
-            pending.append(request)
-    batch.total = len(requests)
-    batch.done = len(results)
-    _progress_save(batch, force=True)
-
+    applications = [r.fields["application"].pk for r in requests]
+    issued = set(
+        Document.objects.filter(
+            kind__in={r.fields["kind"] for r in requests},
+            application_id__in=applications,
+            superseded_at__isnull=True,
+        ).values_list("kind", "application_id")
+    )
+    pending = [r for r in requests if (r.fields["kind"], r.fields["application"].pk) not in issued]
+    everyone = ([lead] if lead is not None else []) + pending
     with transaction.atomic():
-        reservations = {
-            request.key: services.document_reserve(
-                kind=request.fields["kind"],
-                call=request.fields["call"],
-                application=request.fields.get("application"),
-                issuer_code=request.fields["issuer_code"],
-                numbered=request.fields.get("numbered", True),
-            )
-            for request in pending
-        }
-    labels = {request.key: request.label or str(request.key) for request in pending}
-    prepared = {
-        request.key: services.document_prepare(
-            **request.fields, reservation=reservations[request.key]
+        services.documents_reserve(
+            wanted=[
+                {
+                    "kind": r.fields["kind"],
+                    "call": r.fields["call"],
+                    "application": r.fields.get("application"),
+                    "issuer_code": r.fields["issuer_code"],
+                    "numbered": r.fields.get("numbered", True),
+                }
+                for r in everyone
+            ]
         )
-        for request in pending
-    }
-    for key, outcome in _rendered(prepared, pool, lead):
-        if isinstance(outcome, BaseException):
-            _failure_record(batch, labels[key], prepared[key], outcome)
-            continue
-        pdf, rendered = outcome
-        try:
-            with transaction.atomic():
-                document = services.document_store(
-                    prepared=prepared[key], pdf=pdf, reservation=reservations[key]
+        BatchItem.objects.bulk_create(
+            [
+                BatchItem(
+                    batch=batch,
+                    position=position,
+                    is_lead=request is lead,
+                    kind=request.fields["kind"],
+                    application=request.fields.get("application"),
+                    label=request.label or str(request.key),
+                    fields=_fields_encode(request.fields),
+                    data=request.data,
                 )
-                issued(key, document)
-        except Exception as error:
-            _failure_record(batch, labels[key], prepared[key], error)
-            continue
-        results[key] = document
-        batch.done += 1
-        _progress_save(batch, rendered)
-    batch.status = batch.Status.FINISHED
-    batch.finished_at = timezone.now()
-    _progress_save(batch, force=True)
-    return results
-
-
-def _rendered(prepared: dict, started: ProcessPoolExecutor | None, lead=None):
-    """(key, (pdf, Rendered)) or (key, exception) per prepared document, as they complete. The
-    first generation of documents goes to the `started` pool (if any), each later one to a fresh
-    pool; `lead()` runs once the first generation is submitted. A render that failed in a worker
-    (or a worker that died) is tried once more here."""
-    workers = _workers(len(prepared))
-    if not workers:
-        if lead is not None:
-            lead()
-        for key, document in prepared.items():
-            yield key, _render_safely(document)
-        return
-    keys = list(prepared)
-    generation = workers * settings.DOCUMENT_WORKER_TASKS
-    for start in range(0, len(keys), generation):
-        pool = started if start == 0 and started is not None else _pool(workers)
-        try:
-            futures = {
-                pool.submit(_render, prepared[key].template_name, prepared[key].render_context): key
-                for key in keys[start : start + generation]
-            }
-            if start == 0 and lead is not None:
-                lead()
-            for future in as_completed(futures):
-                key = futures[future]
-                try:
-                    yield key, future.result()
-                except Exception as error:
-                    logger.warning("Rendering %s failed in a worker (%s); trying here.", key, error)
-                    yield key, _render_safely(prepared[key])
-        finally:
-            if pool is not started:
-                pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _render_safely(document):
-    try:
-        return _render(document.template_name, document.render_context)
-    except Exception as error:
-        return error
-
-
-def _failure_record(batch, label: str, document, error: Exception) -> None:
-    logger.error("Document %s for %s was not issued: %s", document.kind, label, error)
-    batch.failed += 1
-    batch.errors = [
-        *batch.errors,
-        {
-            "key": label,
-            "error": f"{type(error).__name__}: {error}",
-            "reserved_number": document.number,
-        },
-    ]
-    _progress_save(batch, force=True)
-
-
-PROGRESS_SAVE_SECONDS = 0.5
-
-
-def _progress_save(batch, rendered: Rendered | None = None, *, force: bool = False) -> None:
-    """Tell the listener; record the batch's progress on its row when `force`d or when the last
-    record is `PROGRESS_SAVE_SECONDS` old (a write per document would cost more than the page
-    gains)."""
-    now = time.monotonic()
-    if force or now - getattr(batch, "_saved_at", 0.0) >= PROGRESS_SAVE_SECONDS:
-        type(batch).objects.filter(pk=batch.pk).update(
-            updated_at=timezone.now(),
-            total=batch.total,
-            done=batch.done,
-            failed=batch.failed,
-            errors=batch.errors,
-            status=batch.status,
-            finished_at=batch.finished_at,
+                for position, request in enumerate(everyone)
+            ]
         )
-        batch._saved_at = now
+        now = timezone.now()
+        IssueBatch.objects.filter(pk=batch.pk).update(
+            handler=handler,
+            total=len(requests),
+            done=len(requests) - len(pending),
+            status=IssueBatch.Status.RUNNING,
+            updated_at=now,
+            lease_expires_at=now + _lease(),
+        )
+    batch.refresh_from_db()
+
+
+def _fields_encode(fields: dict) -> dict:
+    from .services import context_encode
+
+    institution = fields.get("institution")
+    return {
+        "title": fields["title"],
+        "institution": institution.pk if institution is not None else None,
+        "issuer_code": fields["issuer_code"],
+        "numbered": fields.get("numbered", True),
+        "context": context_encode(fields["context"]),
+    }
+
+
+def issue_batch_dispatch(batch) -> int:
+    """Enqueue the batch's runners (one per `BATCH_CHUNK` documents left) once the caller's
+    transaction commits; how many."""
+    from .models import BatchItem, IssueBatch
+    from .tasks import issue_batch_run_job
+
+    left = BatchItem.objects.filter(batch=batch, status=BatchItem.Status.PENDING).count()
+    runners = max(1, math.ceil(left / max(1, settings.BATCH_CHUNK)))
+    IssueBatch.objects.filter(pk=batch.pk).update(lease_expires_at=timezone.now() + _lease())
+
+    def enqueue():
+        for _runner in range(runners):
+            issue_batch_run_job.enqueue(batch_id=batch.pk)
+
+    transaction.on_commit(enqueue)
+    return runners
+
+
+def issue_batches_recover() -> int:
+    """For `workflow_timers`: enqueue again each running batch that has documents left but
+    nobody working on them (every lease expired: its workers died or were never started), and
+    fail a batch whose preparation died. How many batches were enqueued."""
+    from .models import BatchItem, IssueBatch
+
+    now = timezone.now()
+    IssueBatch.objects.filter(status=IssueBatch.Status.PENDING, lease_expires_at__lt=now).update(
+        status=IssueBatch.Status.FAILED, finished_at=now, lease_expires_at=None
+    )
+    orphaned = (
+        IssueBatch.objects.filter(status=IssueBatch.Status.RUNNING)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .exclude(items__status=BatchItem.Status.PENDING, items__lease_expires_at__gt=now)
+    )
+    count = 0
+    for batch in orphaned:
+        if not batch.items.filter(status=BatchItem.Status.PENDING).exists():
+            _batch_finish(batch.pk)
+            continue
+        logger.warning("Batch %s had nobody working on it; enqueued again.", batch.pk)
+        issue_batch_dispatch(batch)
+        count += 1
+    return count
+
+
+# --- running a batch ----------------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    """This process on this machine, plus a token per run (a lease names its runner)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class _Held:
+    item: object
+    prepared: object
+    reservation: object
+    pdf: bytes
+    seconds: float
+
+
+def issue_batch_run(batch, *, worker: str | None = None) -> IssueBatch:  # noqa: F821
+    """Run the batch here until it is complete: claim documents (the lead first), render and
+    store them; wait for, and take over, documents leased by runners elsewhere. Returns the
+    batch as it ended. Raises IssueBatchFailed if the batch failed on its lead."""
+    from .models import IssueBatch
+
+    worker = worker or worker_name()
+    batch_id = batch if isinstance(batch, int) else batch.pk
+    with _lease_renewed(worker):
+        _run(batch_id, worker)
+    ended = IssueBatch.objects.get(pk=batch_id)
+    if ended.status == IssueBatch.Status.FAILED and any(e.get("lead") for e in ended.errors):
+        raise IssueBatchFailed("; ".join(e["error"] for e in ended.errors if e.get("lead")))
+    return ended
+
+
+def _run(batch_id: int, worker: str) -> None:
+    from .models import BatchItem, IssueBatch
+
+    held: list[_Held] = []
+    while True:
+        lead = _lead_status(batch_id)
+        if held and lead != "waiting":
+            _held_store(held, worker, lead_failed=lead == "failed")
+            held = []
+        if not IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.RUNNING).exists():
+            _release(held, worker)
+            return
+        item = _claim(batch_id, worker, lead_only=len(held) >= HELD_MAX)
+        if item is not None:
+            outcome = _render(item, worker)
+            if outcome is None:
+                continue
+            if item.is_lead:
+                _store(outcome, worker)
+            else:
+                held.append(outcome)
+            continue
+        if held:
+            time.sleep(POLL_SECONDS)
+            continue
+        unfinished = BatchItem.objects.filter(batch_id=batch_id, status=BatchItem.Status.PENDING)
+        if not unfinished.exists():
+            _batch_finish(batch_id)
+            return
+        # Only documents leased by other runners are left: wait for them, and take over any
+        # whose lease expires.
+        expires = unfinished.aggregate(first=Min("lease_expires_at"))["first"]
+        wait = (expires - timezone.now()).total_seconds() if expires else 0
+        time.sleep(min(max(wait, 0.05), POLL_SECONDS * 4))
+
+
+def _lead_status(batch_id: int) -> str:
+    """ "done" (stored, or the batch has none), "failed", or "waiting"."""
+    from .models import BatchItem
+
+    status = (
+        BatchItem.objects.filter(batch_id=batch_id, is_lead=True)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status is None or status == BatchItem.Status.DONE:
+        return "done"
+    return "failed" if status == BatchItem.Status.FAILED else "waiting"
+
+
+def _claim(batch_id: int, worker: str, *, lead_only: bool = False):
+    """The next document nobody holds a live lease on (the lead first), leased to `worker`;
+    None if none."""
+    from .models import BatchItem
+
+    now = timezone.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    candidates = BatchItem.objects.filter(batch_id=batch_id, status=BatchItem.Status.PENDING)
+    if lead_only:
+        candidates = candidates.filter(is_lead=True)
+    candidates = (
+        candidates.filter(free).order_by("-is_lead", "position").values_list("pk", flat=True)[:8]
+    )
+    for pk in candidates:
+        claimed = (
+            BatchItem.objects.filter(pk=pk, status=BatchItem.Status.PENDING)
+            .filter(free)
+            .update(lease_owner=worker, lease_expires_at=now + _lease(), attempts=F("attempts") + 1)
+        )
+        if claimed:
+            item = BatchItem.objects.select_related(
+                "batch__call", "batch__created_by", "application"
+            ).get(pk=pk)
+            if item.attempts > settings.BATCH_MAX_ATTEMPTS:
+                _fail(item, worker, RuntimeError("worker processes died on this document"))
+                continue
+            return item
+    return None
+
+
+def _render(item, worker: str) -> _Held | None:
+    """Render the claimed document; None when it was issued before or failed (recorded)."""
+    from . import services
+    from .models import BatchItem, DocumentReservation
+
+    batch = item.batch
+    already = services.document_issued(
+        kind=item.kind, call=batch.call, application=item.application
+    )
+    if already is not None:
+        BatchItem.objects.filter(pk=item.pk, lease_owner=worker).update(
+            status=BatchItem.Status.DONE, document=already, lease_expires_at=None
+        )
+        return None
+    try:
+        reservation = DocumentReservation.objects.get(
+            kind=item.kind, call_id=batch.call_id, application_id=item.application_id
+        )
+        fields = item.fields
+        prepared = services.document_prepare(
+            kind=item.kind,
+            call=batch.call,
+            application=item.application,
+            institution=_institution(fields["institution"]),
+            issued_by=batch.created_by,
+            title=fields["title"],
+            context=services.context_decode(fields["context"]),
+            numbered=fields["numbered"],
+            issuer_code=fields["issuer_code"],
+            reservation=reservation,
+        )
+        started = time.perf_counter()
+        pdf = services.document_render(prepared.template_name, prepared.render_context)
+    except Exception as error:
+        _fail(item, worker, error)
+        return None
+    return _Held(item, prepared, reservation, pdf, time.perf_counter() - started)
+
+
+def _institution(pk):
+    from .models import Document
+
+    if pk is None:
+        return None
+    return Document._meta.get_field("institution").related_model.objects.get(pk=pk)
+
+
+def _held_store(held: list[_Held], worker: str, *, lead_failed: bool) -> None:
+    if lead_failed:
+        _release(held, worker)
+        return
+    for outcome in held:
+        _store(outcome, worker)
+
+
+def _release(held: list[_Held], worker: str) -> None:
+    """Give back documents rendered but not stored (the batch stopped): a rerun takes them."""
+    from .models import BatchItem
+
+    BatchItem.objects.filter(pk__in=[h.item.pk for h in held], lease_owner=worker).update(
+        lease_owner="", lease_expires_at=None, attempts=F("attempts") - 1
+    )
+
+
+def _store(outcome: _Held, worker: str) -> None:
+    """Store the document and record it (the batch's handler) in one transaction, if this
+    runner still holds the lease."""
+    from . import services
+    from .models import BatchItem, IssueBatch
+
+    item = outcome.item
+    batch = item.batch
+    try:
+        with transaction.atomic():
+            current = BatchItem.objects.select_for_update().get(pk=item.pk)
+            if current.status != BatchItem.Status.PENDING or current.lease_owner != worker:
+                return  # another runner took it over meanwhile (our lease had expired)
+            document = services.document_store(
+                prepared=outcome.prepared, pdf=outcome.pdf, reservation=outcome.reservation
+            )
+            import_string(batch.handler)(
+                batch=batch, application=item.application, document=document, data=item.data
+            )
+            BatchItem.objects.filter(pk=item.pk).update(
+                status=BatchItem.Status.DONE,
+                document=document,
+                lease_expires_at=None,
+                render_seconds=outcome.seconds,
+            )
+            # `done` counts the applicants' documents (the lead is not one of `total`).
+            IssueBatch.objects.filter(pk=batch.pk).update(
+                done=F("done") + (0 if item.is_lead else 1), updated_at=timezone.now()
+            )
+    except IntegrityError:
+        # The document was stored by someone else first (the uniqueness of (kind, application)).
+        if services.document_issued(kind=item.kind, call=batch.call, application=item.application):
+            BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
+                status=BatchItem.Status.DONE, lease_expires_at=None
+            )
+            return
+        _fail(item, worker, RuntimeError("the document could not be recorded"))
+        return
+    except Exception as error:
+        _fail(item, worker, error)
+        return
+    _progress_tell(batch.pk)
+
+
+def _fail(item, worker: str, error: BaseException) -> None:
+    """The document was not issued: listed on the batch with its reserved number. A lead that
+    fails stops the batch."""
+    from .models import BatchItem, DocumentReservation, IssueBatch
+
+    logger.error("Document %s for %s was not issued: %s", item.kind, item.label, error)
+    text = f"{type(error).__name__}: {error}"
+    reserved = (
+        DocumentReservation.objects.filter(
+            kind=item.kind, call_id=item.batch.call_id, application=item.application
+        )
+        .values_list("number", flat=True)
+        .first()
+    )
+    with transaction.atomic():
+        failed = BatchItem.objects.filter(
+            pk=item.pk, status=BatchItem.Status.PENDING, lease_owner=worker
+        ).update(status=BatchItem.Status.FAILED, error=text, lease_expires_at=None)
+        if not failed:
+            return
+        batch = IssueBatch.objects.select_for_update().get(pk=item.batch_id)
+        batch.errors = [
+            *batch.errors,
+            {
+                "key": item.label,
+                "error": text,
+                "reserved_number": reserved or "",
+                "lead": item.is_lead,
+            },
+        ]
+        batch.updated_at = timezone.now()
+        fields = ["errors", "updated_at"]
+        if item.is_lead:
+            batch.status = IssueBatch.Status.FAILED
+            batch.finished_at = timezone.now()
+            batch.lease_expires_at = None
+            fields += ["status", "finished_at", "lease_expires_at"]
+        else:
+            batch.failed += 1
+            fields.append("failed")
+        batch.save(update_fields=fields)
+    _progress_tell(item.batch_id)
+
+
+def _batch_finish(batch_id: int) -> None:
+    from .models import IssueBatch
+
+    now = timezone.now()
+    IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.RUNNING).update(
+        status=IssueBatch.Status.FINISHED, finished_at=now, updated_at=now, lease_expires_at=None
+    )
+    _progress_tell(batch_id)
+
+
+def _progress_tell(batch_id: int) -> None:
     listener = _listener.get()
     if listener is not None:
-        listener(Progress(batch.done, batch.failed, batch.total, rendered))
+        from .models import IssueBatch
+
+        done, failed, total = IssueBatch.objects.values_list("done", "failed", "total").get(
+            pk=batch_id
+        )
+        listener(Progress(done, failed, total))
+
+
+@contextlib.contextmanager
+def _lease_renewed(worker: str) -> Iterator[None]:
+    """Renew `worker`'s leases every third of the lease from a thread of its own while the
+    block runs (rendering a long document holds the main thread for seconds). Not inside a
+    transaction (a test's): the thread's connection would wait for the caller's locks."""
+    if connection.in_atomic_block:
+        yield
+        return
+    stop = threading.Event()
+
+    def renew():
+        from django.db import connection as own
+
+        from .models import BatchItem
+
+        try:
+            while not stop.wait(settings.BATCH_LEASE_SECONDS / 3):
+                try:
+                    BatchItem.objects.filter(
+                        lease_owner=worker,
+                        status=BatchItem.Status.PENDING,
+                        lease_expires_at__isnull=False,
+                    ).update(lease_expires_at=timezone.now() + _lease())
+                except Exception:  # a busy database: the next round tries again
+                    logger.exception("Renewing the leases of %s failed", worker)
+        finally:
+            own.close()
+
+    thread = threading.Thread(target=renew, name=f"lease-{worker}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -198,7 +198,8 @@ class DocumentReservation(models.Model):
 
 class IssueBatch(models.Model):
     """One run of issuing a document to every applicant on a call's list (e.g. the decision
-    notices): how far it got, and which documents failed and why."""
+    notices): how far it got, and which documents failed and why. Its documents are the
+    `items`, each issued by whichever worker process claims it (documents.batch)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("等待开始")
@@ -216,13 +217,18 @@ class IssueBatch(models.Model):
     errors = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     started_at = models.DateTimeField(null=True, blank=True)
-    # Last progress recorded: a run that stops reporting (its process died) no longer counts as
-    # running after documents.batch.BATCH_STALE_AFTER.
+    # Last progress recorded.
     updated_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Dotted path of the function that records what each stored document means (the caller's:
+    # documents/ imports nothing of the engine), called in the document's own transaction.
+    handler = models.CharField(max_length=200, blank=True)
+    # While the batch is prepared, and for a while after its runners are enqueued, the batch
+    # itself holds a lease: nobody starts another one for the call (documents.batch).
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("批量印发")
@@ -230,3 +236,45 @@ class IssueBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.done}/{self.total}"
+
+
+class BatchItem(models.Model):
+    """One document of a batch, claimed by one worker at a time under a lease that the worker
+    renews while it works; a lease that expired (its worker died) may be claimed by another."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待印发")
+        DONE = "done", _("已印发")
+        FAILED = "failed", _("失败")
+
+    batch = models.ForeignKey(IssueBatch, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    # The document the others print the number of (the batch's decision): issued first.
+    is_lead = models.BooleanField(default=False)
+    kind = models.CharField(max_length=32, choices=Document.Kind.choices)
+    application = models.ForeignKey(
+        "workflows.Application", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    label = models.CharField(max_length=200, blank=True)
+    # What documents.services.document_prepare is given (title, institution, issuer code,
+    # numbered, the encoded context), and what the batch's handler is told (`data`).
+    fields = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    document = models.ForeignKey(
+        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    render_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["batch", "-is_lead", "position"]
+        indexes = [
+            models.Index(fields=["batch", "status", "lease_expires_at"], name="batch_item_claim")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.label} ({self.status})"

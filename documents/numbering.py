@@ -12,6 +12,12 @@ from .models import DocumentSequence
 
 def document_number_next(*, issuer_code: str, year: int) -> str:
     """Take the next number of `issuer_code` in `year`, e.g. "黔市监知〔2026〕12号"."""
+    return document_numbers_next(issuer_code=issuer_code, year=year, count=1)[0]
+
+
+def document_numbers_next(*, issuer_code: str, year: int, count: int) -> list[str]:
+    """Take the next `count` consecutive numbers of `issuer_code` in `year` at once (a batch's
+    reservations: one lock, one update)."""
     if not issuer_code.strip():
         raise ValueError("A document number needs an issuer code.")
     if not 1000 <= year <= 9999:
@@ -28,6 +34,7 @@ def document_number_next(*, issuer_code: str, year: int) -> str:
             except IntegrityError:
                 pass  # created by the other transaction; lock that row below
             sequence = sequences.get(issuer_code=issuer_code, year=year)
-        sequence.last_number += 1
+        first = sequence.last_number + 1
+        sequence.last_number += count
         sequence.save(update_fields=["last_number"])
-    return f"{issuer_code}〔{year}〕{sequence.last_number}号"
+    return [f"{issuer_code}〔{year}〕{n}号" for n in range(first, first + count)]

@@ -27,7 +27,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from .models import Document, DocumentReservation, verification_code_new
-from .numbering import document_number_next
+from .numbering import document_number_next, document_numbers_next
 from .rendering import OFFICIAL_TIME_ZONE, render_pdf
 from .signing import pdf_sign
 
@@ -207,6 +207,50 @@ def document_reserve(
     )
 
 
+def documents_reserve(*, wanted: list[dict]) -> list[DocumentReservation]:
+    """`document_reserve` for many documents at once, in a few queries whatever their number:
+    each of `wanted` ({kind, call, application, issuer_code, numbered}) gets the reservation an
+    earlier run made, else a new one; new numbers are consecutive in the order given. Call it
+    in a transaction and commit before rendering."""
+    if not wanted:
+        return []
+    existing = {}
+    kinds = {w["kind"] for w in wanted}
+    calls = {w["call"].pk for w in wanted}
+    for reservation in DocumentReservation.objects.filter(kind__in=kinds, call_id__in=calls):
+        existing[(reservation.kind, reservation.call_id, reservation.application_id)] = reservation
+
+    def key(w):
+        application = w.get("application")
+        return (w["kind"], w["call"].pk, application.pk if application is not None else None)
+
+    missing = [w for w in wanted if key(w) not in existing]
+    issued_at = timezone.now()
+    year = issued_at.astimezone(OFFICIAL_TIME_ZONE).year
+    numbers: dict[str, list[str]] = {}
+    for code in dict.fromkeys(w["issuer_code"] for w in missing if w.get("numbered", True)):
+        count = sum(1 for w in missing if w.get("numbered", True) and w["issuer_code"] == code)
+        numbers[code] = document_numbers_next(issuer_code=code, year=year, count=count)[::-1]
+    codes = _verification_codes_unused(len(missing))
+    created = DocumentReservation.objects.bulk_create(
+        [
+            DocumentReservation(
+                kind=w["kind"],
+                call=w["call"],
+                application=w.get("application"),
+                issuer_code=w["issuer_code"],
+                number=numbers[w["issuer_code"]].pop() if w.get("numbered", True) else "",
+                verification_code=code,
+                issued_at=issued_at,
+            )
+            for w, code in zip(missing, codes, strict=True)
+        ]
+    )
+    for w, reservation in zip(missing, created, strict=True):
+        existing[key(w)] = reservation
+    return [existing[key(w)] for w in wanted]
+
+
 def document_prepare(
     *,
     kind: str,
@@ -339,6 +383,24 @@ def _verification_code_unused() -> str:
             or DocumentReservation.objects.filter(verification_code=code).exists()
         ):
             return code
+
+
+def _verification_codes_unused(count: int) -> list[str]:
+    """`count` fresh, distinct codes, checked against every issued and reserved one at once."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        fresh = {verification_code_new() for _ in range(count - len(codes))} - codes
+        taken = set(
+            Document.objects.filter(verification_code__in=fresh).values_list(
+                "verification_code", flat=True
+            )
+        ) | set(
+            DocumentReservation.objects.filter(verification_code__in=fresh).values_list(
+                "verification_code", flat=True
+            )
+        )
+        codes |= fresh - taken
+    return list(codes)
 
 
 def _issued_document(*, kind: str, call, application) -> Document | None:

@@ -149,3 +149,11 @@ def experts(db):
 @pytest.fixture
 def award_committee(db):
     return UserFactory(username="committee", role="award_committee")
+
+
+@pytest.fixture
+def tasks_run(db):
+    """`tasks_run()` runs the background jobs enqueued so far (tests.tasks_support)."""
+    from tests.tasks_support import tasks_run
+
+    return tasks_run

@@ -426,7 +426,6 @@ def rehearse_isolated_many(paths, *, per_branch: int = 1, timeout: int = 1800) -
                 "FILE_STORAGE_BACKEND": "django.core.files.storage.FileSystemStorage",
                 "FILE_STORAGE_OPTIONS": json.dumps({"location": str(folder / "media")}),
                 "PROGRAMS_DIR": str(folder / "programs"),
-                "DOCUMENT_WORKERS": "0",
             }
             command = [
                 sys.executable,

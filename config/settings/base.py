@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
     "csp",
     "axes",
 ]
@@ -123,6 +125,7 @@ def database_config(url: str | None) -> dict:
         config.setdefault("CONN_MAX_AGE", 60)
         if config["ENGINE"] == "django.db.backends.sqlite3":
             config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+            config["CONN_MAX_AGE"] = 0
         return config
     VAR_DIR.mkdir(exist_ok=True)
     return {
@@ -208,12 +211,12 @@ PROGRAMS_DIR = Path(env("PROGRAMS_DIR", default=str(BASE_DIR / "config" / "progr
 # Seed 000 二(一)1: raw patent counts may carry at most this share of a scoring rubric.
 PATENT_COUNT_MAX_SHARE = Decimal(env("PATENT_COUNT_MAX_SHARE", default="0.10"))
 
-# Batch issuing (documents.batch): worker processes rendering PDFs, the smallest batch worth
-# starting them for, and the documents a worker renders before a fresh one replaces it (its
-# memory stayed flat at about 220 MB through 300 documents, measured with bench/batch.py).
-DOCUMENT_WORKERS = env.int("DOCUMENT_WORKERS", default=2)
-DOCUMENT_POOL_MIN = env.int("DOCUMENT_POOL_MIN", default=20)
-DOCUMENT_WORKER_TASKS = env.int("DOCUMENT_WORKER_TASKS", default=300)
+# Batch issuing (documents.batch): a worker's lease on a document (renewed every third of it
+# while it works; another worker takes the document over when it expires), documents per runner
+# task enqueued, and how often a document may outlive its worker before it is failed.
+BATCH_LEASE_SECONDS = env.float("BATCH_LEASE_SECONDS", default=30)
+BATCH_CHUNK = env.int("BATCH_CHUNK", default=10)
+BATCH_MAX_ATTEMPTS = env.int("BATCH_MAX_ATTEMPTS", default=3)
 
 # Seal images printed over the issuer's name and date ({issuer name: static path of the image}),
 # as each office configures its own; none by default. Development and tests print the specimen
@@ -238,7 +241,19 @@ DOCUMENT_TRUST_ROOTS = env.list("DOCUMENT_TRUST_ROOTS", default=[])
 DOCUMENT_SIGNING_THROWAWAY_CA = False
 DOCUMENT_SIGNING_DIR = VAR_DIR / "signing"
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background jobs (Django's Tasks API): batches of documents, emails, rehearsals. Never run inside
+# a web request. TASK_BACKEND=database (the default): jobs are rows in the database, run by
+# `manage.py db_worker` (any number, on any machine that reaches the database). TASK_BACKEND=rq:
+# jobs go through Redis (REDIS_URL), run by `manage.py rqworker --job-class django_tasks_rq.Job`.
+TASK_BACKEND = env("TASK_BACKEND", default="database")
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+if TASK_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASK_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ImproperlyConfigured(f"TASK_BACKEND is 'database' or 'rq', not {TASK_BACKEND!r}.")
 
 # Email (services.notifications): printed to the console unless an environment sets a backend
 # (prod.py: SMTP from EMAIL_URL; the tests: Django's in-memory outbox).

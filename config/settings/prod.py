@@ -1,4 +1,5 @@
-"""Production settings: PostgreSQL via DATABASE_URL, secrets from the environment, a task worker."""
+"""Production settings: PostgreSQL via DATABASE_URL, secrets from the environment; background
+jobs through the backend TASK_BACKEND names (base.py)."""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -22,7 +23,6 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Email through SMTP: EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.gov.cn:587
 # (django-environ sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER…).

@@ -5,11 +5,26 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F401,F403
+from .base import DATABASES
 
 SECRET_KEY = "test-only-not-secret"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ipgrants-test-media-"))
+# Shared, like the signing folder below, with the worker processes a test starts.
+MEDIA_ROOT = Path(
+    os.environ.setdefault("IPGRANTS_TEST_MEDIA", tempfile.mkdtemp(prefix="ipgrants-test-media-"))
+)
+# The SQLite test database is a file, not memory, so that the worker processes a test starts
+# (tests/documents/test_batch_workers.py) open the same database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        Path(
+            os.environ.setdefault(
+                "IPGRANTS_TEST_DB_DIR", tempfile.mkdtemp(prefix="ipgrants-test-db-")
+            )
+        )
+        / "test.sqlite3"
+    )
 LANGUAGE_CODE = "zh-hans"
 # The tests enter holiday years of their own; the missing-year warning is tested directly.
 SILENCED_SYSTEM_CHECKS = ["workflows.W003"]

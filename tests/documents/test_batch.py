@@ -1,20 +1,18 @@
-"""Batch issue of the per-applicant documents: progress, a failed document, reruns, worker pool."""
+"""Batch issue of the per-applicant documents: progress, a failed document, reruns, fan-out to
+runner jobs, leases taken over. (Real worker processes: test_batch_workers.py.)"""
 
 import io
-import os
-import signal
 from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
 from django.core.management import call_command
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from documents import batch as document_batch
 from documents import services as document_services
-from documents.models import Document, DocumentReservation, IssueBatch
+from documents.models import BatchItem, Document, DocumentReservation, IssueBatch
 from tests.documents.pdfs import compact, pdf_text
 from workflows import demo, services
 from workflows.models import Application
@@ -131,7 +129,7 @@ def test_a_decision_that_fails_stores_no_notice_and_the_rerun_keeps_its_number(m
         return real_render(template_name, context)
 
     monkeypatch.setattr(document_services, "document_render", render_or_fail)
-    with pytest.raises(RuntimeError, match="table too wide"):
+    with pytest.raises(document_batch.IssueBatchFailed, match="table too wide"):
         decision_issue(user=cast.notice_officer, call=call)
     assert IssueBatch.objects.get(call=call).status == "failed"
     assert not Document.objects.filter(call=call, kind__in=["funding_decision", "decision_notice"])
@@ -154,17 +152,47 @@ def test_a_decision_that_fails_stores_no_notice_and_the_rerun_keeps_its_number(m
     assert not DocumentReservation.objects.filter(call=call).exists()
 
 
-def test_a_running_batch_is_not_started_twice_but_one_that_stopped_reporting_is(client):
-    """Pressing "issue" while the call's batch runs leads to its progress page; a batch whose
-    process died (no progress for ten minutes) no longer blocks the call."""
-    cast, call, applications = call_awaiting_decision(2)
-    running = IssueBatch.objects.create(
-        call=call,
-        kind="decision_notice",
-        status="running",
-        started_at=timezone.now(),
-        updated_at=timezone.now(),
+def test_the_decide_button_fans_the_batch_out_to_jobs_and_renders_nothing_itself(
+    client, settings, tasks_run
+):
+    """The web request only enqueues the job; the job prepares the batch and enqueues its
+    runners (one per BATCH_CHUNK documents), which the workers run."""
+    settings.BATCH_CHUNK = 2
+    cast, call, applications = call_awaiting_decision(5)
+    client.force_login(cast.notice_officer)
+    response = client.post(
+        reverse("call_manage", args=[call.pk]), {"action": "decide", "confirm": "1"}
     )
+    assert response.url == reverse("documents:batch_progress", args=[call.pk])
+    assert not Document.objects.filter(call=call, kind="decision_notice").exists()
+    ran = tasks_run()
+    paths = [job.task_path.rsplit(".", 1)[1] for job in ran]
+    assert paths[0] == "decision_issue_job"
+    assert paths.count("issue_batch_run_job") == 3  # 5 documents in chunks of 2
+    assert all(job.status == "SUCCESSFUL" for job in ran)
+    batch = IssueBatch.objects.get(call=call)
+    assert (batch.status, batch.done, batch.failed, batch.total) == ("finished", 5, 0, 5)
+    assert all(notices_of(a).count() == 1 for a in applications)
+    numbers = numbers_of(call)
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def started_batch(call, user):
+    """The call's batch prepared (items and reservations) but not run."""
+    return decision_services.decision_issue_start(user=user, call=call, dispatch=False)
+
+
+def test_a_live_lease_blocks_a_rerun_and_an_expired_one_does_not(client):
+    """While a worker holds a lease on one of the batch's documents, pressing "issue" leads to
+    the progress page; once the lease has expired (the worker died, no ten-minute wait), the
+    call's decision is issued again and completes."""
+    cast, call, applications = call_awaiting_decision(2)
+    batch = started_batch(call, cast.notice_officer)
+    item = batch.items.get(is_lead=True)
+    BatchItem.objects.filter(pk=item.pk).update(
+        lease_owner="elsewhere:1:dead", lease_expires_at=timezone.now() + timedelta(seconds=20)
+    )
+    IssueBatch.objects.filter(pk=batch.pk).update(lease_expires_at=None)
     client.force_login(cast.notice_officer)
     response = client.post(
         reverse("call_manage", args=[call.pk]), {"action": "decide", "confirm": "1"}
@@ -172,55 +200,61 @@ def test_a_running_batch_is_not_started_twice_but_one_that_stopped_reporting_is(
     assert response.url == reverse("documents:batch_progress", args=[call.pk])
     shown = [str(m) for m in get_messages(response.wsgi_request)]
     assert shown == ["该批次的决定正在印发中，请查看印发进度。"]
-    assert not notices_of(applications[0]).exists()
 
-    IssueBatch.objects.filter(pk=running.pk).update(
-        updated_at=timezone.now() - timedelta(minutes=11)
+    reserved = DocumentReservation.objects.get(call=call, application=None).number
+    BatchItem.objects.filter(pk=item.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    response = client.post(
-        reverse("call_manage", args=[call.pk]), {"action": "decide", "confirm": "1"}
-    )
-    assert all(notices_of(a).count() == 1 for a in applications)
-    running.refresh_from_db()
-    assert running.status == "failed"
+    decision = decision_issue(user=cast.notice_officer, call=call)
+    batch.refresh_from_db()
+    assert batch.status == "failed"  # the abandoned batch; the new one issued everything
     assert IssueBatch.objects.filter(call=call).latest("pk").status == "finished"
+    assert decision.number == reserved
+    assert all(notices_of(a).count() == 1 for a in applications)
 
 
-@override_settings(DOCUMENT_WORKERS=2, DOCUMENT_POOL_MIN=1)
-def test_worker_processes_render_the_documents():
+def test_a_runner_takes_over_a_document_whose_lease_expired(settings):
+    """A worker claimed the decision and died (its lease is left): a runner waits for the
+    lease to expire, then issues it, and the batch completes with each number used once."""
+    settings.BATCH_LEASE_SECONDS = 1
     cast, call, applications = call_awaiting_decision(3)
-    events = []
-    with document_batch.progress_observed(events.append):
-        decision_issue(user=cast.notice_officer, call=call)
-    rendered = [event.rendered for event in events if event.rendered]
-    assert len(rendered) == 3
-    assert all(r.pid != os.getpid() for r in rendered)
-    for application in applications:
-        document = notices_of(application).get()
-        assert document.file.read().startswith(b"%PDF")
+    batch = started_batch(call, cast.notice_officer)
+    lead = batch.items.get(is_lead=True)
+    BatchItem.objects.filter(pk=lead.pk).update(
+        lease_owner="elsewhere:1:dead",
+        lease_expires_at=timezone.now() + timedelta(seconds=1),
+        attempts=1,
+    )
+    document_batch.issue_batch_run(batch)
+    lead.refresh_from_db()
+    assert (lead.status, lead.attempts) == ("done", 2)
+    assert lead.lease_owner != "elsewhere:1:dead"
+    batch.refresh_from_db()
+    assert (batch.status, batch.done, batch.failed) == ("finished", 3, 0)
+    assert all(notices_of(a).count() == 1 for a in applications)
+    numbers = numbers_of(call)
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
-@override_settings(DOCUMENT_WORKERS=2, DOCUMENT_POOL_MIN=1, DOCUMENT_WORKER_TASKS=2)
-def test_workers_are_replaced_after_their_quota_and_the_batch_finishes():
-    """Seven documents, two workers, two documents per worker: fresh workers take over (on
-    Python 3.11 a pool with max_tasks_per_child hangs here, CPython gh-115634)."""
-    cast, call, applications = call_awaiting_decision(7)
-    events = []
+def test_workflow_timers_enqueue_a_batch_nobody_works_on(
+    tasks_run, django_capture_on_commit_callbacks
+):
+    """Every worker died: cron's `workflow_timers` finds the running batch whose leases all
+    expired and enqueues it again; a live batch is left alone."""
+    cast, call, applications = call_awaiting_decision(2)
+    batch = started_batch(call, cast.notice_officer)
+    call_command("workflow_timers", stdout=io.StringIO())
+    assert tasks_run() == []  # the batch's own lease is live: someone is about to run it
 
-    def too_long(signum, frame):
-        raise TimeoutError("the batch hung")
-
-    previous = signal.signal(signal.SIGALRM, too_long)
-    signal.alarm(240)
-    try:
-        with document_batch.progress_observed(events.append):
-            decision_issue(user=cast.notice_officer, call=call)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-    rendered = [event.rendered for event in events if event.rendered]
-    assert len(rendered) == 7
-    assert len({r.pid for r in rendered}) >= 3  # at least one worker was replaced
+    IssueBatch.objects.filter(pk=batch.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("workflow_timers", stdout=io.StringIO())
+    ran = tasks_run()
+    assert [job.task_path.rsplit(".", 1)[1] for job in ran] == ["issue_batch_run_job"]
+    batch.refresh_from_db()
+    assert (batch.status, batch.done) == ("finished", 2)
     assert all(notices_of(a).count() == 1 for a in applications)
 
 

@@ -69,12 +69,11 @@ def test_reviewers_and_a_batch_issuing_at_once_get_unique_gapless_numbers(monkey
     assert not Document.objects.filter(application=failing).exists()
 
 
-def test_the_progress_page_shows_documents_as_they_are_issued(monkeypatch):
+def test_the_progress_page_shows_documents_as_they_are_issued():
     """While the batch runs, another request (its own connection) already sees the documents
     issued so far."""
     cast = demo.cast_make()
     call = call_awaiting_decision(cast, 3, 700)
-    monkeypatch.setattr(document_batch, "PROGRESS_SAVE_SECONDS", 0)
     seen = []
 
     def look(progress):

@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
 
+from tests.tasks_support import tasks_run
 from workflows.demo import MINIMAL_PDF
 from workflows.models import Application, Call, Objection, PublicNotice
 
@@ -250,10 +251,12 @@ def leadership_approve_all(client: Client, call: Call):
 
 def call_manage(client: Client, call: Call, action: str):
     """Press 发布审议通过名单公示 (`publish`) or tick 我已核对… and press 印发决定及通知书（证书）
-    (`decide`)."""
+    (`decide`), then let the background jobs run (a worker, in development and production)."""
     url = reverse("call_manage", args=[call.pk])
     page(client.get(url))
-    return client.post(url, {"action": action, "confirm": "1"}, follow=True)
+    response = client.post(url, {"action": action, "confirm": "1"}, follow=True)
+    tasks_run()  # the worker issues the batch the request enqueued
+    return response
 
 
 def notice_of(call: Call) -> PublicNotice:

@@ -229,7 +229,7 @@ def test_advantage_enterprise_call_from_forms_to_certificates(cast, clients):
     # The period ends (cron); the notice officer issues the decision and the certificates.
     demo.notice_expire(call)
     response = steps.call_manage(clients.notice, call, "decide")
-    assert "决定及通知书（证书）已印发。" in steps.messages_shown(response)
+    assert "决定正在后台印发，请查看印发进度。" in steps.messages_shown(response)
     for application in (a, b):
         assert steps.status_shown(clients.applicant, application) == "已印发决定"
     assert steps.status_shown(clients.applicant, e) == "异议成立，撤销"
@@ -425,7 +425,7 @@ def test_patent_award_call_from_forms_to_bonus_payment(cast, clients):
 
     demo.notice_expire(call)
     response = steps.call_manage(clients.notice, call, "decide")
-    assert "决定及通知书（证书）已印发。" in steps.messages_shown(response)
+    assert "决定正在后台印发，请查看印发进度。" in steps.messages_shown(response)
 
     # The commendation decision: tier and patent number on one row per award, the total bonus.
     manage = clients.notice.get(reverse("call_manage", args=[call.pk]))

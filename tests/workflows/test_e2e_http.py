@@ -72,7 +72,7 @@ def test_accepted_approved_noticed_decided_and_paid(
     notice_expire(call)
     assert steps.status_shown(clients.applicant, application) == "公示期满"
     response = steps.call_manage(clients.notice, call, "decide")
-    assert "决定及通知书（证书）已印发。" in steps.messages_shown(response)
+    assert "决定正在后台印发，请查看印发进度。" in steps.messages_shown(response)
     assert steps.status_shown(clients.applicant, application) == "已印发决定"
 
     manage = clients.notice.get(reverse("call_manage", args=[call.pk]))

@@ -67,10 +67,12 @@ def test_applicant_is_told_of_a_correction_with_its_deadline_by_email_and_on_the
     call,
     formal_reviewer,
     django_capture_on_commit_callbacks,
+    tasks_run,
 ):
     application = submitted_grant(applicant_with_email, institution, call)
     with django_capture_on_commit_callbacks(execute=True):
         formal_review(client_for(formal_reviewer), application, "correction", "营业执照不清晰。")
+    tasks_run()  # the worker sends the email
     application.refresh_from_db()
     deadline = timezone.localtime(application.correction_deadline)
     day = f"{deadline.year}年{deadline.month}月{deadline.day}日"
@@ -93,6 +95,7 @@ def test_applicant_is_told_of_the_acceptance_notice_and_of_the_leadership_decisi
     formal_reviewer,
     leadership,
     django_capture_on_commit_callbacks,
+    tasks_run,
 ):
     from workflows.stages.formal_review.services import formal_review_complete
 
@@ -100,6 +103,7 @@ def test_applicant_is_told_of_the_acceptance_notice_and_of_the_leadership_decisi
     with django_capture_on_commit_callbacks(execute=True):
         formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
         leadership_decide(user=leadership, decisions=[(application, False, "材料与事实不符。")])
+    tasks_run()
 
     (issued,) = messages_of(applicant_with_email, Kind.DOCUMENT_ISSUED)
     assert "受理通知书" in issued.title
@@ -110,7 +114,12 @@ def test_applicant_is_told_of_the_acceptance_notice_and_of_the_leadership_decisi
 
 
 def test_nothing_is_emailed_before_the_transaction_commits(
-    applicant_with_email, institution, call, formal_reviewer, django_capture_on_commit_callbacks
+    applicant_with_email,
+    institution,
+    call,
+    formal_reviewer,
+    django_capture_on_commit_callbacks,
+    tasks_run,
 ):
     from workflows.stages.formal_review.services import formal_review_complete
 
@@ -120,8 +129,10 @@ def test_nothing_is_emailed_before_the_transaction_commits(
         # The message is written with the change, the email waits for the commit.
         assert messages_of(applicant_with_email, Kind.DOCUMENT_ISSUED)
     assert mail.outbox == []
+    assert tasks_run() == []  # nothing enqueued before the commit
     for callback in callbacks:
         callback()
+    tasks_run()
     assert len(emails_to("applicant@example.cn")) == 1
     assert messages_of(applicant_with_email, Kind.DOCUMENT_ISSUED)[0].emailed_at is not None
 
@@ -229,6 +240,7 @@ def test_a_correction_reminder_is_sent_once_n_working_days_before_the_deadline(
     call,
     formal_reviewer,
     django_capture_on_commit_callbacks,
+    tasks_run,
 ):
     from workflows import calendar
     from workflows.stages.formal_review.services import formal_review_complete
@@ -248,6 +260,7 @@ def test_a_correction_reminder_is_sent_once_n_working_days_before_the_deadline(
     with django_capture_on_commit_callbacks(execute=True):
         assert "1 reminder(s) sent" in timers_run()
         assert "0 reminder(s) sent" in timers_run()
+    tasks_run()
     (reminder,) = messages_of(applicant_with_email, Kind.REMINDER)
     day = timezone.localtime(near)
     assert f"{day.year}年{day.month}月{day.day}日" in reminder.body

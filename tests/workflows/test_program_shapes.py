@@ -99,7 +99,7 @@ def test_a_recognition_without_notice_is_decided_straight_after_the_leadership_m
     assert "该批次还有1项申报尚未办结前序环节" in " ".join(steps.messages_shown(response))
     steps.leadership_one_by_one(clients.leader, call, {application: ("approve", "")})
     response = decided_through_the_call_page(clients, call)
-    assert "决定及通知书（证书）已印发。" in steps.messages_shown(response)
+    assert "决定正在后台印发，请查看印发进度。" in steps.messages_shown(response)
 
     application.refresh_from_db()
     assert application.status == Status.DECIDED and application.public_notice is None
@@ -208,7 +208,8 @@ def test_two_expert_rounds_with_their_own_panels_and_rubrics_pass_only_the_best(
     assert f'action="{url}"' in ranking_page
     assert clients.leader.post(url).status_code == 403
     response = clients.reviewer.post(url, follow=True)
-    assert "本轮评审已结束" in " ".join(steps.messages_shown(response))
+    assert "正在印发评审结果决定书" in " ".join(steps.messages_shown(response))
+    steps.tasks_run()  # the worker closes the round and issues its decisions
 
     last = applications[-1]
     last.refresh_from_db()

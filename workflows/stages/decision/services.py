@@ -14,7 +14,7 @@ from viewflow.workflow.status import PROCESS
 from documents import batch as document_batch
 from documents.amounts import amount_in_words
 from documents.models import Document
-from documents.services import document_issue, document_issued, document_reserve
+from documents.services import document_issued, documents_reserve
 
 from ... import selectors
 from ...amounts import award_figure
@@ -84,15 +84,17 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def decision_issue(*, user, call: Call) -> Document:
-    """The batch decision for the call's list (funding, recognition or commendation, as the
-    program's decision stage says) plus a notice or certificate per applicant.
+def decision_issue_start(*, user, call: Call, dispatch: bool = True):
+    """Prepare the batch of the call's decision (funding, recognition or commendation, as the
+    program's decision stage says) and of a notice or certificate per applicant, and fan it out
+    to the worker processes (documents.batch) unless `dispatch` is False; the IssueBatch.
 
-    The numbers of the decision and of every applicant's document are reserved first. The
-    applicants' documents render in worker processes while the decision renders here and is
-    issued before any of them; each is then recorded, with its application's move to DECIDED, as
-    it is stored (documents.batch). An application whose document failed stays where it is,
-    listed in the batch's errors; issuing again completes it under the reserved number."""
+    Award amounts and validity are recorded, then the numbers of the decision and of every
+    applicant's document reserved at once (the notices print the decision's number). The
+    decision is the batch's lead: it is issued before any notice is stored. Each applicant's
+    document is recorded with its application's move to DECIDED (`decision_document_recorded`)
+    as it is stored; one that failed stays where it is, listed in the batch's errors, and
+    issuing again completes it under the reserved number."""
     decision_issue_check(user=user, call=call)
     applications = list(
         selectors.applications_awaiting(call, NODE).order_by(
@@ -102,58 +104,62 @@ def decision_issue(*, user, call: Call) -> Document:
     stage = applications[0].program_version.stage("decision")
     batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
     try:
-        with document_batch.workers_started(len(applications)) as pool:
-            decision = _decision_and_notices_issue(
-                user=user,
-                call=call,
-                applications=applications,
-                stage=stage,
-                batch=batch,
-                pool=pool,
+        with transaction.atomic():
+            lead, requests = _decision_issue_prepare(
+                user=user, call=call, applications=applications, stage=stage
             )
+            document_batch.issue_batch_prepare(
+                batch=batch, requests=requests, lead=lead, handler=RECORDED
+            )
+            if dispatch:
+                document_batch.issue_batch_dispatch(batch)
     except BaseException as error:
         document_batch.issue_batch_fail(batch=batch, error=error)
         raise
-    return decision
+    return batch
 
 
-def _decision_and_notices_issue(*, user, call, applications, stage, batch, pool):
-    """The decision's number reserved with the applicants' documents; then the applicants'
-    documents rendered as one batch while the decision renders here and is issued first."""
-    with transaction.atomic():
-        decision, decision_issue_now, requests = _decision_issue_prepare(
-            user=user, call=call, applications=applications, stage=stage
-        )
-    by_pk = {application.pk: application for application in applications}
+def decision_issue(*, user, call: Call) -> Document:
+    """`decision_issue_start` run to the end in this process (management command, rehearsal,
+    demo); the decision. Raises documents.batch.IssueBatchFailed if the decision itself
+    could not be issued."""
+    batch = decision_issue_start(user=user, call=call, dispatch=False)
+    document_batch.issue_batch_run(batch)
+    return selectors.call_decision(call)
 
-    def decided(application_pk, document):
-        application = by_pk[application_pk]
-        issue_audit(user=user, document=document, application=application, call=call)
-        application_move(application=application, to=Status.DECIDED, actor=user, action="decide")
-        task = open_task(application, NODE)
-        task.flow_task.run(task)
 
-    document_batch.documents_issue(
-        batch=batch, requests=requests, issued=decided, pool=pool, lead=decision_issue_now
+def decision_document_recorded(*, batch, application, document, data) -> None:
+    """The batch's handler (documents.batch), in the stored document's transaction: the audit
+    record (and the applicant is told); an applicant's document moves its application to
+    DECIDED and its process on."""
+    issue_audit(user=batch.created_by, document=document, application=application, call=batch.call)
+    if application is None:
+        return
+    application_move(
+        application=application, to=Status.DECIDED, actor=batch.created_by, action="decide"
     )
-    return decision if decision is not None else selectors.call_decision(call)
+    task = open_task(application, NODE)
+    task.flow_task.run(task)
+
+
+RECORDED = f"{__name__}.decision_document_recorded"
 
 
 def _decision_issue_prepare(*, user, call, applications, stage):
-    """Award amounts and validity recorded; (the decision if an earlier run issued it, else None;
-    the function that issues it under its reserved number, else None; the batch requests for
-    the applicants' documents, which print that number)."""
+    """Award amounts and validity recorded (in bulk); (the batch request of the decision, None
+    if an earlier run issued it; the requests of the applicants' documents, which print the
+    decision's number)."""
     pays = _pays(applications[0].program)
     today = timezone.localdate()
     valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
     rows = []
     awards = {}
     for application in applications:
+        application.call = call
         award = awards[application.pk] = award_figure(application=application) if pays else None
         amount = award.amount if award else None
         application.award_amount = amount
         application.valid_until = valid_until
-        application.save(update_fields=["award_amount", "valid_until"])
         rows.append(
             {
                 "institution_name": application.institution.name,
@@ -164,8 +170,9 @@ def _decision_issue_prepare(*, user, call, applications, stage):
                 "amount_words": amount_in_words(amount) if pays else "",
             }
         )
+    Application.objects.bulk_update(applications, ["award_amount", "valid_until"])
     decision = document_issued(kind=stage["document"], call=call)
-    decision_issue_now = None
+    lead = None
     if decision is not None:
         decision_number = decision.number
     else:
@@ -184,15 +191,12 @@ def _decision_issue_prepare(*, user, call, applications, stage):
             context=decision_context,
             title=stage["title"],
         )
-        reservation = document_reserve(
-            kind=fields["kind"], call=call, issuer_code=fields["issuer_code"]
+        # Reserved first, so the notices can print its number.
+        (reservation,) = documents_reserve(
+            wanted=[{"kind": fields["kind"], "call": call, "issuer_code": fields["issuer_code"]}]
         )
         decision_number = reservation.number
-
-        def decision_issue_now():
-            with transaction.atomic():
-                document = document_issue(**fields, reservation=reservation)
-                issue_audit(user=user, document=document, application=None, call=call)
+        lead = document_batch.BatchRequest(key="decision", fields=fields, label=stage["title"])
 
     requests = []
     for application in applications:
@@ -221,7 +225,7 @@ def _decision_issue_prepare(*, user, call, applications, stage):
                 ),
             )
         )
-    return decision, decision_issue_now, requests
+    return lead, requests
 
 
 def _applicant_title(stage: dict) -> str:

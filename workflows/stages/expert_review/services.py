@@ -505,14 +505,15 @@ def round_ranks(results: list[PanelResult]) -> dict[int, int]:
     return ranks
 
 
-def round_close(*, user, call, round_key: str):
+def round_close(*, user, call, round_key: str, dispatch: bool = False):
     """Close an expert round that passes only its best N (`advance_top`): the N highest scores
     of the call go on (equal scores at the cut go on together); every other application ends
     with a numbered 评审结果决定书 stating its score, rank, the places and the remedies.
 
     The ranks are recorded first (PanelResult.rank and .advanced); the decisions are then issued
     as one batch (documents.batch), each with its application's end. A document that failed is
-    listed on the batch and issued by closing the round again; the ranks stay as recorded."""
+    listed on the batch and issued by closing the round again; the ranks stay as recorded.
+    The batch runs in this process, or fans out to the worker processes when `dispatch`."""
 
     from ... import selectors
 
@@ -562,17 +563,19 @@ def round_close(*, user, call, round_key: str):
                 task.flow_task.run(task)
     failing = [r for r in results if not r.advanced]
     if failing:
-        _round_decisions_issue(user=user, call=call, stage=stage, results=failing, tasks=tasks)
+        _round_decisions_issue(
+            user=user, call=call, stage=stage, results=failing, dispatch=dispatch
+        )
     return results
 
 
-def _round_decisions_issue(*, user, call, stage: dict, results, tasks) -> None:
+def _round_decisions_issue(*, user, call, stage: dict, results, dispatch: bool) -> None:
     """A 评审结果决定书 per application that did not go on, issued as a batch; each stored with
     its application's move to 未进入下一环节 and the end of its process."""
     from documents import batch as document_batch
     from documents.models import Document
 
-    from ...services.issuing import document_context, issue_audit, issue_fields
+    from ...services.issuing import document_context, issue_fields
 
     kind = Document.Kind.ROUND_RESULT_DECISION
     everyone = PanelResult.objects.filter(
@@ -582,11 +585,8 @@ def _round_decisions_issue(*, user, call, stage: dict, results, tasks) -> None:
     cutoff = min((r.score for r in everyone if r.advanced and r.score is not None), default=None)
     name = stage.get("name") or official_text("专家评审")
     requests = []
-    by_pk = {}
-    reasons_of: dict[int, str] = {}
     for result in results:
         application = result.application
-        by_pk[application.pk] = (application, result)
         context = document_context(application, call)
         reasons = official_text(
             "你单位的申报在%(round)s中得分排名第%(rank)d位，未进入前%(places)d位。"
@@ -603,7 +603,6 @@ def _round_decisions_issue(*, user, call, stage: dict, results, tasks) -> None:
             },
             reasons="",
         )
-        reasons_of[application.pk] = reasons
         requests.append(
             document_batch.BatchRequest(
                 key=application.pk,
@@ -611,28 +610,38 @@ def _round_decisions_issue(*, user, call, stage: dict, results, tasks) -> None:
                 fields=issue_fields(
                     kind=kind, application=application, call=call, user=user, context=context
                 ),
+                data={"reason": reasons},
             )
         )
-
-    def decided(application_pk, document):
-        application, _result = by_pk[application_pk]
-        issue_audit(user=user, document=document, application=application, call=call)
-        application_move(
-            application=application,
-            to=Status.NOT_ADVANCED,
-            actor=user,
-            action="not_advance",
-            reason=reasons_of[application_pk],
-        )
-        task = tasks[application_pk]
-        task.flow_task.run(task)
 
     batch = document_batch.issue_batch_start(call=call, kind=kind, user=user)
     try:
-        with document_batch.workers_started(len(requests)) as pool:
-            document_batch.documents_issue(
-                batch=batch, requests=requests, issued=decided, pool=pool
+        with transaction.atomic():
+            document_batch.issue_batch_prepare(
+                batch=batch, requests=requests, handler=f"{__name__}.round_document_recorded"
             )
+            if dispatch:
+                document_batch.issue_batch_dispatch(batch)
     except BaseException as error:
         document_batch.issue_batch_fail(batch=batch, error=error)
         raise
+    if not dispatch:
+        document_batch.issue_batch_run(batch)
+
+
+def round_document_recorded(*, batch, application, document, data) -> None:
+    """The round's batch handler (documents.batch), in the stored decision's transaction: the
+    audit record, the move to 未进入下一环节 and the end of the application's process."""
+    from ...services.issuing import issue_audit
+    from ...services.tasks import open_task
+
+    issue_audit(user=batch.created_by, document=document, application=application, call=batch.call)
+    application_move(
+        application=application,
+        to=Status.NOT_ADVANCED,
+        actor=batch.created_by,
+        action="not_advance",
+        reason=data["reason"],
+    )
+    task = open_task(application, ROUND_NODE)
+    task.flow_task.run(task)

@@ -1,0 +1,35 @@
+"""Running the background jobs the code under test enqueued (the database backend, as in
+development and production), here in the test's process and transaction: what
+`manage.py db_worker --batch` does, without closing the test's connection."""
+
+from django.test import TestCase
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+
+def tasks_run(limit: int = 10_000) -> list[DBTaskResult]:
+    """Run every job that is ready, including those the jobs enqueue, until none is left; the
+    finished jobs' rows (status, errors) in the order they ran."""
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    ran = []
+    for _ in range(limit):
+        result = DBTaskResult.objects.ready().get_locked()
+        if result is None:
+            return ran
+        result.claim(worker.worker_id)
+        # A job's commit runs its on-commit callbacks (e.g. enqueueing a batch's runners); the
+        # test's own transaction never commits, so run them as the job ends.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            worker.run_task(result)
+        result.refresh_from_db()
+        ran.append(result)
+    raise RuntimeError(f"more than {limit} jobs: one enqueues itself?")
