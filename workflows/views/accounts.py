@@ -192,6 +192,13 @@ def _role_labels(user) -> list[str]:
     return labels
 
 
+def _cool_off_minutes() -> int:
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off()
+    return int(cool_off.total_seconds() // 60) if cool_off else 0
+
+
 @role_required(MANAGE_ACCOUNTS)
 def account_list(request):
     """Every account: its roles, second factor and login lock; the locked addresses."""
@@ -220,6 +227,8 @@ def account_list(request):
             "rows": rows,
             "kept": kept.urlencode(),
             "addresses": selectors.login_locked_addresses(),
+            "limit": settings.AXES_FAILURE_LIMIT,
+            "minutes": _cool_off_minutes(),
             "confirm_text": _("我已核对该地址，确认解除锁定。"),
         },
     )
