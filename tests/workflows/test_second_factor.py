@@ -472,3 +472,14 @@ def test_the_second_factor_is_required_by_default_and_always_in_production():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "[]", "True", "True"]
+
+
+def test_check_deploy_warns_when_anyone_may_skip_the_second_factor(settings):
+    from workflows.checks import second_factor_deploy_check
+
+    settings.OTP_REQUIRED, settings.OTP_SKIP_USERNAMES = True, []
+    assert second_factor_deploy_check(None) == []
+    settings.OTP_SKIP_USERNAMES = ["reviewer"]
+    assert [w.id for w in second_factor_deploy_check(None)] == ["workflows.W013"]
+    settings.OTP_REQUIRED, settings.OTP_SKIP_USERNAMES = False, []
+    assert [w.id for w in second_factor_deploy_check(None)] == ["workflows.W013"]
