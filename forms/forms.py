@@ -107,3 +107,39 @@ class ApplicationForm(forms.Form):
             for a in self.program["attachments"]
             if self.cleaned_data.get(f"attachment_{a['key']}")
         }
+
+
+class SecondFactorCodeForm(forms.Form):
+    """The code after the password, or the first code of an authenticator being enrolled."""
+
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "off"}
+        ),
+    )
+
+    def __init__(self, *args, recovery: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if recovery:
+            self.fields["code"].help_text = _(
+                "身份验证器应用显示的6位数字；手机不在身边时，可输入一个恢复码（每个只能用一次）。"
+            )
+        else:
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"
+            self.fields["code"].help_text = _("添加后，身份验证器应用显示的6位数字。")
+
+
+class AccountSearchForm(forms.Form):
+    """The security administrator's filters over every account."""
+
+    q = forms.CharField(label=_("账号或姓名"), required=False, max_length=100)
+    enrolled = forms.ChoiceField(
+        label=_("两步验证"),
+        required=False,
+        choices=[("", _("全部")), ("yes", _("已启用")), ("no", _("未启用"))],
+    )
+    locked = forms.ChoiceField(
+        label=_("登录锁定"), required=False, choices=[("", _("全部")), ("yes", _("已锁定"))]
+    )

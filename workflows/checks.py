@@ -3,6 +3,7 @@ are sitting in may have been removed from its file; otherwise the server does no
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.db import models
 from django.db.models.functions import Cast
@@ -150,4 +151,20 @@ def holiday_calendar_check(app_configs, **kwargs):
             id="workflows.W003",
         )
         for year in missing
+    ]
+
+
+@register("security", deploy=True)
+def second_factor_deploy_check(app_configs, **kwargs):
+    """`check --deploy`: staff and experts must not log in without their second factor."""
+    if settings.OTP_REQUIRED and not settings.OTP_SKIP_USERNAMES:
+        return []
+    return [
+        Warning(
+            "The second factor is not required of every staff member and expert "
+            f"(OTP_REQUIRED={settings.OTP_REQUIRED}, OTP_SKIP_USERNAMES="
+            f"{settings.OTP_SKIP_USERNAMES!r}).",
+            hint="Production sets OTP_REQUIRED = True and OTP_SKIP_USERNAMES = [] (prod.py).",
+            id="workflows.W013",
+        )
     ]

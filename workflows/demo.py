@@ -39,6 +39,8 @@ DEMO_USERS = {
     "city_office": ("guiyang", "贵阳市市场监督管理局（演示）"),
     "award_committee": ("committee", "专利奖评审委员会（演示）"),
 }
+# The security administrator (账号安全管理: unlocks logins, resets second factors).
+DEMO_SECURITY_ADMIN = ("security", "security_admin", "安全管理员（演示）")
 DEMO_CITIES = {
     "520100": ("guiyang", "贵阳市市场监督管理局"),
     "520300": ("zunyi", "遵义市市场监督管理局"),

@@ -280,6 +280,7 @@ class Application(models.Model):
             ("issue_decision", _("印发决定")),
             ("disburse", _("拨付资金")),
             ("manage_calendar", _("录入节假日安排")),
+            ("manage_accounts", _("管理账号安全")),
         ]
         indexes = [
             # The lists: newest first, by status, and a call's applications by status.
@@ -750,6 +751,11 @@ AUDIT_ACTIONS = {
     "calendar_year_enter": _("录入年度节假日安排"),
     "advance": _("进入下一环节"),
     "not_advance": _("未进入下一环节"),
+    "second_factor_enrol": _("启用两步验证"),
+    "second_factor_disable": _("关闭两步验证"),
+    "recovery_codes_regenerate": _("重新生成恢复码"),
+    "second_factor_reset": _("重置两步验证"),
+    "login_unlock": _("解除登录锁定"),
 }
 
 

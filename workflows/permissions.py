@@ -41,6 +41,9 @@ ROLES = {
         _("评审委员会"),
         ["workflows.view_all_applications", "workflows.committee_vote"],
     ),
+    # 等保 2.0's security administrator: unlocks logins and resets second factors (账号安全),
+    # and sees no application.
+    "security_admin": (_("安全管理员"), ["workflows.manage_accounts"]),
 }
 
 # The permission a stage's `role` stands for when a task of that stage waits for someone.
@@ -55,6 +58,7 @@ ROLE_TASK_PERMISSION = {
 }
 APPLICANT_PERMISSION = "workflows.act_for_institution"
 VIEW_ALL = "workflows.view_all_applications"
+MANAGE_ACCOUNTS = "workflows.manage_accounts"
 
 
 def roles_sync() -> None:
@@ -74,3 +78,17 @@ def roles_sync() -> None:
 
 def is_staff_role(user) -> bool:
     return user.is_authenticated and user.has_perm(VIEW_ALL)
+
+
+def second_factor_required(user) -> bool:
+    """Whether the account must have a second factor: every account that is not a pure
+    applicant (any model permission: staff of any office, experts, leadership, finance, the
+    security administrator; superusers and admin-site staff). An applicant holds object
+    permissions only. Development may exempt named demo accounts; production never does."""
+    from django.conf import settings
+
+    if not user.is_authenticated or not settings.OTP_REQUIRED:
+        return False
+    if user.get_username() in settings.OTP_SKIP_USERNAMES:
+        return False
+    return user.is_superuser or user.is_staff or bool(user.get_all_permissions())

@@ -304,3 +304,108 @@ def notifications_of(user) -> QuerySet[Notification]:
 
 def notifications_unread_count(user) -> int:
     return notifications_of(user).filter(read_at__isnull=True).count()
+
+
+# --- account security (the security administrator's page) ---------------------------------------
+
+
+def _login_attempts_recent():
+    """django-axes' failed attempts still inside the cool-off (older ones lock nothing)."""
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+
+    attempts = AccessAttempt.objects.all()
+    cool_off = get_cool_off()
+    if cool_off is not None:
+        attempts = attempts.filter(attempt_time__gte=timezone.now() - cool_off)
+    return attempts
+
+
+def login_failures_by_username(usernames) -> dict[str, int]:
+    """Recent failed logins per login name (django-axes counts a name's failures from every
+    address); a name with AXES_FAILURE_LIMIT or more is locked."""
+    from django.db.models import Sum
+
+    rows = (
+        _login_attempts_recent()
+        .filter(username__in=list(usernames))
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+    )
+    return {row["username"]: row["failures"] for row in rows}
+
+
+def login_locked_addresses() -> list[dict]:
+    """Addresses locked by django-axes: their recent failed logins (any login name) reached
+    AXES_FAILURE_LIMIT. Each: ip_address, failures, last (the latest attempt), usernames."""
+    from django.conf import settings
+    from django.db.models import Max, Sum
+
+    rows = (
+        _login_attempts_recent()
+        .values("ip_address")
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by("-last")
+    )
+    return list(rows)
+
+
+def login_failures_by_address(ip_address: str) -> int:
+    from django.db.models import Sum
+
+    total = _login_attempts_recent().filter(ip_address=ip_address)
+    return total.aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+def accounts_for_security(*, q: str = "", enrolled: str = "", locked: str = "") -> QuerySet:
+    """Every account, for the security administrator: searched by login name or name, and
+    filtered by whether a confirmed authenticator exists ("yes"/"no") and whether django-axes
+    locked the login name ("yes")."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    users = get_user_model().objects.annotate(
+        has_second_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+    )
+    if q:
+        users = users.filter(
+            Q(username__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(email__icontains=q)
+        )
+    if enrolled in ("yes", "no"):
+        users = users.filter(has_second_factor=enrolled == "yes")
+    if locked == "yes":
+        from django.db.models import Sum
+
+        locked_names = (
+            _login_attempts_recent()
+            .values("username")
+            .annotate(failures=Sum("failures_since_start"))
+            .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+            .values("username")
+        )
+        users = users.filter(username__in=locked_names)
+    return users.prefetch_related("groups").order_by("username")
+
+
+ACCOUNT_AUDIT_ACTIONS = [
+    "second_factor_enrol",
+    "second_factor_disable",
+    "recovery_codes_regenerate",
+    "second_factor_reset",
+    "login_unlock",
+]
+
+
+def account_audit(user) -> QuerySet[AuditRecord]:
+    """The audit records of an account's security: its second factor, resets, unlocks."""
+    return (
+        AuditRecord.objects.filter(action__in=ACCOUNT_AUDIT_ACTIONS)
+        .filter(Q(data__user=user.pk) | Q(data__username=user.get_username()))
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+    )

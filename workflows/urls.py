@@ -6,12 +6,41 @@ from django.urls import path
 
 from . import views
 from .stages import stage_modules
-from .views import notifications
+from .views import accounts, notifications
 from .views import statistics as statistics_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
+    # The second factor after the password, enrolling it, its recovery codes; one's own
+    # account security; the security administrator's pages over every account.
+    path("accounts/two-factor/", accounts.second_factor_verify, name="second_factor_verify"),
+    path("accounts/two-factor/setup/", accounts.second_factor_setup, name="second_factor_setup"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        accounts.second_factor_recovery_codes,
+        name="second_factor_recovery_codes",
+    ),
+    path("accounts/security/", accounts.account_security, name="account_security"),
+    path(
+        "accounts/security/recovery-codes/",
+        accounts.recovery_codes_regenerate,
+        name="recovery_codes_regenerate",
+    ),
+    path(
+        "accounts/security/disable/",
+        accounts.second_factor_disable,
+        name="second_factor_disable",
+    ),
+    path("security/accounts/", accounts.account_list, name="account_list"),
+    path("security/accounts/<int:pk>/", accounts.account_detail, name="account_detail"),
+    path(
+        "security/accounts/<int:pk>/second-factor/reset/",
+        accounts.account_second_factor_reset,
+        name="account_second_factor_reset",
+    ),
+    path("security/accounts/<int:pk>/unlock/", accounts.account_unlock, name="account_unlock"),
+    path("security/addresses/unlock/", accounts.address_unlock, name="address_unlock"),
     path("institutions/register/", views.institution_register, name="institution_register"),
     path("calls/", views.call_list, name="call_list"),
     path("calls/all/", views.staff_call_list, name="staff_call_list"),

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django_rq",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +53,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The second factor: who verified a code this session (django-otp), and nothing but the
+    # code and enrolment pages for an account that still owes one (workflows.middleware).
+    "django_otp.middleware.OTPMiddleware",
+    "workflows.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -157,6 +164,16 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 GUARDIAN_MONKEY_PATCH_USER = False
+
+# The second factor (django-otp, 等保 2.0): every account that is not a pure applicant (staff of
+# any office, experts, leadership, finance, superusers) enrols an authenticator app (TOTP) and
+# enters its code after the password; an applicant may opt in on 账号安全 and then must too.
+# On by default; only the development settings let the demo accounts skip it
+# (OTP_SKIP_USERNAMES), production never does.
+OTP_REQUIRED = True
+OTP_SKIP_USERNAMES: list[str] = []
+OTP_TOTP_ISSUER = "知识产权专项资助与认定"
+OTP_RECOVERY_CODES = 10
 
 # Django's full set: not like the username or name, at least 8 characters, not a common
 # password (12345678), not all digits.

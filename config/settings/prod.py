@@ -23,6 +23,9 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Staff, experts and superusers always owe their second factor; nobody skips it.
+OTP_REQUIRED = True
+OTP_SKIP_USERNAMES: list[str] = []
 
 # Email through SMTP: EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.gov.cn:587
 # (django-environ sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER…).

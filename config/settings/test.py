@@ -43,3 +43,8 @@ DOCUMENT_SIGNING_DIR = Path(
 
 # Emails stay in django.core.mail.outbox.
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# The suite signs staff in with `force_login` (no code): the second factor is not demanded
+# unless a test switches it on (tests/workflows/test_second_factor.py does, with `settings`).
+# An account with a confirmed authenticator is still asked for its code.
+OTP_REQUIRED = False

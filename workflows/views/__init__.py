@@ -19,7 +19,7 @@ from forms.forms import ApplicationForm, InstitutionForm, SignupForm
 from .. import selectors, services, worklist
 from ..flows import local_name
 from ..models import Application, Call
-from ..permissions import APPLICANT_PERMISSION, VIEW_ALL, is_staff_role
+from ..permissions import APPLICANT_PERMISSION, MANAGE_ACCOUNTS, VIEW_ALL, is_staff_role
 from ..programs import program_get
 from ..stages import stage_module, stage_modules
 from .base import CONFIRM_MISSING, confirmed, form_errors, role_required
@@ -41,7 +41,12 @@ def home(request):
     staff = is_staff_role(user)
     office = selectors.office_region_of(user)
     institutions = selectors.institutions_of(user)
-    applicant = not staff and office is None and not user.has_perm(selectors.EXPERT_REVIEW)
+    applicant = (
+        not staff
+        and office is None
+        and not user.has_perm(selectors.EXPERT_REVIEW)
+        and not user.has_perm(MANAGE_ACCOUNTS)
+    )
     context = {
         "notices": notices,
         "staff": staff,
