@@ -1,6 +1,6 @@
 """Settings of the `workflow_timers` processes that tests/workflows/test_timers_on_several_hosts.py
-starts: the test settings, with emails sent at once and written to files in TEST_EMAIL_DIR so the test counts
-what each process sent."""
+starts: the test settings, with emails sent at once and written to files in TEST_EMAIL_DIR, so
+the test counts what each process sent."""
 
 import os
 
