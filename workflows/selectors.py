@@ -28,6 +28,7 @@ from .models import (
     AuditRecord,
     Call,
     Institution,
+    InstitutionGroupObjectPermission,
     InstitutionUserObjectPermission,
     Notification,
     Objection,
@@ -52,6 +53,25 @@ def _membership(user, institution_ref: str = "pk") -> Exists:
             content_object_id=OuterRef(institution_ref),
         )
     )
+
+
+def member_of(user, institution: Institution) -> bool:
+    """`user.has_perm(APPLICANT_PERMISSION, institution)` as guardian answers it (an active
+    superuser; else the object permission held directly or through a group), in one query
+    instead of guardian's two."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    app_label, codename = APPLICANT_PERMISSION.split(".")
+    held = {
+        "permission__codename": codename,
+        "permission__content_type__app_label": app_label,
+        "content_object_id": institution.pk,
+    }
+    direct = InstitutionUserObjectPermission.objects.filter(user_id=user.pk, **held)
+    through_group = InstitutionGroupObjectPermission.objects.filter(group__user=user.pk, **held)
+    return direct.values("pk").union(through_group.values("pk")).exists()
 
 
 def institutions_of(user) -> QuerySet[Institution]:
