@@ -84,7 +84,8 @@ test: check test-sqlite ## All checks and tests: SQLite always, PostgreSQL when 
 demo: setup ## A scripted batch of 50 applications through every branch; PDFs under var/demo/
 	$(MANAGE) demo_batch --count 50 --out var/demo
 
-bench: install-dev ## Benchmarks (lifecycles per second, queries per transition, PDFs, a 500-document batch)
+bench: install-dev ## Benchmarks (engine vs bare viewflow, lifecycles per second, queries per transition, PDFs, a 500-document batch)
+	$(PY) bench/engine.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/lifecycle.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/competitive.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/documents.py

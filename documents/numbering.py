@@ -23,12 +23,16 @@ def document_numbers_next(*, issuer_code: str, year: int, count: int) -> list[st
     if not 1000 <= year <= 9999:
         raise ValueError(f"Year {year} is not a four-digit year.")
     sequences = DocumentSequence.objects.select_for_update()
-    with transaction.atomic():
+    # No savepoint: nothing here rolls back and carries on (a failure rolls back the caller's
+    # whole transaction, giving the number back); it opens the transaction when called outside
+    # one, for the row lock.
+    with transaction.atomic(savepoint=False):
         try:
             sequence = sequences.get(issuer_code=issuer_code, year=year)
         except DocumentSequence.DoesNotExist:
             try:
-                # Savepoint: a concurrent first number may create the row before us.
+                # A savepoint that guards the retry below: a concurrent first number of the
+                # year may create the row before us.
                 with transaction.atomic():
                     DocumentSequence.objects.create(issuer_code=issuer_code, year=year)
             except IntegrityError:

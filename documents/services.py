@@ -330,7 +330,9 @@ def document_store(
     local = prepared.issued_at.astimezone(OFFICIAL_TIME_ZONE)
     stored_name = None
     try:
-        with transaction.atomic():
+        # No savepoint: a failure here propagates (the file is discarded below) and rolls back
+        # the caller's transaction or savepoint; it opens a transaction when called outside one.
+        with transaction.atomic(savepoint=False):
             # A fresh name per document: storage never overwrites an issued file.
             stored_name = default_storage.save(
                 f"documents/{local:%Y}/{local:%m}/{prepared.kind}-{uuid.uuid4().hex}.pdf",
@@ -368,6 +370,8 @@ def document_issued(*, kind: str, call, application=None) -> Document | None:
 
 
 def _document_create(*, reservation: DocumentReservation | None = None, **fields) -> Document:
+    # The one savepoint of an issue: `document_issue` rolls back to it when a concurrent request
+    # issued the same document first (IntegrityError) and carries on with that one.
     with transaction.atomic():
         prepared = document_prepare(**fields, reservation=reservation)
         pdf = document_render(prepared.template_name, prepared.render_context)
@@ -378,10 +382,10 @@ def _verification_code_unused() -> str:
     """A fresh code; a clash is astronomically unlikely, but the printed code must be unique."""
     while True:
         code = verification_code_new()
-        if not (
-            Document.objects.filter(verification_code=code).exists()
-            or DocumentReservation.objects.filter(verification_code=code).exists()
-        ):
+        # Both tables in one query.
+        issued = Document.objects.filter(verification_code=code).values("verification_code")
+        reserved = DocumentReservation.objects.filter(verification_code=code)
+        if not issued.union(reserved.values("verification_code")).exists():
             return code
 
 

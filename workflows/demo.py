@@ -437,3 +437,99 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
             )
             progress(1)
     return [a for a, _b in apps]
+
+
+# The steps of one tech-transfer application from draft to paid, each a service call as a
+# user's click makes it, in the order the benchmarks and the query-ceiling test time them.
+LIFECYCLE_STEPS = (
+    "draft (fields)",
+    "attachment (approval_document)",
+    "attachment (business_licence)",
+    "submit",
+    "formal review: correction",
+    "resubmit",
+    "formal review: accept",
+    "leadership approve",
+    "public notice publish",
+    "notice period closes (timer)",
+    "decision (batch doc + notice)",
+    "award letter",
+    "payment",
+)
+
+
+def lifecycle_paid(*, cast: Cast, call: Call, institution: Institution, step=None) -> Application:
+    """One application of a tech-transfer call from draft to paid through a correction, alone in
+    its call (so the call's list, notice and decision are its own). `step(name, func, **kwargs)`
+    runs each step (a benchmark times or counts it); the names are `LIFECYCLE_STEPS`."""
+    step = step or (lambda name, func, **kwargs: func(**kwargs))
+    application = step(
+        LIFECYCLE_STEPS[0],
+        services.application_create,
+        user=cast.applicant,
+        call=call,
+        institution=institution,
+        data={
+            "tier": "national",
+            "approval_number": "黔科函〔2026〕1号",
+            "approval_date": call.designation_from,
+            "bank_name": "中国银行",
+            "account_name": institution.name,
+            "bank_account": "240200000001",
+            "contact_name": "张敏",
+            "contact_phone": "0851-85550000",
+        },
+    )
+    for name, key in zip(
+        LIFECYCLE_STEPS[1:3], ("approval_document", "business_licence"), strict=True
+    ):
+        step(
+            name,
+            services.attachment_add,
+            user=cast.applicant,
+            application=application,
+            kind=key,
+            upload=pdf_upload(),
+        )
+    submit = services.application_submit
+    step("submit", submit, user=cast.applicant, application=application)
+    step(
+        "formal review: correction",
+        formal_review_complete,
+        user=cast.formal_reviewer,
+        application=application,
+        outcome="correction",
+        reason="请补充材料",
+    )
+    step("resubmit", submit, user=cast.applicant, application=application)
+    step(
+        "formal review: accept",
+        formal_review_complete,
+        user=cast.formal_reviewer,
+        application=application,
+        outcome="accept",
+    )
+    step(
+        "leadership approve",
+        leadership_decide,
+        user=cast.leadership,
+        decisions=[(application, True, "")],
+    )
+    step("public notice publish", public_notice_publish, user=cast.notice_officer, call=call)
+    step("notice period closes (timer)", notice_expire, call=call)
+    step("decision (batch doc + notice)", decision_issue, user=cast.notice_officer, call=call)
+    step(
+        "award letter",
+        award_letter_issue,
+        user=cast.finance_officer,
+        application=application,
+    )
+    step(
+        "payment",
+        payment_record,
+        user=cast.finance_officer,
+        application=application,
+        voucher_number=f"PZ-{call.pk}-{application.pk}",
+        paid_on=timezone.localdate(),
+    )
+    return application

@@ -53,5 +53,7 @@ def institution_member_add(*, institution: Institution, user, actor) -> None:
 
 
 def require_member(user, institution: Institution) -> None:
-    if not user.has_perm(APPLICANT_PERMISSION, institution):
+    from ..selectors import member_of
+
+    if not member_of(user, institution):
         raise PermissionDenied

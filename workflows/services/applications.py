@@ -64,7 +64,8 @@ def application_create(*, user, call: Call, institution: Institution, data: dict
     )
     _fields_apply(application, data)
     try:
-        with transaction.atomic():
+        # No savepoint: the error is raised on, rolling the whole draft back.
+        with transaction.atomic(savepoint=False):
             application.save()
     except IntegrityError as error:
         raise ValidationError(
@@ -265,20 +266,28 @@ def application_submit(*, user, application: Application) -> Application:
 
     if application.status == Status.CORRECTION:
         task = applicant_task(application)
-        with task_activation(task, user, local_name(task.flow_task)) as activation:
-            application.refresh_from_db()
+        node = local_name(task.flow_task)
+        with task_activation(task, user, node, application=application) as activation:
             application.submitted_at = now
-            application.save(update_fields=["submitted_at"])
             application_move(
-                application=application, to=Status.SUBMITTED, actor=user, action="resubmit"
+                application=application,
+                to=Status.SUBMITTED,
+                actor=user,
+                action="resubmit",
+                also_saved=("submitted_at",),
             )
             activation.execute()
         return application
 
     with transaction.atomic():
         application.submitted_at = now
-        application.save(update_fields=["submitted_at"])
-        application_move(application=application, to=Status.SUBMITTED, actor=user, action="submit")
+        application_move(
+            application=application,
+            to=Status.SUBMITTED,
+            actor=user,
+            action="submit",
+            also_saved=("submitted_at",),
+        )
         flow_for(application.call.program_slug).instance.submit.run(application=application)
     return application
 

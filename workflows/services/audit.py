@@ -29,7 +29,8 @@ def audit_write(
 ) -> AuditRecord:
     return AuditRecord.objects.create(
         application=application,
-        call=call or (application.call if application else None),
+        # The call's id, never `application.call`: loading the call costs a query per record.
+        call_id=call.pk if call is not None else (application.call_id if application else None),
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         from_status=from_status,
@@ -40,14 +41,21 @@ def audit_write(
 
 
 def application_move(
-    *, application: Application, to: str, actor, action: str, reason: str = ""
+    *,
+    application: Application,
+    to: str,
+    actor,
+    action: str,
+    reason: str = "",
+    also_saved: tuple[str, ...] = (),
 ) -> Application:
-    """The only place an application's status changes; the allowed moves are data on the model."""
+    """The only place an application's status changes; the allowed moves are data on the model.
+    `also_saved`: other fields the step changed, saved in the same UPDATE."""
     source = application.status
     if to not in Application.TRANSITIONS.get(source, set()):
         raise IllegalTransition(f"{application.pk}: {source} -> {to}")
     application.status = to
-    application.save(update_fields=["status", "updated_at"])
+    application.save(update_fields=["status", "updated_at", *also_saved])
     audit_write(
         actor=actor,
         action=action,

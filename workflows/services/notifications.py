@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -76,10 +77,15 @@ def notify(
 ) -> list[Notification]:
     """One message per recipient who may see `application` (when given) and has none under
     `dedupe_key` yet; the emails go to a background job after the transaction commits."""
-    people = {user.pk: user for user in recipients if user is not None and user.is_active}
-    if application is not None:
-        people = {pk: user for pk, user in people.items() if _may_see(user, application)}
-    if dedupe_key:
+    if application is not None and isinstance(recipients, QuerySet):
+        # Who may see it, in the query that reads the recipients.
+        people = selectors.users_seeing(recipients.filter(is_active=True), application)
+        people = {user.pk: user for user in people}
+    else:
+        people = {user.pk: user for user in recipients if user is not None and user.is_active}
+        if application is not None and people:
+            people = {u.pk: u for u in selectors.users_seeing(people.values(), application)}
+    if dedupe_key and people:
         told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=list(people))
         for pk in told.values_list("recipient_id", flat=True):
             people.pop(pk, None)
@@ -98,27 +104,25 @@ def notify(
         for user in people.values()
     ]
     if dedupe_key:
-        created = [row for row in rows if _created_once(row)]
+        # One statement, no savepoint: a row someone else's sweep saved for the same person and
+        # key meanwhile is skipped by the unique constraint.
+        created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        emailable = [row.recipient_id for row in created if row.recipient.email]
+        emailed = (
+            list(
+                Notification.objects.filter(
+                    dedupe_key=dedupe_key, recipient_id__in=emailable, emailed_at__isnull=True
+                ).values_list("pk", flat=True)
+            )
+            if emailable
+            else []
+        )
     else:
         created = Notification.objects.bulk_create(rows)
-    emailed = [row.pk for row in created if row.recipient.email]
+        emailed = [row.pk for row in created if row.recipient.email]
     if emailed:
         transaction.on_commit(lambda: _email_enqueue(emailed))
     return created
-
-
-def _may_see(user, application: Application) -> bool:
-    return selectors.applications_visible_to(user).filter(pk=application.pk).exists()
-
-
-def _created_once(row: Notification) -> bool:
-    """Saved, unless someone else's sweep saved the same key for the same person meanwhile."""
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        return False
-    return True
 
 
 def _email_enqueue(notification_ids: list[int]) -> None:
@@ -246,7 +250,9 @@ def task_created_notify(task: Task) -> None:
         return
     if task.owner_id is None and (not permission or permission == APPLICANT_PERMISSION):
         return  # the applicant's correction: its notice told them
-    application = (
+    # The application the step that created the task loaded (stages.base.application_of).
+    process = task.process if Task.process.is_cached(task) else None
+    application = getattr(process, "_application", None) or (
         Application.objects.filter(process_id=task.process_id)
         .select_related("call", "institution")
         .first()

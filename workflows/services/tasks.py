@@ -10,6 +10,7 @@ from viewflow.workflow.status import STATUS
 from ..flows import local_name, nodes_named
 from ..models import Application
 from ..selectors import RECOMMEND, office_region_of
+from ..stages.base import APPLICATION_RELATED, application_attach
 
 
 class TaskAlreadyDone(Exception):
@@ -38,12 +39,23 @@ def open_task(application: Application, local_name: str) -> Task:
 
 
 @contextmanager
-def task_activation(task: Task, user, node_name: str):
+def task_activation(task: Task, user, node_name: str, *, application: Application | None = None):
     """Lock the process (select_for_update), make sure the task still waits for `user` at a
     node called `node_name` in its stage, and start it. Raising inside rolls the whole step
-    back."""
-    with task.activation() as activation:
-        task = activation.task
+    back.
+
+    The task is read again under the lock with its process (one query: viewflow's
+    `task.activation()` reads them one after the other). With `application` (the step's), it
+    is read again too, with its call, institution and program version, and the nodes that run
+    next in the step use it instead of reading it again (stages.base.application_of)."""
+    with task.flow_task.flow_class.lock(task.process_id):
+        task.refresh_from_db(from_queryset=Task.objects.select_related("process"))
+        activation = task.flow_task.activation_class(task)
+        if application is not None:
+            application.refresh_from_db(
+                from_queryset=Application.objects.select_related(*APPLICATION_RELATED)
+            )
+            application_attach(activation.process, application)
         if local_name(task.flow_task) != node_name or task.status not in (
             STATUS.NEW,
             STATUS.ASSIGNED,

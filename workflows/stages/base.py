@@ -79,11 +79,30 @@ def decided_by_a_person(
 
 
 def application_of(activation):
+    """The application of the activation's process: the one the service taking the step loaded
+    (and changed) under the process lock, else read once and kept on the process object for the
+    nodes that follow in the same step (gateways, functions, timers)."""
     from ..models import Application
 
-    return Application.objects.select_related("public_notice", "program_version").get(
-        process=activation.process
-    )
+    application = getattr(activation.process, "_application", None)
+    if application is None:
+        application = Application.objects.select_related(*APPLICATION_RELATED).get(
+            process=activation.process
+        )
+        application_attach(activation.process, application)
+    return application
+
+
+# What a transition reads of an application with it, in the one query that loads it.
+APPLICATION_RELATED = ("call", "institution", "program_version", "public_notice")
+
+
+def application_attach(process, application) -> None:
+    """Keep `application` on its process object, so the nodes a step runs next (and
+    `process.application`) use it instead of reading it again."""
+    process._application = application
+    type(application).process.field.set_cached_value(application, process)
+    type(application).process.field.remote_field.set_cached_value(process, application)
 
 
 def stage_of_node(application, node) -> dict:

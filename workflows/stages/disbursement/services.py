@@ -23,8 +23,7 @@ Status = Application.Status
 
 def award_letter_issue(*, user, application: Application) -> Document:
     task = require_task_permission(user, application, "award_letter")
-    with task_activation(task, user, "award_letter") as activation:
-        application.refresh_from_db()
+    with task_activation(task, user, "award_letter", application=application) as activation:
         award = award_figure(application=application)
         amount, lower = award.amount, award.previously_paid
         context = document_context(application, application.call)
@@ -39,8 +38,7 @@ def award_letter_issue(*, user, application: Application) -> Document:
             previously_paid=lower or None,
             decision_number=decision.number if decision else "",
         )
-        application.award_amount = amount
-        application.save(update_fields=["award_amount"])
+        application.award_amount = amount  # saved with the move below
         letter = issue(
             kind=Document.Kind.AWARD_LETTER,
             application=application,
@@ -49,7 +47,11 @@ def award_letter_issue(*, user, application: Application) -> Document:
             context=context,
         )
         application_move(
-            application=application, to=Status.LETTER_ISSUED, actor=user, action="award_letter"
+            application=application,
+            to=Status.LETTER_ISSUED,
+            actor=user,
+            action="award_letter",
+            also_saved=("award_amount",),
         )
         activation.execute()
     return letter
@@ -65,8 +67,7 @@ def payment_record(
         raise ValidationError(_("请填写凭证号。"), code="voucher")
     if paid_on > timezone.localdate():
         raise ValidationError(_("拨付日期不能晚于今天。"), code="future")
-    with task_activation(task, user, "payment") as activation:
-        application.refresh_from_db()
+    with task_activation(task, user, "payment", application=application) as activation:
         call = Call.objects.select_for_update().get(pk=application.call_id)
         award = award_figure(application=application)
         amount = award.amount
@@ -81,7 +82,8 @@ def payment_record(
         ).exists():
             raise ValidationError(_("该凭证号已被使用。"), code="voucher_taken")
         try:
-            with transaction.atomic():
+            # No savepoint: the error is raised on, rolling the whole step back.
+            with transaction.atomic(savepoint=False):
                 payment = Payment.objects.create(
                     application=application,
                     institution=application.institution,

@@ -28,9 +28,8 @@ def formal_review_complete(
         raise ValidationError(_("退回补正或不予受理时必须写明理由。"), code="reason_required")
     if outcome not in ("accept", "correction", "refuse"):
         raise ValidationError(_("请选择审查结论。"), code="outcome")
-    stage = stage_of_node(application, task.flow_task)
-    with task_activation(task, user, NODE) as activation:
-        application.refresh_from_db()
+    with task_activation(task, user, NODE, application=application) as activation:
+        stage = stage_of_node(application, task.flow_task)
         if outcome == "accept":
             application_move(
                 application=application,
@@ -55,22 +54,20 @@ def formal_review_complete(
             application.correction_days = stage["correction_working_days"]
             application.correction_deadline_provisional = deadline.provisional
             application.correction_snapshot = {"fields": fields_stored(application)}
-            application.save(
-                update_fields=[
-                    "correction_reason",
-                    "correction_deadline",
-                    "correction_started_at",
-                    "correction_days",
-                    "correction_deadline_provisional",
-                    "correction_snapshot",
-                ]
-            )
             application_move(
                 application=application,
                 to=Status.CORRECTION,
                 actor=user,
                 action="correction",
                 reason=reason,
+                also_saved=(
+                    "correction_reason",
+                    "correction_deadline",
+                    "correction_started_at",
+                    "correction_days",
+                    "correction_deadline_provisional",
+                    "correction_snapshot",
+                ),
             )
             adverse_issue(
                 kind=Document.Kind.CORRECTION_NOTICE,

@@ -28,8 +28,7 @@ def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -
     done = []
     with transaction.atomic():
         for task, (application, approved, reason) in zip(tasks, decisions, strict=True):
-            with task_activation(task, user, NODE) as activation:
-                application.refresh_from_db()
+            with task_activation(task, user, NODE, application=application) as activation:
                 application_move(
                     application=application,
                     to=Status.APPROVED if approved else Status.REJECTED,

@@ -82,9 +82,12 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
         )
         for task, application in zip(tasks, applications, strict=True):
             application.public_notice = notice
-            application.save(update_fields=["public_notice"])
             application_move(
-                application=application, to=Status.IN_NOTICE, actor=user, action="notice_start"
+                application=application,
+                to=Status.IN_NOTICE,
+                actor=user,
+                action="notice_start",
+                also_saved=("public_notice",),
             )
             task.flow_task.run(task)
     return notice

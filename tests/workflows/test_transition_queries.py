@@ -1,0 +1,83 @@
+"""The engine's transitions stay near viewflow's own cost: each step of a tech-transfer
+application from draft to paid sends at most the statements it sends today (bench/engine.py
+measures them against a bare viewflow flow). A change that adds a query to a transition fails
+here with the step's name and the statements it sent, so the cost is added on purpose or not
+at all.
+
+Transactions commit as in production (`transactional_db`): the services' own transactions are
+outermost, as in a request, and what runs on commit is counted. Documents are rendered and
+signed for real; rendering sends no query."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from workflows import demo
+from workflows.models import Application, Notification
+
+# Statements per step (savepoints, their releases, BEGIN and COMMIT included), for the second
+# application of the database: the first also creates the program version, the year's number
+# sequence and the day's first notices of work. Before issue 13 the lifecycle sent 460; now 330.
+CEILINGS = {
+    "draft (fields)": 6,
+    "attachment (approval_document)": 6,
+    "attachment (business_licence)": 6,
+    "submit": 22,
+    "formal review: correction": 32,
+    "resubmit": 20,
+    "formal review: accept": 30,
+    "leadership approve": 24,
+    "public notice publish": 23,
+    "notice period closes (timer)": 42,
+    # documents.batch records its progress when its last record is PROGRESS_SAVE_SECONDS old:
+    # one more UPDATE when rendering is slow (67 otherwise).
+    "decision (batch doc + notice)": 68,
+    "award letter": 27,
+    "payment": 25,
+}
+SAVEPOINT_CEILING = 18  # per lifecycle; 36 before issue 13
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_transition_of_a_lifecycle_stays_under_its_query_ceiling():
+    cast = demo.cast_make(logins=False)
+    demo.lifecycle_paid(
+        cast=cast,
+        call=demo.call_make(title="预热批次"),
+        institution=demo.institution_make(user=cast.applicant, serial=700001),
+    )
+    sent: dict[str, list[str]] = {}
+
+    def step(name, func, **kwargs):
+        with CaptureQueriesContext(connection) as captured:
+            result = func(**kwargs)
+        sent[name] = [query["sql"] for query in captured.captured_queries]
+        return result
+
+    application = demo.lifecycle_paid(
+        cast=cast,
+        call=demo.call_make(title="计数批次"),
+        institution=demo.institution_make(user=cast.applicant, serial=700002),
+        step=step,
+    )
+
+    # The lifecycle really ran: paid, and the applicant was told along the way.
+    application.refresh_from_db()
+    assert application.status == Application.Status.PAID
+    assert Notification.objects.filter(recipient=cast.applicant, application=application).count()
+    assert list(sent) == list(demo.LIFECYCLE_STEPS)
+    over = {
+        name: (len(statements), CEILINGS[name])
+        for name, statements in sent.items()
+        if len(statements) > CEILINGS[name]
+    }
+    assert not over, "\n".join(
+        [f"{name}: {n} statements, ceiling {ceiling}" for name, (n, ceiling) in over.items()]
+        + ["", *(f"--- {name}\n" + "\n".join(sent[name]) for name in over)]
+    )
+    savepoints = sum(
+        sql.lstrip().upper().startswith("SAVEPOINT")
+        for statements in sent.values()
+        for sql in statements
+    )
+    assert savepoints <= SAVEPOINT_CEILING, f"{savepoints} savepoints per lifecycle"
