@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from documents.redaction import id_number_mask
+
 HANDLE_OBJECTIONS = "workflows.run_public_notice"
 
 
@@ -59,13 +61,6 @@ class EncryptedTextField(models.TextField):
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         return encrypt(value) if value else value
-
-
-def id_number_mask(value: str) -> str:
-    """`520102199001011234` → `5201**********1234`; 8 characters or fewer are all masked."""
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
 def id_number_shown_in_full(user, objection) -> bool:

@@ -13,9 +13,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from documents.models import Document
 from tests.factories import CallFactory
-from workflows.demo import application_in_notice, cast_make, pdf_upload
-from workflows.models import Objection
+from workflows.demo import application_in_notice, batch_run, cast_make, pdf_upload
+from workflows.models import Objection, PublicNotice
 from workflows.personal_data import id_number_mask
 from workflows.stages.public_notice.services import objection_handle, objection_lodge
 
@@ -57,6 +58,18 @@ def test_the_mask_keeps_the_first_four_and_the_last_four():
     assert id_number_mask("11010519491231002X") == "1101**********002X"
     assert id_number_mask("12345678") == "********"
     assert id_number_mask("") == ""
+
+
+def test_free_text_for_the_public_has_its_id_and_phone_numbers_masked():
+    from documents.redaction import personal_data_redact
+
+    text = "王某（13987654321，0851-85550000，520102198506121237）：91520100MA6DKX1234"
+    assert personal_data_redact(text) == (
+        "王某（139****4321，085******0000，5201**********1237）：91520100MA6DKX1234"
+    )
+    assert personal_data_redact("金额1500000.00元，文号黔市监知〔2026〕12号") == (
+        "金额1500000.00元，文号黔市监知〔2026〕12号"
+    )
 
 
 def test_an_id_number_is_stored_encrypted_and_read_back_in_clear(
@@ -191,3 +204,92 @@ def test_an_objection_by_an_organisation_has_no_number_to_show(
     assert stored(objection) == ""
     page = client_for(other_applicant).get(reverse("objection_list")).content.decode()
     assert "贵州某科技有限公司" in page and "*" * 10 not in page
+
+
+# --- public pages ---------------------------------------------------------------------------------
+
+CONTACT_NAME = "赵联系"
+CONTACT_PHONE = "13900001111"
+OBJECTOR_NAME = "王晓梅"
+OBJECTOR_PHONE = "13987654321"
+SECRETS = (CONTACT_NAME, CONTACT_PHONE, OBJECTOR_NAME, OBJECTOR_PHONE, ID_NUMBER)
+# Typed by staff into reasons the public reads: the numbers are masked on public pages.
+REASON = f"异议人来电（电话{OBJECTOR_PHONE}，身份证号码{ID_NUMBER}）"
+
+
+def assert_no_personal_data(page: str, where: str) -> None:
+    for secret in SECRETS:
+        assert secret not in page, f"{secret} shown on {where}"
+
+
+def test_public_pages_show_no_contact_names_phones_or_id_numbers(db, client, client_for):
+    from tests.factories import UserFactory
+    from workflows.models import Application
+    from workflows.services.issuing import document_reissue, document_void
+    from workflows.stages.public_notice.services import notice_period_extend
+
+    cast = cast_make()
+    decided = CallFactory()
+    branches = ["paid", "correction_then_paid", "refused", "rejected", "objection_upheld"]
+    batch_run(cast=cast, call=decided, branches=branches, serial_start=300)
+    listed, notice = application_in_notice(cast=cast, call=CallFactory(), serial=310)
+    Application.objects.update(contact_name=CONTACT_NAME, contact_phone=CONTACT_PHONE)
+
+    # A person objects through the form: the confirmation echoes none of it.
+    objector = client_for(UserFactory(role="applicant"))
+    confirmation = objector.post(
+        reverse("objection_lodge", args=[notice.pk, listed.pk]),
+        {
+            "capacity": "person",
+            "real_name": OBJECTOR_NAME,
+            "id_number": ID_NUMBER,
+            "phone": OBJECTOR_PHONE,
+            "statement": "获批文件与事实不符。",
+            "evidence": pdf_upload("evidence.pdf"),
+        },
+        follow=True,
+    )
+    assert "异议已提交" in confirmation.content.decode()
+    assert Objection.objects.get(application=listed).id_number == ID_NUMBER
+    assert_no_personal_data(confirmation.content.decode(), "the objection's confirmation")
+
+    notice_period_extend(user=cast.notice_officer, notice=notice, days=2, reason=REASON)
+    documents = list(Document.objects.order_by("pk"))
+    document_void(user=cast.notice_officer, document=documents[0], reason=REASON)
+    document_reissue(user=cast.notice_officer, document=documents[1], reason=REASON)
+
+    pages = {"notices": reverse("notice_list"), "verify": reverse("documents:verify_lookup")}
+    for shown in PublicNotice.objects.all():
+        pages[f"notice {shown.pk}"] = reverse("notice_detail", args=[shown.pk])
+    for document in Document.objects.all():
+        pages[f"{document.kind} {document.pk}"] = reverse(
+            "documents:verify", args=[document.verification_code]
+        )
+    for where, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, where
+        assert_no_personal_data(response.content.decode(), where)
+    kinds = set(Document.objects.values_list("kind", flat=True))
+    assert kinds >= {
+        "acceptance_notice",
+        "correction_notice",
+        "refusal_decision",
+        "rejection_decision",
+        "withdrawal_decision",
+        "funding_decision",
+        "decision_notice",
+        "award_letter",
+    }
+    # What the public may read is there: the institution, the amount, the reason masked.
+    detail = client.get(reverse("notice_detail", args=[notice.pk])).content.decode()
+    assert listed.institution.name in detail and "¥" in detail
+    assert "5201**********1237" in detail and "139****4321" in detail
+    voided = client.get(reverse("documents:verify", args=[documents[0].verification_code]))
+    assert "已作废" in voided.content.decode() and "139****4321" in voided.content.decode()
+    # A file checked on the page: the answer names the issuer, nobody else.
+    checked = client.post(
+        reverse("documents:verify", args=[documents[2].verification_code]),
+        {"file": ContentFile(documents[2].file.read(), name="held.pdf")},
+    )
+    assert "文件与存档一致" in checked.content.decode()
+    assert_no_personal_data(checked.content.decode(), "a checked file")
