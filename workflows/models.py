@@ -15,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from . import audit_chain
+from .personal_data import EncryptedTextField
+
 
 class AppendOnlyError(Exception):
     """An audit record was about to be changed or deleted."""
@@ -433,7 +436,8 @@ class Objection(models.Model):
     capacity = models.CharField(_("异议人身份"), max_length=20, choices=Capacity.choices)
     organisation_name = models.CharField(_("单位名称"), max_length=200, blank=True)
     real_name = models.CharField(_("真实姓名"), max_length=50, blank=True)
-    id_number = models.CharField(_("身份证号码"), max_length=18, blank=True)
+    # Encrypted at rest, shown masked but to the officer handling it (workflows.personal_data).
+    id_number = EncryptedTextField(_("身份证号码"), blank=True)
     phone = models.CharField(_("联系电话"), max_length=30)
     statement = models.TextField(_("异议内容"))
     evidence = models.FileField(_("证据材料"), upload_to="objections/%Y/%m/")
@@ -783,6 +787,11 @@ class AuditRecord(models.Model):
     reason = models.TextField(_("理由"), blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    # The hash chain (workflows.audit_chain): the content hash is computed here before the
+    # INSERT; the database's trigger sets prev_hash and hash (read them after refresh_from_db).
+    content_hash = models.CharField(max_length=64, editable=False, default="")
+    prev_hash = models.CharField(max_length=64, editable=False, default="")
+    hash = models.CharField(max_length=64, editable=False, default="")
 
     objects = AuditQuerySet.as_manager()
 
@@ -790,6 +799,14 @@ class AuditRecord(models.Model):
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["created_at", "pk"]
+        constraints = [
+            # No fork: at most one record follows each record.
+            models.UniqueConstraint(
+                fields=["prev_hash"],
+                condition=~models.Q(prev_hash=""),
+                name="audit_chain_no_fork",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
@@ -797,6 +814,18 @@ class AuditRecord(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError("Audit records are append-only.")
+        self.data = audit_chain.data_normalise(self.data)
+        self.content_hash = audit_chain.content_hash(
+            application_id=self.application_id,
+            call_id=self.call_id,
+            actor_id=self.actor_id,
+            action=self.action,
+            from_status=self.from_status,
+            to_status=self.to_status,
+            reason=self.reason,
+            data=self.data,
+            created_at=self.created_at,
+        )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -258,6 +258,21 @@ DOCUMENT_TRUST_ROOTS = env.list("DOCUMENT_TRUST_ROOTS", default=[])
 DOCUMENT_SIGNING_THROWAWAY_CA = False
 DOCUMENT_SIGNING_DIR = VAR_DIR / "signing"
 
+# Personal data (PIPL, workflows.personal_data): Fernet keys, comma-separated, that encrypt
+# objectors' ID numbers; the first encrypts, all decrypt (rotation). Production requires them;
+# development and tests derive one from SECRET_KEY (personal_data_key_derived).
+PERSONAL_DATA_KEYS = env.list("PERSONAL_DATA_KEYS", default=[])
+
+
+def personal_data_key_derived(secret: str) -> str:
+    """A Fernet key derived from SECRET_KEY, for development and tests only."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(b"ipgrants personal data:" + secret.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
 # Background jobs (Django's Tasks API): batches of documents, emails, rehearsals. Never run inside
 # a web request. TASK_BACKEND=database (the default): jobs are rows in the database, run by
 # `manage.py db_worker` (any number, on any machine that reaches the database). TASK_BACKEND=rq:

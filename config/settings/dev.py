@@ -1,10 +1,11 @@
 """Development settings: `make run` on one machine with SQLite."""
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import PERSONAL_DATA_KEYS, env, personal_data_key_derived
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-not-secret-7f1c2e")
+PERSONAL_DATA_KEYS = PERSONAL_DATA_KEYS or [personal_data_key_derived(SECRET_KEY)]
 
 # The specimen seal (marked 样章, like no real organisation's) for every issuer of the programs.
 SPECIMEN_SEAL = "documents/seals/specimen.png"

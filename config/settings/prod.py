@@ -4,7 +4,7 @@ jobs through the backend TASK_BACKEND names (base.py)."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, env
+from .base import DATABASES, PERSONAL_DATA_KEYS, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="")
@@ -13,6 +13,12 @@ if not SECRET_KEY:
 if not env("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must name the PostgreSQL database in production.")
 assert DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+if not PERSONAL_DATA_KEYS:
+    raise ImproperlyConfigured(
+        "PERSONAL_DATA_KEYS must list the Fernet key(s) that encrypt personal data in production"
+        " (make one: python -c 'from cryptography.fernet import Fernet;"
+        " print(Fernet.generate_key().decode())')."
+    )
 
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)

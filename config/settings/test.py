@@ -5,9 +5,10 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F401,F403
-from .base import DATABASES
+from .base import DATABASES, PERSONAL_DATA_KEYS, personal_data_key_derived
 
 SECRET_KEY = "test-only-not-secret"
+PERSONAL_DATA_KEYS = PERSONAL_DATA_KEYS or [personal_data_key_derived(SECRET_KEY)]
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Shared, like the signing folder below, with the worker processes a test starts.

@@ -5,6 +5,7 @@
     {{ amount|amount_figures }}  ¥1,000,000.00
     {{ amount|amount_plain }}    1,000,000.00   (in a column headed "（元）")
     {{ issued_on|chinese_date }} 2026年3月5日
+    {{ reason|public_text }}     ID and phone numbers masked, for a public page
 
 The amount filters raise on anything but a non-negative Decimal with at most two decimals: an
 official document with a wrong or empty amount must not be produced.
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from django import template
 
-from documents import amounts, rendering
+from documents import amounts, redaction, rendering
 
 register = template.Library()
 
@@ -52,3 +53,9 @@ def signers(issuer: dict, seals: dict | None = None) -> list[dict]:
     seals = seals or {}
     names = [issuer["name"], *(other["name"] for other in issuer.get("joint") or [])]
     return [{"name": name, "seal": seals.get(name)} for name in names]
+
+
+@register.filter
+def public_text(text: str) -> str:
+    """Free text on a public page: any ID number or phone number in it masked."""
+    return redaction.personal_data_redact(text)

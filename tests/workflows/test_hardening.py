@@ -117,6 +117,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "ALLOWED_HOSTS": "grants.example.gov.cn",
         "DOCUMENT_SIGNING_KEY": str(tmp_path / "key.pem"),
         "DOCUMENT_SIGNING_CERT": str(tmp_path / "cert.pem"),
+        "PERSONAL_DATA_KEYS": "ZmRpc2Nsb3N1cmUtb25seS10ZXN0LWtleS0zMmJ5dGU=",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     result = subprocess.run(

@@ -88,3 +88,13 @@ def program_title(slug: str) -> str:
 
     program = programs_loaded().get(slug)
     return localised(program.content["title"]) if program else slug
+
+
+@register.simple_tag(takes_context=True)
+def objector_id_number(context, objection) -> str:
+    """The objector's ID number in full for the officer handling the objection, masked
+    (`5201**********1234`) for everyone else (workflows.personal_data)."""
+    from ..personal_data import objector_id_number as shown
+
+    request = context.get("request")
+    return shown(request.user if request else None, objection)

@@ -15,6 +15,7 @@ from ... import selectors
 from ...amounts import program_pays, proposed_amount
 from ...listing import Column, ExportColumn, Listing, application_paths
 from ...models import Objection
+from ...personal_data import id_number_mask
 from ...programs import program_get
 from ...views.base import blocked_reason, form_errors, require
 from . import services
@@ -141,6 +142,8 @@ OBJECTIONS = Listing(
         ExportColumn(_l("处理状态"), lambda o: o.get_status_display()),
         ExportColumn(_l("处理时间"), lambda o: o.handled_at),
         ExportColumn(_l("处理理由"), lambda o: o.handling_reason),
+        # A file leaves the site's access control: the number is masked for everyone.
+        ExportColumn(_l("身份证号码"), lambda o: id_number_mask(o.id_number)),
     ],
 )
 
