@@ -241,8 +241,8 @@ def test_the_migration_chains_existing_records_and_encrypts_existing_id_numbers(
 
     from workflows.models import Objection
 
-    before = [("workflows", "0013_audit_rows_append_only")]
-    after = [("workflows", "0014_audit_chain_and_personal_data")]
+    before = [("workflows", "0015_manage_accounts_permission")]
+    after = [("workflows", "0016_audit_chain_and_personal_data")]
     application = submitted(applicant, institution, call)
     objection = Objection.objects.create(
         application=application,
