@@ -50,7 +50,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Min, Q
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -123,14 +123,13 @@ def issue_batch_running(call) -> bool:
 
     now = timezone.now()
     live = [IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
+    leased_item = BatchItem.objects.filter(
+        batch=OuterRef("pk"), status=BatchItem.Status.PENDING, lease_expires_at__gt=now
+    )
     return (
-        IssueBatch.objects.filter(call=call, status__in=live, lease_expires_at__gt=now).exists()
-        or BatchItem.objects.filter(
-            batch__call=call,
-            batch__status__in=live,
-            status=BatchItem.Status.PENDING,
-            lease_expires_at__gt=now,
-        ).exists()
+        IssueBatch.objects.filter(call=call, status__in=live)
+        .filter(Q(lease_expires_at__gt=now) | Exists(leased_item))
+        .exists()
     )
 
 
@@ -228,15 +227,17 @@ def issue_batch_prepare(
             ]
         )
         now = timezone.now()
-        IssueBatch.objects.filter(pk=batch.pk).update(
-            handler=handler,
-            total=len(requests),
-            done=len(requests) - len(pending),
-            status=IssueBatch.Status.RUNNING,
-            updated_at=now,
-            lease_expires_at=now + _lease(),
-        )
-    batch.refresh_from_db()
+        values = {
+            "handler": handler,
+            "total": len(requests),
+            "done": len(requests) - len(pending),
+            "status": IssueBatch.Status.RUNNING,
+            "updated_at": now,
+            "lease_expires_at": now + _lease(),
+        }
+        IssueBatch.objects.filter(pk=batch.pk).update(**values)
+    for name, value in values.items():  # what was written, without reading the row again
+        setattr(batch, name, value)
 
 
 def _fields_encode(fields: dict) -> dict:
@@ -277,6 +278,11 @@ def issue_batches_recover() -> int:
     from .models import BatchItem, IssueBatch
 
     now = timezone.now()
+    lapsed = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    live = [IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
+    # Every minute, and nearly always nothing to do: one statement says so.
+    if not IssueBatch.objects.filter(lapsed, status__in=live).exists():
+        return 0
     IssueBatch.objects.filter(status=IssueBatch.Status.PENDING, lease_expires_at__lt=now).update(
         status=IssueBatch.Status.FAILED, finished_at=now, lease_expires_at=None
     )
@@ -313,32 +319,41 @@ class _Held:
     seconds: float
 
 
-def issue_batch_run(batch, *, worker: str | None = None) -> IssueBatch:  # noqa: F821
+def issue_batch_run(
+    batch, *, worker: str | None = None, count_each: bool | None = None
+) -> IssueBatch:  # noqa: F821
     """Run the batch here until it is complete: claim documents (the lead first), render and
     store them; wait for, and take over, documents leased by runners elsewhere. Returns the
-    batch as it ended. Raises IssueBatchFailed if the batch failed on its lead."""
+    batch as it ended. Raises IssueBatchFailed if the batch failed on its lead.
+
+    `count_each`: add each stored document to the batch's `done` at once (the worker jobs, so
+    that the progress page moves; and whenever a `progress_observed` listener watches, the
+    default then). Otherwise `done` is written once, when the batch finishes: it is then the
+    batch's total less its failed documents."""
     from .models import IssueBatch
 
     worker = worker or worker_name()
     batch_id = batch if isinstance(batch, int) else batch.pk
+    if count_each is None:
+        count_each = _listener.get() is not None
     with _lease_renewed(worker):
-        _run(batch_id, worker)
+        _run(batch_id, worker, count_each=count_each)
     ended = IssueBatch.objects.get(pk=batch_id)
     if ended.status == IssueBatch.Status.FAILED and any(e.get("lead") for e in ended.errors):
         raise IssueBatchFailed("; ".join(e["error"] for e in ended.errors if e.get("lead")))
     return ended
 
 
-def _run(batch_id: int, worker: str) -> None:
-    from .models import BatchItem, IssueBatch
+def _run(batch_id: int, worker: str, *, count_each: bool) -> None:
+    from .models import BatchItem
 
     held: list[_Held] = []
     while True:
-        lead = _lead_status(batch_id)
+        running, lead = _state(batch_id)
         if held and lead != "waiting":
-            _held_store(held, worker, lead_failed=lead == "failed")
+            _held_store(held, worker, lead_failed=lead == "failed", count_each=count_each)
             held = []
-        if not IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.RUNNING).exists():
+        if not running:
             _release(held, worker)
             return
         item = _claim(batch_id, worker, lead_only=len(held) >= HELD_MAX)
@@ -347,17 +362,16 @@ def _run(batch_id: int, worker: str) -> None:
             if outcome is None:
                 continue
             if item.is_lead:
-                _store(outcome, worker)
+                _store(outcome, worker, count_each=count_each)
             else:
                 held.append(outcome)
             continue
         if held:
             time.sleep(POLL_SECONDS)
             continue
-        unfinished = BatchItem.objects.filter(batch_id=batch_id, status=BatchItem.Status.PENDING)
-        if not unfinished.exists():
-            _batch_finish(batch_id)
+        if _batch_finish(batch_id, if_complete=True):
             return
+        unfinished = BatchItem.objects.filter(batch_id=batch_id, status=BatchItem.Status.PENDING)
         # Only documents leased by other runners are left: wait for them, and take over any
         # whose lease expires.
         expires = unfinished.aggregate(first=Min("lease_expires_at"))["first"]
@@ -365,18 +379,25 @@ def _run(batch_id: int, worker: str) -> None:
         time.sleep(min(max(wait, 0.05), POLL_SECONDS * 4))
 
 
-def _lead_status(batch_id: int) -> str:
-    """ "done" (stored, or the batch has none), "failed", or "waiting"."""
-    from .models import BatchItem
+def _state(batch_id: int) -> tuple[bool, str]:
+    """Whether the batch still runs, and its lead: "done" (stored, or the batch has none),
+    "failed", or "waiting"; in one query."""
+    from .models import BatchItem, IssueBatch
 
-    status = (
-        BatchItem.objects.filter(batch_id=batch_id, is_lead=True)
-        .values_list("status", flat=True)
+    lead = BatchItem.objects.filter(batch_id=OuterRef("pk"), is_lead=True).values("status")[:1]
+    row = (
+        IssueBatch.objects.filter(pk=batch_id)
+        .annotate(lead=Subquery(lead))
+        .values_list("status", "lead")
         .first()
     )
-    if status is None or status == BatchItem.Status.DONE:
-        return "done"
-    return "failed" if status == BatchItem.Status.FAILED else "waiting"
+    if row is None:
+        return False, "done"
+    status, lead_status = row
+    running = status == IssueBatch.Status.RUNNING
+    if lead_status is None or lead_status == BatchItem.Status.DONE:
+        return running, "done"
+    return running, "failed" if lead_status == BatchItem.Status.FAILED else "waiting"
 
 
 def _claim(batch_id: int, worker: str, *, lead_only: bool = False):
@@ -456,12 +477,12 @@ def _institution(pk):
     return Document._meta.get_field("institution").related_model.objects.get(pk=pk)
 
 
-def _held_store(held: list[_Held], worker: str, *, lead_failed: bool) -> None:
+def _held_store(held: list[_Held], worker: str, *, lead_failed: bool, count_each: bool) -> None:
     if lead_failed:
         _release(held, worker)
         return
     for outcome in held:
-        _store(outcome, worker)
+        _store(outcome, worker, count_each=count_each)
 
 
 def _release(held: list[_Held], worker: str) -> None:
@@ -473,9 +494,15 @@ def _release(held: list[_Held], worker: str) -> None:
     )
 
 
-def _store(outcome: _Held, worker: str) -> None:
+class _LeaseLost(Exception):
+    """Another runner took the document over meanwhile (our lease had expired)."""
+
+
+def _store(outcome: _Held, worker: str, *, count_each: bool) -> None:
     """Store the document and record it (the batch's handler) in one transaction, if this
-    runner still holds the lease."""
+    runner still holds the lease: the item's conditional UPDATE, last in the transaction,
+    says so by its row count (and locks the row to the commit); without the lease the whole
+    transaction rolls back, the document with it."""
     from . import services
     from .models import BatchItem, IssueBatch
 
@@ -483,25 +510,29 @@ def _store(outcome: _Held, worker: str) -> None:
     batch = item.batch
     try:
         with transaction.atomic():
-            current = BatchItem.objects.select_for_update().get(pk=item.pk)
-            if current.status != BatchItem.Status.PENDING or current.lease_owner != worker:
-                return  # another runner took it over meanwhile (our lease had expired)
             document = services.document_store(
                 prepared=outcome.prepared, pdf=outcome.pdf, reservation=outcome.reservation
             )
             import_string(batch.handler)(
                 batch=batch, application=item.application, document=document, data=item.data
             )
-            BatchItem.objects.filter(pk=item.pk).update(
+            held = BatchItem.objects.filter(
+                pk=item.pk, status=BatchItem.Status.PENDING, lease_owner=worker
+            ).update(
                 status=BatchItem.Status.DONE,
                 document=document,
                 lease_expires_at=None,
                 render_seconds=outcome.seconds,
             )
+            if not held:
+                raise _LeaseLost
             # `done` counts the applicants' documents (the lead is not one of `total`).
-            IssueBatch.objects.filter(pk=batch.pk).update(
-                done=F("done") + (0 if item.is_lead else 1), updated_at=timezone.now()
-            )
+            if count_each and not item.is_lead:
+                IssueBatch.objects.filter(pk=batch.pk).update(
+                    done=F("done") + 1, updated_at=timezone.now()
+                )
+    except _LeaseLost:
+        return
     except IntegrityError:
         # The document was stored by someone else first (the uniqueness of (kind, application)).
         if services.document_issued(kind=item.kind, call=batch.call, application=item.application):
@@ -561,14 +592,27 @@ def _fail(item, worker: str, error: BaseException) -> None:
     _progress_tell(item.batch_id)
 
 
-def _batch_finish(batch_id: int) -> None:
-    from .models import IssueBatch
+def _batch_finish(batch_id: int, *, if_complete: bool = False) -> bool:
+    """Mark the running batch finished (only when no document is left to issue, if
+    `if_complete`: the row count answers that); whether it was. Every document is then done
+    or failed, so `done` is the total less the failed ones (whatever was counted on the way)."""
+    from .models import BatchItem, IssueBatch
 
     now = timezone.now()
-    IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.RUNNING).update(
-        status=IssueBatch.Status.FINISHED, finished_at=now, updated_at=now, lease_expires_at=None
+    batches = IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.RUNNING)
+    if if_complete:
+        left = BatchItem.objects.filter(batch_id=OuterRef("pk"), status=BatchItem.Status.PENDING)
+        batches = batches.exclude(Exists(left))
+    finished = batches.update(
+        status=IssueBatch.Status.FINISHED,
+        finished_at=now,
+        updated_at=now,
+        lease_expires_at=None,
+        done=F("total") - F("failed"),
     )
-    _progress_tell(batch_id)
+    if finished:
+        _progress_tell(batch_id)
+    return bool(finished)
 
 
 def _progress_tell(batch_id: int) -> None:

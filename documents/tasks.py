@@ -10,6 +10,6 @@ def issue_batch_run_job(*, batch_id: int) -> int:
     from .batch import IssueBatchFailed, issue_batch_run
 
     try:
-        return issue_batch_run(batch_id).done
+        return issue_batch_run(batch_id, count_each=True).done
     except IssueBatchFailed:
         return 0  # the batch's row says why; the job itself did its part

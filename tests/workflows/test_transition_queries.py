@@ -17,22 +17,25 @@ from workflows.models import Application, Notification
 
 # Statements per step (savepoints, their releases, BEGIN and COMMIT included), for the second
 # application of the database: the first also creates the program version, the year's number
-# sequence and the day's first notices of work. Before issue 13 the lifecycle sent 460; now 330.
+# sequence and the day's first notices of work. Before issue 13 the lifecycle sent 460; 330
+# before the batch fan-out and the timers' lock (which added 44); now 347.
 CEILINGS = {
     "draft (fields)": 6,
     "attachment (approval_document)": 6,
     "attachment (business_licence)": 6,
-    "submit": 22,
+    "submit": 21,
     "formal review: correction": 32,
-    "resubmit": 20,
-    "formal review: accept": 30,
-    "leadership approve": 24,
+    "resubmit": 19,
+    "formal review: accept": 29,
+    "leadership approve": 23,
     "public notice publish": 23,
-    "notice period closes (timer)": 42,
-    # documents.batch records its progress when its last record is PROGRESS_SAVE_SECONDS old:
-    # one more UPDATE when rendering is slow (67 otherwise).
-    "decision (batch doc + notice)": 68,
-    "award letter": 27,
+    # workflow_timers' lease (SQLite: one upsert, one renewal, one delete) and one statement
+    # saying no batch needs recovering (56 right after the merge of both).
+    "notice period closes (timer)": 45,
+    # documents.batch run here: its state read once a round, the lease checked by the storing
+    # UPDATE's row count, `done` written once at the end (98 right after the batch fan-out).
+    "decision (batch doc + notice)": 86,
+    "award letter": 26,
     "payment": 25,
 }
 SAVEPOINT_CEILING = 18  # per lifecycle; 36 before issue 13

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -77,15 +77,22 @@ def notify(
 ) -> list[Notification]:
     """One message per recipient who may see `application` (when given) and has none under
     `dedupe_key` yet; the emails go to a background job after the transaction commits."""
+    dedupe_checked = False
     if application is not None and isinstance(recipients, QuerySet):
-        # Who may see it, in the query that reads the recipients.
-        people = selectors.users_seeing(recipients.filter(is_active=True), application)
+        # Who may see it and has no message under the key yet, in the query that reads the
+        # recipients.
+        recipients = recipients.filter(is_active=True)
+        if dedupe_key:
+            told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id=OuterRef("pk"))
+            recipients = recipients.exclude(Exists(told))
+            dedupe_checked = True
+        people = selectors.users_seeing(recipients, application)
         people = {user.pk: user for user in people}
     else:
         people = {user.pk: user for user in recipients if user is not None and user.is_active}
         if application is not None and people:
             people = {u.pk: u for u in selectors.users_seeing(people.values(), application)}
-    if dedupe_key and people:
+    if dedupe_key and people and not dedupe_checked:
         told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=list(people))
         for pk in told.values_list("recipient_id", flat=True):
             people.pop(pk, None)

@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
 
@@ -61,7 +60,7 @@ def single_run(name: str = TIMERS_COMMAND, *, lease: timedelta = LEASE) -> Itera
     try:
         yield lambda: _lease_take(name, holder, lease)
     finally:
-        CommandLease.objects.filter(name=name, holder=holder).delete()
+        _lease_release(name, holder)
 
 
 def advisory_key(name: str) -> int:
@@ -88,21 +87,25 @@ def _advisory_lock(name: str) -> Iterator[bool]:
 
 
 def _lease_take(name: str, holder: str, lease: timedelta) -> bool:
-    """Take or extend the lease `name` for `holder` unless another holder's lease is current.
-    Its first statement writes, so SQLite takes its write lock (waiting for another writer)
-    before reading anything: two processes cannot both take the lease."""
+    """Take or extend the lease `name` for `holder` unless another holder's lease is current:
+    one upsert whose UPDATE applies only to our own or an expired lease. A single statement is
+    atomic in SQLite (it holds the write lock throughout), so two processes cannot both take
+    the lease; the row count says whether we hold it."""
     now = timezone.now()
-    with transaction.atomic():
-        taken = (
-            CommandLease.objects.filter(name=name)
-            .filter(Q(holder=holder) | Q(expires_at__lte=now))
-            .update(holder=holder, expires_at=now + lease)
+    table = connection.ops.quote_name(CommandLease._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, holder, expires_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+            f"expires_at = excluded.expires_at WHERE {table}.holder = excluded.holder "
+            f"OR {table}.expires_at <= %s",
+            [name, holder, *map(connection.ops.adapt_datetimefield_value, [now + lease, now])],
         )
-        if taken:
-            return True
-        try:
-            with transaction.atomic():
-                CommandLease.objects.create(name=name, holder=holder, expires_at=now + lease)
-        except IntegrityError:
-            return False  # another holder's lease is current
-    return True
+        return cursor.rowcount == 1
+
+
+def _lease_release(name: str, holder: str) -> None:
+    """Free the lease (one statement: a queryset's delete() wraps itself in a transaction)."""
+    table = connection.ops.quote_name(CommandLease._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE name = %s AND holder = %s", [name, holder])
