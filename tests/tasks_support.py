@@ -2,6 +2,7 @@
 development and production), here in the test's process and transaction: what
 `manage.py db_worker --batch` does, without closing the test's connection."""
 
+from django.db import transaction
 from django.test import TestCase
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -22,10 +23,13 @@ def tasks_run(limit: int = 10_000) -> list[DBTaskResult]:
     )
     ran = []
     for _ in range(limit):
-        result = DBTaskResult.objects.ready().get_locked()
+        # Claimed under a row lock, as db_worker does (a transactional test runs in autocommit).
+        with transaction.atomic():
+            result = DBTaskResult.objects.ready().get_locked()
+            if result is not None:
+                result.claim(worker.worker_id)
         if result is None:
             return ran
-        result.claim(worker.worker_id)
         # A job's commit runs its on-commit callbacks (e.g. enqueueing a batch's runners); the
         # test's own transaction never commits, so run them as the job ends.
         with TestCase.captureOnCommitCallbacks(execute=True):
