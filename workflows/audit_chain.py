@@ -155,8 +155,8 @@ SQLITE_DROP = "DROP TRIGGER IF EXISTS workflows_auditrecord_chain;"
 
 # --- verification --------------------------------------------------------------------------------
 
-FIELDS = (
-    "pk",
+# The record's own fields its content hash covers, in the order they are hashed.
+CONTENT_FIELDS = (
     "application_id",
     "call_id",
     "actor_id",
@@ -166,10 +166,13 @@ FIELDS = (
     "reason",
     "data",
     "created_at",
-    "content_hash",
-    "prev_hash",
-    "hash",
 )
+FIELDS = ("pk", *CONTENT_FIELDS, "content_hash", "prev_hash", "hash")
+
+
+def record_content_hash(record) -> str:
+    """The content hash of an AuditRecord (or of any object with its fields)."""
+    return content_hash(**{name: getattr(record, name) for name in CONTENT_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ class ChainWalk:
                 expected_prev = self.head = record["hash"]
 
     def _problem(self, record: dict, expected_prev: str) -> str | None:
-        recomputed = content_hash(**{key: record[key] for key in FIELDS[1:10]})
+        recomputed = content_hash(**{key: record[key] for key in CONTENT_FIELDS})
         if recomputed != record["content_hash"]:
             return "content"
         if record["prev_hash"] != expected_prev:

@@ -815,17 +815,7 @@ class AuditRecord(models.Model):
         if self.pk is not None:
             raise AppendOnlyError("Audit records are append-only.")
         self.data = audit_chain.data_normalise(self.data)
-        self.content_hash = audit_chain.content_hash(
-            application_id=self.application_id,
-            call_id=self.call_id,
-            actor_id=self.actor_id,
-            action=self.action,
-            from_status=self.from_status,
-            to_status=self.to_status,
-            reason=self.reason,
-            data=self.data,
-            created_at=self.created_at,
-        )
+        self.content_hash = audit_chain.record_content_hash(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
