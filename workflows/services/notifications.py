@@ -21,7 +21,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -76,31 +75,29 @@ def notify(
     dedupe_key: str = "",
 ) -> list[Notification]:
     """One message per recipient who may see `application` (when given) and has none under
-    `dedupe_key` yet; the emails go to a background job after the transaction commits."""
-    dedupe_checked = False
-    if application is not None and isinstance(recipients, QuerySet):
-        # Who may see it and has no message under the key yet, in the query that reads the
-        # recipients.
-        recipients = recipients.filter(is_active=True)
-        if dedupe_key:
-            told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id=OuterRef("pk"))
-            recipients = recipients.exclude(Exists(told))
-            dedupe_checked = True
-        people = selectors.users_seeing(recipients, application)
-        people = {user.pk: user for user in people}
+    `dedupe_key` yet; the emails go to a background job after the transaction commits.
+    `recipients` is a list of users, or a rule (`selectors.HoldersOf`, `selectors.MembersOf`)
+    read together with who may see the application in one statement."""
+    if isinstance(recipients, (selectors.HoldersOf, selectors.MembersOf)):
+        if application is None:
+            raise ValueError("A recipient rule needs the application the message is about.")
+        emails = dict(selectors.recipients_seeing(recipients, application, untold_under=dedupe_key))
     else:
-        people = {user.pk: user for user in recipients if user is not None and user.is_active}
-        if application is not None and people:
-            people = {u.pk: u for u in selectors.users_seeing(people.values(), application)}
-    if dedupe_key and people and not dedupe_checked:
-        told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=list(people))
-        for pk in told.values_list("recipient_id", flat=True):
-            people.pop(pk, None)
-    if not people:
+        people = [user for user in recipients if user is not None and user.is_active]
+        if application is not None:
+            among = selectors.Among(tuple(user.pk for user in people))
+            emails = dict(selectors.recipients_seeing(among, application, untold_under=dedupe_key))
+        else:
+            emails = {user.pk: user.email for user in people}
+            if dedupe_key and emails:
+                told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=emails)
+                for pk in told.values_list("recipient_id", flat=True):
+                    emails.pop(pk, None)
+    if not emails:
         return []
     rows = [
         Notification(
-            recipient=user,
+            recipient_id=pk,
             kind=kind,
             title=title[:200],
             body=body,
@@ -108,13 +105,13 @@ def notify(
             application=application,
             dedupe_key=dedupe_key,
         )
-        for user in people.values()
+        for pk in emails
     ]
     if dedupe_key:
         # One statement, no savepoint: a row someone else's sweep saved for the same person and
         # key meanwhile is skipped by the unique constraint.
         created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        emailable = [row.recipient_id for row in created if row.recipient.email]
+        emailable = [row.recipient_id for row in created if emails[row.recipient_id]]
         emailed = (
             list(
                 Notification.objects.filter(
@@ -126,7 +123,7 @@ def notify(
         )
     else:
         created = Notification.objects.bulk_create(rows)
-        emailed = [row.pk for row in created if row.recipient.email]
+        emailed = [row.pk for row in created if emails[row.recipient_id]]
     if emailed:
         transaction.on_commit(lambda: _email_enqueue(emailed))
     return created
@@ -178,8 +175,8 @@ def _day(moment: datetime) -> str:
     return _("%(y)d年%(m)d月%(d)d日") % {"y": local.year, "m": local.month, "d": local.day}
 
 
-def _members(application: Application):
-    return application.institution.members.filter(is_active=True)
+def _members(application: Application) -> selectors.MembersOf:
+    return selectors.MembersOf(application.institution_id)
 
 
 def users_holding(permission: str):
@@ -272,7 +269,7 @@ def task_created_notify(task: Task) -> None:
     with _site_language():
         names = {"task": str(node.task_title or node.name), "call": application.call}
         notify(
-            recipients=users_holding(permission),
+            recipients=selectors.HoldersOf(permission),
             kind=Kind.WORK_ARRIVED,
             title=_("新的待办：%(task)s（%(call)s）") % names,
             body=_("《%(call)s》有申报等待您办理「%(task)s」，请到待办事项查看。") % names,
@@ -309,7 +306,7 @@ def objection_lodged_notify(*, objection) -> None:
     application = objection.application
     with _site_language():
         notify(
-            recipients=users_holding("workflows.run_public_notice"),
+            recipients=selectors.HoldersOf("workflows.run_public_notice"),
             kind=Kind.WORK_ARRIVED,
             title=_("收到异议：%(institution)s") % {"institution": application.institution},
             body=_("《%(call)s》公示期间收到对%(institution)s的异议，请及时处理。")
