@@ -15,7 +15,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from documents.models import VERIFICATION_ALPHABET, Document, verification_code_new
-from documents.services import context_decode, context_encode, document_issue
+from documents.services import QR_OPTIONS, context_decode, context_encode, document_issue
 from tests.documents.contexts import CONTEXTS
 from tests.documents.pdfs import compact, pdf_text
 from tests.factories import UserFactory
@@ -92,8 +92,11 @@ def qr_modules_printed(pdf: bytes) -> list[list[bool]]:
 
 
 def qr_modules_of(url: str) -> list[list[bool]]:
-    """The modules of the QR code for `url`, with its 4-module quiet zone."""
-    return [[bool(module) for module in row] for row in segno.make(url, error="m").matrix_iter()]
+    """The modules of the QR code for `url` (error correction M, the product's mask), with its
+    4-module quiet zone."""
+    qr = segno.make(url, **QR_OPTIONS)
+    assert qr.error == "M"
+    return [[bool(module) for module in row] for row in qr.matrix_iter()]
 
 
 def verify_url(document_or_code) -> str:
