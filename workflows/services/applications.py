@@ -19,6 +19,7 @@ from ..flows import flow_for, local_name
 from ..models import Application, Attachment, Call, Institution, ProgramVersion
 from ..permissions import APPLICANT_PERMISSION
 from ..programs import COLUMN_FIELDS, program_get, program_stage
+from ..stages.base import application_attach
 from .accounts import require_member
 from .audit import application_move, audit_write
 from .tasks import TaskAlreadyDone, task_activation
@@ -297,4 +298,6 @@ def process_link(activation, application: Application):
     activation.process.save()
     application.process = activation.process
     application.save(update_fields=["process"])
+    # The nodes that run next in this step, and the task-created receiver, use it as it is.
+    application_attach(activation.process, application)
     return activation.process

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -394,9 +395,10 @@ def _seats_remind(now: datetime) -> int:
 
 def _notices_remind(now: datetime) -> int:
     sent = 0
-    officers = list(users_holding("workflows.run_public_notice"))
     due = PublicNotice.objects.filter(ends_at__gt=now, ends_at__lte=_remind_until(now))
-    for notice in due.select_related("call"):
+    notices = list(due.select_related("call"))
+    officers = list(users_holding("workflows.run_public_notice")) if notices else []
+    for notice in notices:
         sent += len(
             notify(
                 recipients=officers,
@@ -450,18 +452,23 @@ def _seats_escalate(now: datetime) -> int:
 def _tasks_escalate(now: datetime) -> int:
     """Open tasks of a role older than its `NOTIFY_TASK_WORKING_DAYS` (working days)."""
     sent = 0
-    for permission, days in settings.NOTIFY_TASK_WORKING_DAYS.items():
-        # A task is at least `days` calendar days old before it can be `days` working days old.
-        candidates = Task.objects.filter(
-            owner_permission=permission,
-            flow_task_type="HUMAN",
-            status__in=OPEN,
-            created__lte=now - timedelta(days=days),
-        ).select_related("process")
-        for task in candidates:
-            due = calendar.working_days_until(task.created, days).at
+    limits = settings.NOTIFY_TASK_WORKING_DAYS
+    if not limits:
+        return 0
+    # A task is at least `days` calendar days old before it can be `days` working days old: the
+    # roles' candidates in one query.
+    old_enough = Q()
+    for permission, days in limits.items():
+        old_enough |= Q(owner_permission=permission, created__lte=now - timedelta(days=days))
+    candidates = Task.objects.filter(old_enough, flow_task_type="HUMAN", status__in=OPEN).order_by(
+        "owner_permission", "created", "pk"
+    )
+    for task in candidates:
+        permission = task.owner_permission
+        due = calendar.working_days_until(task.created, limits[permission]).at
+        if due <= now:
             application = Application.objects.filter(process_id=task.process_id).first()
-            if due > now or application is None:
+            if application is None:
                 continue
             sent += _escalate(
                 permission=permission,
