@@ -281,23 +281,25 @@ def application_submit(*, user, application: Application) -> Application:
         return application
 
     with transaction.atomic():
-        application.submitted_at = now
-        application_move(
-            application=application,
-            to=Status.SUBMITTED,
-            actor=user,
-            action="submit",
-            also_saved=("submitted_at",),
+        flow_for(application.call.program_slug).instance.submit.run(
+            application=application, user=user, submitted_at=now
         )
-        flow_for(application.call.program_slug).instance.submit.run(application=application)
     return application
 
 
-def process_link(activation, application: Application):
-    """StartHandle body: save the new process and link it to the application."""
+def process_link(activation, application: Application, *, user, submitted_at):
+    """StartHandle body: save the new process and submit the application with it linked (one
+    UPDATE)."""
     activation.process.save()
     application.process = activation.process
-    application.save(update_fields=["process"])
+    application.submitted_at = submitted_at
+    application_move(
+        application=application,
+        to=Status.SUBMITTED,
+        actor=user,
+        action="submit",
+        also_saved=("submitted_at", "process"),
+    )
     # The nodes that run next in this step, and the task-created receiver, use it as it is.
     application_attach(activation.process, application)
     return activation.process

@@ -5,11 +5,11 @@ from viewflow.workflow import flow
 from ..base import Wiring
 
 
-def process_link(activation, application):
+def process_link(activation, application, **submission):
     """StartHandle body: one service links the new process to the submitted application."""
     from ...services.applications import process_link as link
 
-    return link(activation, application)
+    return link(activation, application, **submission)
 
 
 def build(stage: dict, next_node: str | None):
