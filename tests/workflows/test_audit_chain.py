@@ -19,11 +19,11 @@ from workflows.models import AuditRecord
 from workflows.services.audit import audit_write
 
 
-def audit_verify() -> tuple[int, str, str]:
+def audit_verify(*args: str) -> tuple[int, str, str]:
     """Run `manage.py audit_verify`: (exit status, stdout, stderr)."""
     out, err = StringIO(), StringIO()
     try:
-        call_command("audit_verify", stdout=out, stderr=err)
+        call_command("audit_verify", *args, stdout=out, stderr=err)
     except SystemExit as exit_:
         return exit_.code, out.getvalue(), err.getvalue()
     return 0, out.getvalue(), err.getvalue()
@@ -91,6 +91,32 @@ def test_an_untouched_chain_verifies(applicant, institution, call, formal_review
     assert status == 0, err
     assert f"共{len(records)}条记录" in out
     assert records[-1].hash in out
+
+
+def test_records_cut_from_the_end_are_found_against_the_head_noted_before(
+    applicant, institution, call, formal_reviewer
+):
+    """A shorter chain is still a valid chain: only the head hash noted by an earlier run shows
+    that its last records were deleted."""
+    records = trail(applicant, institution, call, formal_reviewer)
+    _, out, _ = audit_verify()
+    noted = records[-1].hash
+    assert noted in out
+    audit_write(actor=formal_reviewer, action="note", application=records[-1].application)
+
+    status, out, err = audit_verify("--head", noted)
+    assert status == 0, err
+    assert f"记录 #{records[-1].pk}" in out and "其后新增1条记录" in out
+
+    raw(
+        "DELETE FROM workflows_auditrecord WHERE id >= %s",
+        [records[-2].pk],
+    )
+    status, out, err = audit_verify()
+    assert status == 0  # what is left is a whole chain
+    status, out, err = audit_verify("--head", noted)
+    assert status == 1
+    assert "尾部被截断" in err and noted in err
 
 
 def test_a_reason_altered_in_the_database_is_named(applicant, institution, call, formal_reviewer):

@@ -1,7 +1,10 @@
 """`manage.py audit_verify`: walk the audit trail's hash chain (workflows.audit_chain) in order,
 recomputing each record's content hash and its link to the one before. Prints OK with the number
-of records and the chain's head hash (note it elsewhere: a later run that no longer reaches it
-shows that records were removed from the end), or the FIRST broken record and exits 1."""
+of records and the chain's head hash, or the FIRST broken record and exits 1.
+
+Records removed from the END leave an intact, shorter chain: note the head hash elsewhere (a
+printed log, a letter to the archive) and give it to a later run as `--head HASH`; the run then
+fails unless that record is still in the chain (and says how many records follow it)."""
 
 import sys
 
@@ -24,6 +27,13 @@ PROBLEMS = {
 class Command(BaseCommand):
     help = "Verify the audit trail's hash chain; report the first altered or missing record."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--head",
+            default="",
+            help="A head hash printed by an earlier run: fail unless it is still in the chain.",
+        )
+
     def handle(self, *args, **options):
         walk = ChainWalk(AuditRecord.objects.all())
         broken = next(iter(walk), None)
@@ -32,6 +42,8 @@ class Command(BaseCommand):
                 _("审计链完整：共%(count)d条记录，链头哈希 %(head)s")
                 % {"count": walk.count, "head": walk.head}
             )
+            if options["head"]:
+                self._noted_head(options["head"].strip().lower())
             return
         self.stderr.write(
             _("审计链断裂：第一处在记录 #%(pk)d（%(time)s，%(action)s）：%(problem)s")
@@ -43,3 +55,18 @@ class Command(BaseCommand):
             }
         )
         sys.exit(1)
+
+    def _noted_head(self, noted: str) -> None:
+        """The chain verified; the head noted earlier must still be one of its records."""
+        record = AuditRecord.objects.filter(hash=noted).values("pk").first()
+        if record is None:
+            self.stderr.write(
+                _("审计链尾部被截断：先前记下的链头哈希 %(head)s 已不在链中（其后的记录被删除）。")
+                % {"head": noted}
+            )
+            sys.exit(1)
+        following = AuditRecord.objects.filter(pk__gt=record["pk"]).count()
+        self.stdout.write(
+            _("先前记下的链头仍在链中（记录 #%(pk)d），其后新增%(n)d条记录。")
+            % {"pk": record["pk"], "n": following}
+        )
