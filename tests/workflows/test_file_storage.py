@@ -164,3 +164,57 @@ def test_a_deployment_points_the_file_storage_elsewhere_from_its_environment(tmp
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "documents/x.pdf"
     assert (shared / "documents" / "x.pdf").read_bytes() == b"%PDF-1.4"
+
+
+def test_files_left_by_a_rolled_back_upload_are_removed_after_an_hour(
+    settings, tmp_path, applicant, institution, call
+):
+    """An attachment stored by a step that then failed has no row; `files_orphaned_remove`
+    removes it once it is an hour old, and keeps every file a row names and any younger one."""
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+
+    from workflows import services
+    from workflows.demo import pdf_upload
+    from workflows.services.files import orphaned_files_remove
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    application = services.application_create(
+        user=applicant, call=call, institution=institution, data={}
+    )
+    kept = services.attachment_add(
+        user=applicant, application=application, kind="approval_document", upload=pdf_upload()
+    )
+
+    class StepFailed(Exception):
+        pass
+
+    with pytest.raises(StepFailed), transaction.atomic():
+        lost = services.attachment_add(
+            user=applicant, application=application, kind="business_licence", upload=pdf_upload()
+        )
+        raise StepFailed
+    assert not Attachment.objects.filter(pk=lost.pk).exists()
+    assert default_storage.exists(lost.file.name)  # stored before the rollback
+
+    # Young: kept (a transaction may still be about to record it).
+    out = StringIO()
+    call_command("files_orphaned_remove", stdout=out)
+    assert default_storage.exists(lost.file.name)
+    assert "已删除0个" in out.getvalue()
+
+    later = timezone.now() + timedelta(hours=2)
+    assert orphaned_files_remove(now=later, dry_run=True) == [lost.file.name]
+    assert default_storage.exists(lost.file.name)
+    assert orphaned_files_remove(now=later) == [lost.file.name]
+    assert not default_storage.exists(lost.file.name)
+    assert default_storage.exists(kept.file.name)
+    assert stored_bytes(kept.file.name) == MINIMAL_PDF
