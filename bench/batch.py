@@ -1,8 +1,9 @@
 """Benchmark: a batch of BENCH_RECIPIENTS certificates (500 and 5000 by default, comma-separated)
-led by the decision listing every recipient, issued by 1, 2 and 4 real `manage.py db_worker`
-processes (BENCH_WORKERS) on a throw-away database: wall time from dispatch to the batch's end,
-documents/s, the lead's render time. BENCH_BACKEND=rq uses `manage.py rqworker`
-processes against Redis (REDIS_URL, database 3 by default) instead.
+led by the decision listing every recipient (a row each, as the decision stage's), issued by
+1, 2 and 4 real `manage.py db_worker` processes (BENCH_WORKERS) on a throw-away database: wall
+time from dispatch to the batch's end, documents/s, the lead's pages and render time.
+BENCH_BACKEND=rq uses `manage.py rqworker` processes against Redis (REDIS_URL, database 3 by
+default) instead.
 
 Run with `.venv/bin/python bench/batch.py`; e.g. `BENCH_RECIPIENTS=500 bench/batch.py`. The
 workers are started and warmed up (WeasyPrint, fonts) before the clock starts. The batch's
@@ -34,6 +35,7 @@ def main():
     from django.test import override_settings
 
     from documents import batch as document_batch
+    from documents.models import Document
     from tests.documents.batches import (
         DB_WORKER,
         RQ_WORKER,
@@ -76,14 +78,23 @@ def main():
                 batch = finished(batch, timeout=4 * 3600)
                 wall = time.perf_counter() - started
             lead = batch.items.get(is_lead=True)
+            lead_pages = _pages(Document.objects.get(pk=lead.document_id))
             owners = {item.lease_owner.split(":")[1] for item in batch.items.all()}
             print(
                 f"{recipients:>5} recipients, {count} worker(s): {wall:7.1f} s "
                 f"({recipients / wall:5.1f} documents/s; {batch.done} issued, "
                 f"{batch.failed} failed; {len(owners)} processes took part; "
-                f"lead rendered in {lead.render_seconds:.1f} s; preparation {prepared:.1f} s)",
+                f"lead ({lead_pages} pages) rendered in {lead.render_seconds:.1f} s; "
+                f"preparation {prepared:.1f} s)",
                 flush=True,
             )
+
+
+def _pages(document) -> int:
+    from pypdf import PdfReader
+
+    with document.file.open("rb") as pdf:
+        return len(PdfReader(pdf).pages)
 
 
 if __name__ == "__main__":

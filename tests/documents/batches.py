@@ -89,9 +89,23 @@ def batch_prepared(count: int) -> IssueBatch:
             "issuer_code": "黔市监知",
         }
 
+    # The decision lists every recipient, as the decision stage's does (one row each).
+    rows = [
+        {
+            "institution_name": application.institution.name,
+            "uscc": application.institution.uscc,
+            "tier_label": "",
+            "patent_number": "",
+            "amount": None,
+            "amount_words": "",
+        }
+        for application in applications
+    ]
     lead = document_batch.BatchRequest(
         key="decision",
-        fields=fields("recognition_decision", None, recognition_decision_context(), "认定决定"),
+        fields=fields(
+            "recognition_decision", None, recognition_decision_context(rows=rows), "认定决定"
+        ),
     )
     requests = [
         document_batch.BatchRequest(
