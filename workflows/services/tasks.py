@@ -46,15 +46,17 @@ def task_activation(task: Task, user, node_name: str, *, application: Applicatio
 
     The task is read again under the lock with its process (one query: viewflow's
     `task.activation()` reads them one after the other). With `application` (the step's), it
-    is read again too, with its call, institution and program version, and the nodes that run
-    next in the step use it instead of reading it again (stages.base.application_of)."""
+    is read again in the same query, with its call, institution and program version, and the
+    nodes that run next in the step use it instead of reading it again
+    (stages.base.application_of)."""
     with task.flow_task.flow_class.lock(task.process_id):
-        task.refresh_from_db(from_queryset=Task.objects.select_related("process"))
+        related = ["process"]
+        if application is not None:
+            related += [f"process__application__{name}" for name in APPLICATION_RELATED]
+        task.refresh_from_db(from_queryset=Task.objects.select_related(*related))
         activation = task.flow_task.activation_class(task)
         if application is not None:
-            application.refresh_from_db(
-                from_queryset=Application.objects.select_related(*APPLICATION_RELATED)
-            )
+            _refreshed_from(application, task.process.application)
             application_attach(activation.process, application)
         if local_name(task.flow_task) != node_name or task.status not in (
             STATUS.NEW,
@@ -67,6 +69,24 @@ def task_activation(task: Task, user, node_name: str, *, application: Applicatio
             raise TaskAlreadyDone(f"task {task.pk} belongs to someone else")
         activation.start(request=None)
         yield activation
+
+
+def _refreshed_from(application: Application, fresh: Application) -> None:
+    """`application.refresh_from_db()` from a row already read (`fresh`): the caller's object
+    takes the row's values and its related objects read with it."""
+    if fresh.pk != application.pk:
+        raise TaskAlreadyDone(f"task's process belongs to application {fresh.pk}")
+    for field in Application._meta.concrete_fields:
+        setattr(application, field.attname, getattr(fresh, field.attname))
+        if field.is_relation:
+            if field.is_cached(fresh):
+                field.set_cached_value(application, field.get_cached_value(fresh))
+            elif field.is_cached(application):
+                field.delete_cached_value(application)
+    application._state.adding = False
+    application._state.db = fresh._state.db
+    if hasattr(application, "_prefetched_objects_cache"):
+        application._prefetched_objects_cache = {}
 
 
 def task_can_act(user, task: Task) -> bool:
