@@ -10,9 +10,11 @@ One run prints, on SQLite and (when it answers) on PostgreSQL:
 - queries, row writes and savepoints per task for both, and the project's queries per transition.
 
 What is stubbed: only WeasyPrint's rendering (`documents.services.render_pdf`) and the PDF
-signature (`documents.services.pdf_sign`); a minimal PDF stands in for their output. Everything
-else of issuing a document counts: the number taken, the verification code and its QR code, the
-file stored, the document row, its audit record and notifications.
+signature (`documents.services.pdf_sign`); a minimal PDF stands in for their output (the batch
+decision, rendered by the batch runner in this process). Everything else of issuing a document
+counts: the number taken, the verification code, the document row, its audit record and
+notifications, and the enqueued render job of a document issued on its own (its QR code and
+PDF are the background worker's, as in production: no worker runs here).
 
 Run: `make bench` or `.venv/bin/python bench/engine.py` (`BENCH_ROUNDS`, `BENCH_BATCH`).
 PostgreSQL: the server of `DATABASE_URL`, else 127.0.0.1:5432 when `pg_isready` answers; the

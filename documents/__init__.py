@@ -1,2 +1,3 @@
 """Official documents: PDF rendering with WeasyPrint, templates, numbering, amounts in Chinese
-capitals, storage with SHA-256, and the start-up check for HarfBuzz subsetting."""
+capitals, storage with SHA-256, the background job that renders a document issued on its own,
+and the start-up check for HarfBuzz subsetting."""

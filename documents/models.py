@@ -1,5 +1,9 @@
 """Issued documents and their number sequences. An issued file is stored once, never replaced:
-a correction is a new version (`replaces`), a withdrawn document stays on record, marked void."""
+a correction is a new version (`replaces`), a withdrawn document stays on record, marked void.
+
+A document issued one at a time is recorded first (number, verification code, what it says) and
+its PDF rendered afterwards by a background job (documents.services.document_file_render): until
+then it is pending, with no file (`rendered_at` is None)."""
 
 import secrets
 
@@ -61,9 +65,14 @@ class Document(models.Model):
         related_name="documents",
         verbose_name=_("收文单位"),
     )
-    file = models.FileField(_("文件"), upload_to="documents/%Y/%m/")
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
+    # Empty, and the hash and size unknown, while the PDF is pending (`rendered_at` None).
+    file = models.FileField(_("文件"), upload_to="documents/%Y/%m/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    rendered_at = models.DateTimeField(_("生成时间"), null=True, blank=True)
+    # When a job to render the pending PDF was last enqueued (workflow_timers enqueues again a
+    # document pending for longer than DOCUMENT_RENDER_RETRY_SECONDS since then).
+    render_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
@@ -105,7 +114,15 @@ class Document(models.Model):
         verbose_name = _("公文")
         verbose_name_plural = _("公文")
         ordering = ["-issued_at", "-pk"]
-        indexes = [models.Index(fields=["-issued_at", "-id"], name="document_newest")]
+        indexes = [
+            models.Index(fields=["-issued_at", "-id"], name="document_newest"),
+            # The few documents whose PDF is pending (workflow_timers looks every minute).
+            models.Index(
+                fields=["render_requested_at"],
+                condition=Q(rendered_at__isnull=True),
+                name="document_render_pending",
+            ),
+        ]
         constraints = [
             # Issued once: a second request for the same document returns the current version.
             models.UniqueConstraint(
@@ -124,11 +141,20 @@ class Document(models.Model):
         return f"{self.get_kind_display()} {self.number}".strip()
 
     def save(self, *args, **kwargs):
-        if self.pk is not None:
+        # Only a save that writes the file fields can overwrite an issued file (a pending
+        # document's file is stored by one conditional UPDATE, never by save()).
+        update_fields = kwargs.get("update_fields")
+        writes_file = update_fields is None or {"file", "sha256", "size"} & set(update_fields)
+        if self.pk is not None and writes_file:
             stored = type(self).objects.filter(pk=self.pk).values("file", "sha256").first()
             if stored and (stored["file"] != self.file.name or stored["sha256"] != self.sha256):
                 raise DocumentImmutableError(f"Document {self.pk} is issued; its file is final.")
         super().save(*args, **kwargs)
+
+    @property
+    def is_pending(self) -> bool:
+        """Recorded, but its PDF is not rendered and stored yet."""
+        return self.rendered_at is None
 
     @property
     def is_void(self) -> bool:

@@ -1,8 +1,19 @@
-"""Issuing official documents: number, render, store once, record; reissue and void.
+"""Issuing official documents: number, record, render, store once; reissue and void.
 
 `document_issue` is the only writer of new `Document` rows. A document is issued once per (kind,
 application), or per (kind, call) for a batch document: asking again returns the current version
 unchanged, so a retried workflow step never produces a second version or burns a number.
+
+Nothing renders inside a web request. Issuing one document records it in the caller's
+transaction (number, verification code, title, the archived context) with its PDF pending; when
+that transaction commits, a background job (`documents.tasks.document_render_job`) renders,
+signs and stores the PDF (`document_file_render`), rebuilding what the template sees from the
+row (`document_render_context`). The job is idempotent: one conditional UPDATE stores the file
+while the document is still pending, and a loser discards its own file. A render that fails
+leaves the document pending; `documents_render_recover` (workflow_timers) enqueues it again.
+Contexts outside a request that need the PDF at once render it here
+(`documents_render_pending`). A batch renders in its own workers (documents.batch) through
+`document_prepare`, `document_render` and `document_store`.
 
 An issued file is never overwritten. `document_reissue` renders a new version under a new number
 and verification code that `replaces` the old one; the old one keeps its file and number and is
@@ -10,9 +21,11 @@ marked superseded. `document_void` marks a document void with a reason; its numb
 """
 
 import hashlib
+import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import segno
@@ -31,6 +44,8 @@ from .numbering import document_number_next, document_numbers_next
 from .rendering import OFFICIAL_TIME_ZONE, render_pdf
 from .signing import pdf_sign
 
+logger = logging.getLogger(__name__)
+
 
 def document_issue(
     *,
@@ -48,11 +63,12 @@ def document_issue(
     """Issue the document `kind` for `application` (or for `call` when it is a batch document),
     under the number and verification code of its `reservation` if it has one.
 
-    Adds `title`, `number` ("" when not `numbered`), `issued_on` (today in Beijing) and the
-    verification block (`verification_code`, `verification_url`, `verification_qr`) to `context`,
-    renders documents/<kind>.html, stores the PDF under a new name and records its SHA-256.
-    Numbering, storing and recording happen in one transaction: if any step fails the number is
-    given back and the stored file removed.
+    Takes the number (none when not `numbered`) and a verification code and records the
+    document with `context` archived, its PDF pending; once the caller's transaction commits, a
+    background job renders documents/<kind>.html from the context plus `title`, `number`,
+    `issued_on` (the day in Beijing) and the verification block (`verification_code`,
+    `verification_url`, `verification_qr`), stores the PDF under a new name and records its
+    SHA-256 (`document_file_render`). If recording fails the number is given back.
     """
     if kind not in Document.Kind.values:
         raise ValueError(f"Unknown document kind {kind!r}.")
@@ -86,9 +102,10 @@ def document_reissue(
     """Issue a new version of `document` under a new number and verification code.
 
     The new version `replaces` the old one, which keeps its file and number and is marked
-    superseded. It is rendered from `context` when given (e.g. corrected data), else from the
-    context the old version was rendered from. Who may reissue, and the audit record, are the
-    caller's (the engine's) business.
+    superseded. It is rendered (in the background, like any issue) from `context` when given
+    (e.g. corrected data), else from the context the old version was rendered from. A document
+    whose PDF is still pending is not reissued: what it says cannot be read yet. Who may
+    reissue, and the audit record, are the caller's (the engine's) business.
     """
     reason = reason.strip()
     if not reason:
@@ -98,6 +115,10 @@ def document_reissue(
         if current.is_superseded:
             raise ValidationError(
                 _("该文书已被新版本替代，请对最新版本重新印发。"), code="superseded"
+            )
+        if current.is_pending:
+            raise ValidationError(
+                _("该文书正在生成，生成后才能重新印发，请稍后刷新再试。"), code="pending"
             )
         if context is None:
             if not current.context:
@@ -125,8 +146,8 @@ def document_reissue(
 
 
 def document_void(*, document: Document, user, reason: str) -> Document:
-    """Mark `document` void with `reason`. It keeps its number and file; no one else gets the
-    number."""
+    """Mark `document` void with `reason`. It keeps its number and file (a pending one is still
+    rendered, so the record shows what was voided); no one else gets the number."""
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("作废必须写明理由。"), code="reason_required")
@@ -293,8 +314,6 @@ def document_prepare(
         if numbered:
             year = issued_at.astimezone(OFFICIAL_TIME_ZONE).year
             number = document_number_next(issuer_code=issuer_code, year=year)
-    local = issued_at.astimezone(OFFICIAL_TIME_ZONE)
-    url = verification_url(code)
     return PreparedDocument(
         kind=kind,
         call=call,
@@ -307,17 +326,52 @@ def document_prepare(
         issued_at=issued_at,
         number=number,
         verification_code=code,
-        render_context={
-            **context,
-            "title": title,
-            "number": number,
-            "issued_on": local.date(),
-            "verification_code": code,
-            "verification_url": url,
-            "replaces_number": replaces.number if replaces else "",
-        },
+        render_context=render_context(
+            context=context,
+            title=title,
+            number=number,
+            issued_at=issued_at,
+            verification_code=code,
+            replaces_number=replaces.number if replaces else "",
+        ),
         replaces=replaces,
         reissue_reason=reissue_reason,
+    )
+
+
+def render_context(
+    *,
+    context: dict,
+    title: str,
+    number: str,
+    issued_at: datetime,
+    verification_code: str,
+    replaces_number: str = "",
+) -> dict:
+    """What a document's template sees: its `context` and what its record says (title, number,
+    the day it was issued in Beijing, the verification code and address, the number it
+    replaces). The QR code is drawn by `document_render`."""
+    return {
+        **context,
+        "title": title,
+        "number": number,
+        "issued_on": issued_at.astimezone(OFFICIAL_TIME_ZONE).date(),
+        "verification_code": verification_code,
+        "verification_url": verification_url(verification_code),
+        "replaces_number": replaces_number,
+    }
+
+
+def document_render_context(document: Document) -> dict:
+    """The render context of a recorded document, rebuilt from its row (its archived context,
+    number, title, issue date, verification code and the number it replaces)."""
+    return render_context(
+        context=context_decode(document.context),
+        title=document.title,
+        number=document.number,
+        issued_at=document.issued_at,
+        verification_code=document.verification_code,
+        replaces_number=document.replaces.number if document.replaces_id else "",
     )
 
 
@@ -335,41 +389,155 @@ def document_store(
 ) -> Document:
     """Store the rendered `pdf` of `prepared` under a fresh name and record it (in place of its
     `reservation`, which is deleted)."""
-    local = prepared.issued_at.astimezone(OFFICIAL_TIME_ZONE)
     stored_name = None
     try:
         # No savepoint: a failure here propagates (the file is discarded below) and rolls back
         # the caller's transaction or savepoint; it opens a transaction when called outside one.
         with transaction.atomic(savepoint=False):
-            # A fresh name per document: storage never overwrites an issued file.
-            stored_name = default_storage.save(
-                f"documents/{local:%Y}/{local:%m}/{prepared.kind}-{uuid.uuid4().hex}.pdf",
-                ContentFile(pdf),
-            )
-            if reservation is not None:
-                reservation.delete()
-            return Document.objects.create(
-                kind=prepared.kind,
-                title=prepared.title,
-                number=prepared.number,
-                application=prepared.application,
-                call=prepared.call,
-                institution=prepared.institution,
+            stored_name = _file_save(prepared.kind, prepared.issued_at, pdf)
+            return _document_record(
+                prepared,
+                reservation,
                 file=stored_name,
                 sha256=hashlib.sha256(pdf).hexdigest(),
                 size=len(pdf),
-                issued_by=prepared.issued_by,
-                issued_at=prepared.issued_at,
-                issuer_name=(prepared.context.get("issuer") or {}).get("name", ""),
-                issuer_code=prepared.issuer_code,
-                context=context_encode(prepared.context),
-                verification_code=prepared.verification_code,
-                replaces=prepared.replaces,
-                reissue_reason=prepared.reissue_reason,
+                rendered_at=timezone.now(),
             )
     except BaseException:
         _discard(stored_name)
         raise
+
+
+def document_record(
+    *, prepared: PreparedDocument, reservation: DocumentReservation | None = None
+) -> Document:
+    """Record `prepared` with its PDF pending and have a background job render it once the
+    caller's transaction commits (`document_render_job`)."""
+    document = _document_record(prepared, reservation, render_requested_at=timezone.now())
+    transaction.on_commit(RenderEnqueue([document.pk]))
+    return document
+
+
+def _document_record(
+    prepared: PreparedDocument, reservation: DocumentReservation | None, **file_fields
+) -> Document:
+    if reservation is not None:
+        reservation.delete()
+    return Document.objects.create(
+        kind=prepared.kind,
+        title=prepared.title,
+        number=prepared.number,
+        application=prepared.application,
+        call=prepared.call,
+        institution=prepared.institution,
+        issued_by=prepared.issued_by,
+        issued_at=prepared.issued_at,
+        issuer_name=(prepared.context.get("issuer") or {}).get("name", ""),
+        issuer_code=prepared.issuer_code,
+        context=context_encode(prepared.context),
+        verification_code=prepared.verification_code,
+        replaces=prepared.replaces,
+        reissue_reason=prepared.reissue_reason,
+        **file_fields,
+    )
+
+
+def _file_save(kind: str, issued_at: datetime, pdf: bytes) -> str:
+    """Store `pdf` under a fresh name (storage never overwrites an issued file); the name."""
+    local = issued_at.astimezone(OFFICIAL_TIME_ZONE)
+    return default_storage.save(
+        f"documents/{local:%Y}/{local:%m}/{kind}-{uuid.uuid4().hex}.pdf", ContentFile(pdf)
+    )
+
+
+class RenderEnqueue:
+    """The on-commit callback that enqueues the render jobs of documents just recorded. It
+    enqueues once however often it is called (a test runs the callbacks of its transaction,
+    which never commits, as their commit would: tests/tasks_support.py)."""
+
+    def __init__(self, document_ids: list[int]):
+        self.document_ids = document_ids
+        self.done = False
+
+    def __call__(self) -> None:
+        from .tasks import document_render_job
+
+        if self.done:
+            return
+        self.done = True
+        for document_id in self.document_ids:
+            document_render_job.enqueue(document_id=document_id)
+
+
+def document_file_render(*, document_id: int) -> bool:
+    """Render, sign and store the PDF of a recorded document that is still pending; whether
+    this call stored it (False: it was rendered already, by this or another worker).
+
+    Safe with several workers at once: the file and its SHA-256 and size are recorded by one
+    conditional UPDATE that applies only while the document is pending; a worker that loses
+    the race deletes the file it stored. A render that fails raises, and leaves the document
+    pending for `documents_render_recover`."""
+    document = (
+        Document.objects.select_related("replaces")
+        .filter(pk=document_id, rendered_at__isnull=True)
+        .first()
+    )
+    if document is None:
+        return False
+    pdf = document_render(f"documents/{document.kind}.html", document_render_context(document))
+    stored_name = _file_save(document.kind, document.issued_at, pdf)
+    try:
+        stored = Document.objects.filter(pk=document.pk, rendered_at__isnull=True).update(
+            file=stored_name,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            size=len(pdf),
+            rendered_at=timezone.now(),
+        )
+    except BaseException:
+        _discard(stored_name)
+        raise
+    if not stored:
+        _discard(stored_name)  # another worker stored it first
+    return bool(stored)
+
+
+def documents_render_pending(ids: Iterable[int]) -> dict[int, str]:
+    """Render here, one after the other, the documents of `ids` whose PDF is pending (for what
+    runs outside a request and needs the PDFs at once: rehearsals, demos, commands). A failure
+    is logged and the document left pending; the errors by document id."""
+    failed = {}
+    pending = Document.objects.filter(pk__in=list(ids), rendered_at__isnull=True)
+    for document_id in pending.order_by("pk").values_list("pk", flat=True):
+        try:
+            document_file_render(document_id=document_id)
+        except Exception as error:
+            logger.exception("The PDF of document %s could not be rendered", document_id)
+            failed[document_id] = f"{type(error).__name__}: {error}"
+    return failed
+
+
+# How many pending documents one run of `documents_render_recover` enqueues again at most.
+RECOVER_MAX = 500
+
+
+def documents_render_recover() -> int:
+    """For `workflow_timers`: enqueue again the render of each document still pending
+    `DOCUMENT_RENDER_RETRY_SECONDS` after its render was last enqueued (its job failed, or was
+    lost: the process died between the commit and the enqueue); how many."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.DOCUMENT_RENDER_RETRY_SECONDS)
+    # Every minute, and nearly always nothing to do: one statement on a partial index says so.
+    stale = list(
+        Document.objects.filter(rendered_at__isnull=True, render_requested_at__lt=cutoff)
+        .order_by("render_requested_at")
+        .values_list("pk", flat=True)[:RECOVER_MAX]
+    )
+    if not stale:
+        return 0
+    Document.objects.filter(pk__in=stale, rendered_at__isnull=True).update(render_requested_at=now)
+    logger.warning("The PDFs of %s document(s) were still pending; enqueued again.", len(stale))
+    transaction.on_commit(RenderEnqueue(stale))
+    return len(stale)
 
 
 def document_issued(*, kind: str, call, application=None) -> Document | None:
@@ -379,11 +547,11 @@ def document_issued(*, kind: str, call, application=None) -> Document | None:
 
 def _document_create(*, reservation: DocumentReservation | None = None, **fields) -> Document:
     # The one savepoint of an issue: `document_issue` rolls back to it when a concurrent request
-    # issued the same document first (IntegrityError) and carries on with that one.
+    # issued the same document first (IntegrityError) and carries on with that one (the render
+    # job registered inside it is dropped with it).
     with transaction.atomic():
         prepared = document_prepare(**fields, reservation=reservation)
-        pdf = document_render(prepared.template_name, prepared.render_context)
-        return document_store(prepared=prepared, pdf=pdf, reservation=reservation)
+        return document_record(prepared=prepared, reservation=reservation)
 
 
 def _verification_code_unused() -> str:

@@ -1,4 +1,5 @@
-"""Background jobs of the documents layer (Django's Tasks API): the runners of a batch."""
+"""Background jobs of the documents layer (Django's Tasks API): the runners of a batch, and the
+rendering of a document issued on its own (documents.services)."""
 
 from django_tasks import task
 
@@ -13,3 +14,17 @@ def issue_batch_run_job(*, batch_id: int) -> int:
         return issue_batch_run(batch_id, count_each=True).done
     except IssueBatchFailed:
         return 0  # the batch's row says why; the job itself did its part
+
+
+@task()
+def document_render_job(*, document_id: int) -> bool:
+    """Render, sign and store the PDF of a document recorded with its PDF pending; whether this
+    job stored it (False: it was stored already). A failure is logged, the document stays
+    pending and `workflow_timers` enqueues it again (documents.services)."""
+    from .services import document_file_render, logger
+
+    try:
+        return document_file_render(document_id=document_id)
+    except Exception:
+        logger.exception("The PDF of document %s could not be rendered", document_id)
+        raise

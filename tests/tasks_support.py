@@ -2,15 +2,28 @@
 development and production), here in the test's process and transaction: what
 `manage.py db_worker --batch` does, without closing the test's connection."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import TestCase
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from documents.services import RenderEnqueue
+
+
+def documents_enqueue_committed() -> None:
+    """Enqueue the rendering of the documents recorded so far, as the commit of the request
+    that recorded them would (a test's transaction never commits). Each enqueues once: those a
+    test already ran (`django_capture_on_commit_callbacks(execute=True)`) do nothing."""
+    for _savepoints, callback, _robust in list(connection.run_on_commit):
+        if isinstance(callback, RenderEnqueue):
+            callback()
+
 
 def tasks_run(limit: int = 10_000) -> list[DBTaskResult]:
     """Run every job that is ready, including those the jobs enqueue, until none is left; the
-    finished jobs' rows (status, errors) in the order they ran."""
+    finished jobs' rows (status, errors) in the order they ran. The documents recorded by the
+    test's requests so far count as committed: their rendering is enqueued first."""
+    documents_enqueue_committed()
     worker = Worker(
         queue_names=["*"],
         interval=0,

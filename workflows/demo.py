@@ -13,6 +13,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from stdnum.cn import uscc
 
+from documents.models import Document
+from documents.services import documents_render_pending
 from forms.validators import patent_check_character
 
 from . import services
@@ -436,7 +438,15 @@ def batch_run(*, cast: Cast, call: Call, branches: list[str], serial_start: int 
                 paid_on=timezone.localdate(),
             )
             progress(1)
+    documents_rendered(call)
     return [a for a, _b in apps]
+
+
+def documents_rendered(call: Call) -> None:
+    """Render here the PDFs of the call's documents still pending (a worker would, after each
+    request; demo data is read at once, whether or not a worker runs)."""
+    pending = Document.objects.filter(call=call, rendered_at__isnull=True)
+    documents_render_pending(pending.values_list("pk", flat=True))
 
 
 # The steps of one tech-transfer application from draft to paid, each a service call as a

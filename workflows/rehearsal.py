@@ -26,6 +26,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from documents.models import Document
+from documents.services import documents_render_pending
 
 from . import demo, services
 from .flows import local_name
@@ -266,8 +267,30 @@ def _stages_walk(run: Run, progress=None) -> None:
             for entry in run.waiting(stage) or waiting:
                 entry.error = f"{type(error).__name__}: {error}"
                 entry.error_stage = stage_name(stage)
+        _documents_render(run, stage)
         if progress:
             progress(stage_name(stage))
+
+
+def _documents_render(run: Run, stage: dict) -> None:
+    """Render here the PDFs of the documents the stage issued (a background job would; a
+    rehearsal has no worker), so that a document that does not render fails its branch at the
+    stage that issued it."""
+    pending = dict(
+        Document.objects.filter(call=run.call, rendered_at__isnull=True).values_list(
+            "pk", "application_id"
+        )
+    )
+    failed = documents_render_pending(pending)
+    if not failed:
+        return
+    entries = {entry.application.pk: entry for entry in run.entries if entry.application}
+    for document_id, error in failed.items():
+        entry = entries.get(pending[document_id])
+        for failing in [entry] if entry is not None else run.entries:
+            if not failing.error:
+                failing.error = f"PDF: {error}"
+                failing.error_stage = stage_name(stage)
 
 
 def report(runs: list[Run], seconds: float, check_plan: bool = True) -> dict:

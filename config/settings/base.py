@@ -234,6 +234,10 @@ PATENT_COUNT_MAX_SHARE = Decimal(env("PATENT_COUNT_MAX_SHARE", default="0.10"))
 BATCH_LEASE_SECONDS = env.float("BATCH_LEASE_SECONDS", default=30)
 BATCH_CHUNK = env.int("BATCH_CHUNK", default=10)
 BATCH_MAX_ATTEMPTS = env.int("BATCH_MAX_ATTEMPTS", default=3)
+# A document issued on its own is recorded at once and its PDF rendered by a background job
+# (documents.services); workflow_timers enqueues the job again for a document still pending
+# this long after it was last enqueued (its job failed or was lost).
+DOCUMENT_RENDER_RETRY_SECONDS = env.int("DOCUMENT_RENDER_RETRY_SECONDS", default=300)
 
 # Seal images printed over the issuer's name and date ({issuer name: static path of the image}),
 # as each office configures its own; none by default. Development and tests print the specimen

@@ -1,9 +1,27 @@
-"""Reading generated PDFs in tests: text through pdftotext, fonts and images through pypdf."""
+"""Reading generated PDFs in tests: text through pdftotext, fonts and images through pypdf;
+the stored PDF of an issued document once the background job has rendered it."""
 
 import subprocess
 from io import BytesIO
 
+import segno
+from django.core.files.storage import default_storage
 from pypdf import PdfReader
+
+from documents.services import QR_OPTIONS
+from tests.tasks_support import tasks_run
+
+
+def document_pdf(document) -> bytes:
+    """The stored PDF of an issued `document`: the background jobs enqueued so far run first
+    (its rendering among them: a document issued one at a time is recorded with its PDF
+    pending), as a worker would have run them by the time a user downloads it. Refreshes
+    `document` (its file, SHA-256 and size)."""
+    tasks_run()
+    document.refresh_from_db()
+    assert not document.is_pending, f"the PDF of {document} was not rendered"
+    with default_storage.open(document.file.name) as stored:
+        return stored.read()
 
 
 def pdf_text(pdf: bytes, *, layout: bool = True) -> str:
@@ -43,3 +61,28 @@ def pdf_fonts(pdf: bytes) -> dict[str, bool]:
 
 def pdf_image_count(pdf: bytes) -> int:
     return sum(len(page.images) for page in PdfReader(BytesIO(pdf)).pages)
+
+
+def qr_modules_printed(pdf: bytes) -> list[list[bool]]:
+    """The QR code image beside the verification code, one pixel per module: True where dark."""
+    # The smallest image of the page: the seal (when one is configured) is larger.
+    images = [
+        image
+        for page in PdfReader(BytesIO(pdf)).pages
+        for image in page.images
+        if "验证码" in page.extract_text()
+    ]
+    image = min(images, key=lambda image: image.image.width)
+    picture = image.image.convert("L")
+    return [
+        [picture.getpixel((x, y)) < 128 for x in range(picture.width)]
+        for y in range(picture.height)
+    ]
+
+
+def qr_modules_of(url: str) -> list[list[bool]]:
+    """The modules of the QR code for `url` (error correction M, the product's mask), with its
+    4-module quiet zone."""
+    qr = segno.make(url, **QR_OPTIONS)
+    assert qr.error == "M"
+    return [[bool(module) for module in row] for row in qr.matrix_iter()]

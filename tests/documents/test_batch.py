@@ -242,6 +242,7 @@ def test_workflow_timers_enqueue_a_batch_nobody_works_on(
     """Every worker died: cron's `workflow_timers` finds the running batch whose leases all
     expired and enqueues it again; a live batch is left alone."""
     cast, call, applications = call_awaiting_decision(2)
+    tasks_run()  # the acceptance notices issued on the way
     batch = started_batch(call, cast.notice_officer)
     call_command("workflow_timers", stdout=io.StringIO())
     assert tasks_run() == []  # the batch's own lease is live: someone is about to run it

@@ -37,15 +37,14 @@ def test_reviewers_and_a_batch_issuing_at_once_get_unique_gapless_numbers(monkey
         demo.application_submitted(cast=cast, call=review_call, serial=900 + i) for i in range(6)
     ]
     failing = submitted[-1]
-    real_render = document_services.document_render
+    real_record = document_services.document_record
 
-    def render_or_fail(template_name, context):
-        application = context.get("application") or {}
-        if application.get("institution_name") == failing.institution.name:
-            raise RuntimeError("printer on fire")
-        return real_render(template_name, context)
+    def record_or_fail(*, prepared, reservation=None):
+        if prepared.application == failing:  # numbered, then the request fails
+            raise RuntimeError("disk full")
+        return real_record(prepared=prepared, reservation=reservation)
 
-    monkeypatch.setattr(document_services, "document_render", render_or_fail)
+    monkeypatch.setattr(document_services, "document_record", record_or_fail)
 
     def accept(application):
         return lambda: formal_review_complete(

@@ -1,4 +1,5 @@
-"""document_issue: numbered, rendered, stored once with its SHA-256, and issued only once."""
+"""document_issue: numbered and recorded at once, rendered and stored once with its SHA-256 by a
+background job, and issued only once."""
 
 import hashlib
 import re
@@ -6,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from documents import services
@@ -14,8 +14,9 @@ from documents.models import Document, DocumentSequence
 from documents.rendering import OFFICIAL_TIME_ZONE
 from documents.services import document_issue
 from tests.documents.contexts import CONTEXTS
-from tests.documents.pdfs import compact, pdf_text
+from tests.documents.pdfs import compact, document_pdf, pdf_text
 from tests.factories import CallFactory
+from tests.tasks_support import tasks_run
 from workflows import services as workflow_services
 
 ISSUER_CODE = "黔市监知"
@@ -65,8 +66,7 @@ def stored_files(media_root) -> list:
 
 
 def stored_pdf(document: Document) -> bytes:
-    with default_storage.open(document.file.name) as stored:
-        return stored.read()
+    return document_pdf(document)
 
 
 def beijing_year() -> int:
@@ -80,10 +80,12 @@ def test_issues_a_numbered_document_and_records_its_hash(application, formal_rev
 
     year = beijing_year()
     assert document.number == f"{ISSUER_CODE}〔{year}〕1号"
+    # Recorded at once; the PDF is the background job's.
+    assert document.is_pending and document.file.name == "" and document.size is None
+    pdf = stored_pdf(document)
     assert re.fullmatch(
         rf"documents/{year}/\d\d/acceptance_notice-[0-9a-f]{{32}}\.pdf", document.file.name
     )
-    pdf = stored_pdf(document)
     assert document.sha256 == hashlib.sha256(pdf).hexdigest()
     assert document.size == len(pdf)
     assert document.issued_by == formal_reviewer
@@ -102,8 +104,8 @@ def test_asking_again_returns_the_first_document_unchanged(application, media_ro
 
     assert again.pk == first.pk
     assert again.title == "受理通知书"
-    assert (again.file.name, again.sha256) == (first.file.name, first.sha256)
     assert Document.objects.count() == 1
+    tasks_run()
     assert len(stored_files(media_root)) == 1
     assert DocumentSequence.objects.get(issuer_code=ISSUER_CODE).last_number == 1
 
@@ -117,6 +119,7 @@ def test_batch_document_is_issued_once_per_call(call, media_root):
     assert first.application is None
     assert first.number == f"{ISSUER_CODE}〔{beijing_year()}〕1号"
     assert other.number == f"{ISSUER_CODE}〔{beijing_year()}〕2号"
+    tasks_run()
     assert len(stored_files(media_root)) == 2
 
 
@@ -128,16 +131,25 @@ def test_unnumbered_document_takes_no_number(application):
     assert f"{ISSUER_CODE}〔" not in compact(pdf_text(stored_pdf(document)))
 
 
-def test_failed_rendering_gives_the_number_back_and_leaves_no_file(application, media_root):
+def test_a_failed_render_leaves_the_document_pending_with_its_number_and_no_file(
+    application, media_root, caplog
+):
     context = {**CONTEXTS["award_letter"](), "amount": 1000000.0}  # a float, not a Decimal
+    document = issue(
+        "award_letter", call=application.call, application=application, context=context
+    )
 
-    with pytest.raises(TypeError):
-        issue("award_letter", call=application.call, application=application, context=context)
+    (job,) = tasks_run()
 
-    assert not Document.objects.exists()
-    assert stored_files(media_root) == []
-    document = issue("award_letter", call=application.call, application=application)
+    assert job.status == "FAILED"
+    assert "could not be rendered" in caplog.text and str(document.pk) in caplog.text
+    document.refresh_from_db()
+    assert document.is_pending and document.file.name == ""
     assert document.number == f"{ISSUER_CODE}〔{beijing_year()}〕1号"
+    assert stored_files(media_root) == []
+    # The number stays taken: the next document gets the next one.
+    other = issue("acceptance_notice", call=application.call, application=application)
+    assert other.number == f"{ISSUER_CODE}〔{beijing_year()}〕2号"
 
 
 def test_losing_a_race_returns_the_winner_and_discards_its_own_file(
@@ -157,6 +169,8 @@ def test_losing_a_race_returns_the_winner_and_discards_its_own_file(
     loser = issue("acceptance_notice", call=application.call, application=application)
 
     assert loser.pk == winner.pk
+    tasks_run()
+    winner.refresh_from_db()
     assert stored_files(media_root) == [media_root / winner.file.name]
     assert DocumentSequence.objects.get(issuer_code=ISSUER_CODE).last_number == 1
 
@@ -168,8 +182,8 @@ def test_number_year_and_date_are_taken_in_beijing_time(application, monkeypatch
     document = issue("acceptance_notice", call=application.call, application=application)
 
     assert document.number == f"{ISSUER_CODE}〔2027〕1号"
-    assert document.file.name.startswith("documents/2027/01/")
     text = compact(pdf_text(stored_pdf(document)))
+    assert document.file.name.startswith("documents/2027/01/")
     assert "2027年1月1日" in text
 
 

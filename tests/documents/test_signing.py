@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from documents import signing
 from documents.checks import check_signing
 from documents.signing import pdf_signature_check
+from tests.documents.pdfs import document_pdf
 from tests.factories import CallFactory
 from workflows import demo
 from workflows.stages.formal_review.services import formal_review_complete
@@ -28,8 +29,7 @@ def notice():
 
 
 def stored(document) -> bytes:
-    with document.file.open("rb") as file:
-        return file.read()
+    return document_pdf(document)
 
 
 def checked(document, data: bytes) -> str:

@@ -3,21 +3,23 @@ and void: through document_issue with real PDFs and the HTTP test client."""
 
 import hashlib
 from datetime import timedelta
-from io import BytesIO
 
 import pytest
-import segno
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from pypdf import PdfReader
 
 from documents.models import VERIFICATION_ALPHABET, Document, verification_code_new
-from documents.services import QR_OPTIONS, context_decode, context_encode, document_issue
+from documents.services import context_decode, context_encode, document_issue
 from tests.documents.contexts import CONTEXTS
-from tests.documents.pdfs import compact, pdf_text
+from tests.documents.pdfs import (
+    compact,
+    document_pdf,
+    pdf_text,
+    qr_modules_of,
+    qr_modules_printed,
+)
 from tests.factories import UserFactory
 from workflows import services as workflow_services
 from workflows.services.issuing import document_reissue, document_void
@@ -70,33 +72,7 @@ def issue(kind, *, call, application=None):
 
 
 def stored_pdf(document: Document) -> bytes:
-    with default_storage.open(document.file.name) as stored:
-        return stored.read()
-
-
-def qr_modules_printed(pdf: bytes) -> list[list[bool]]:
-    """The QR code image beside the verification code, one pixel per module: True where dark."""
-    # The smallest image of the page: the seal (when one is configured) is larger.
-    images = [
-        image
-        for page in PdfReader(BytesIO(pdf)).pages
-        for image in page.images
-        if "验证码" in page.extract_text()
-    ]
-    image = min(images, key=lambda image: image.image.width)
-    picture = image.image.convert("L")
-    return [
-        [picture.getpixel((x, y)) < 128 for x in range(picture.width)]
-        for y in range(picture.height)
-    ]
-
-
-def qr_modules_of(url: str) -> list[list[bool]]:
-    """The modules of the QR code for `url` (error correction M, the product's mask), with its
-    4-module quiet zone."""
-    qr = segno.make(url, **QR_OPTIONS)
-    assert qr.error == "M"
-    return [[bool(module) for module in row] for row in qr.matrix_iter()]
+    return document_pdf(document)
 
 
 def verify_url(document_or_code) -> str:
@@ -110,7 +86,10 @@ def upload(content: bytes) -> dict:
 
 @pytest.fixture
 def notice(application):
-    return issue("acceptance_notice", call=application.call, application=application)
+    """An acceptance notice whose PDF the background job has rendered."""
+    notice = issue("acceptance_notice", call=application.call, application=application)
+    document_pdf(notice)
+    return notice
 
 
 # --- codes printed on the document -----------------------------------------------------------

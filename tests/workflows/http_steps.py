@@ -131,7 +131,10 @@ def download(client: Client, href: str) -> bytes:
 
 
 def document_text(client: Client, application: Application, title: str) -> str:
-    """Open the application page, click the document called `title`, return the PDF's text."""
+    """Open the application page, click the document called `title`, return the PDF's text.
+    The background jobs run first: a document issued one at a time is recorded by the request
+    and rendered by a worker, which has done so by the time a person comes to download it."""
+    tasks_run()
     detail = client.get(reverse("application_detail", args=[application.pk]))
     return pdf_text(download(client, link_to(detail, "document_download", title)))
 

@@ -10,7 +10,7 @@ import html
 import pytest
 from django.urls import reverse
 
-from tests.documents.pdfs import compact, pdf_text
+from tests.documents.pdfs import compact, document_pdf, pdf_text
 from tests.factories import CallFactory
 from tests.workflows import competitive_steps as cs
 from tests.workflows import http_steps as steps
@@ -35,8 +35,7 @@ def clients(cast):
 
 def document_of(application, kind):
     document = application.documents.get(kind=kind)
-    with document.file.open("rb") as stored:
-        return document, compact(pdf_text(stored.read()))
+    return document, compact(pdf_text(document_pdf(document)))
 
 
 def shown_to_the_applicant(clients, application, document) -> None:

@@ -72,7 +72,9 @@ def test_the_whole_path_keeps_every_file_in_the_configured_storage(
     response = steps.formal_review(clients.reviewer, application, "accept")
     assert "形式审查结论已提交。" in steps.messages_shown(response)
 
-    # The applicant downloads the acceptance notice; anyone verifies it by upload and by code.
+    # The applicant downloads the acceptance notice (a worker rendered it meanwhile); anyone
+    # verifies it by upload and by code.
+    steps.tasks_run()
     detail = clients.applicant.get(reverse("application_detail", args=[application.pk]))
     acceptance_href = steps.link_to(detail, "document_download", "受理通知书")
     acceptance_pdf = steps.download(clients.applicant, acceptance_href)
@@ -112,6 +114,7 @@ def test_the_whole_path_keeps_every_file_in_the_configured_storage(
     assert steps.download(clients.notice, evidence_href) == evidence
     steps.objection_handle(clients.notice, objection, "uphold", "经核实，异议成立。")
     application.refresh_from_db()
+    steps.tasks_run()
     withdrawal = application.documents.get(kind="withdrawal_decision")
     assert steps.download(
         clients.applicant, reverse("document_download", args=[withdrawal.pk])

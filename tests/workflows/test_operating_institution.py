@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from documents.models import Document
-from tests.documents.pdfs import compact, pdf_text
+from tests.documents.pdfs import compact, document_pdf, pdf_text
 from workflows import flows
 from workflows.checks import program_files_check
 from workflows.demo import batch_run, call_make, cast_make, institution_make
@@ -18,8 +18,7 @@ SLUG = "ip_operating_institution"
 
 
 def document_text(document: Document) -> str:
-    with document.file.open("rb") as handle:
-        return compact(pdf_text(handle.read()))
+    return compact(pdf_text(document_pdf(document)))
 
 
 def test_program_file_passes_the_system_check():

@@ -19,6 +19,7 @@ from viewflow.workflow.status import STATUS
 
 from documents.models import Document
 from tests.factories import CallFactory, UserFactory, institution_for
+from tests.tasks_support import tasks_run
 from workflows import demo, services
 from workflows.models import Application, Call, Objection
 from workflows.permissions import roles_sync
@@ -113,6 +114,7 @@ def world_build() -> World:
     theirs = submitted(other_applicant, other_institution, call)
     for application in (mine, theirs):
         formal_review_complete(user=reviewer, application=application, outcome="accept")
+    tasks_run()  # a worker renders the acceptance notices
     leadership_decide(user=leadership, decisions=[(mine, True, ""), (theirs, True, "")])
     public_notice_publish(user=notice_officer, call=call)
     mine.refresh_from_db()

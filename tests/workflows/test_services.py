@@ -290,7 +290,7 @@ def test_staff_history_shows_steps_the_system_took(db, client_for):
     assert "公示期满" in text and "系统" in text
 
 
-def test_staff_reissue_from_the_application_page_is_audited(db, client_for):
+def test_staff_reissue_from_the_application_page_is_audited(db, client_for, tasks_run):
     """The notice officer reissues a notice with a reason: a new number, the old one marked
     replaced on the page, and the trail says who did it and why."""
     from django.urls import reverse
@@ -298,6 +298,7 @@ def test_staff_reissue_from_the_application_page_is_audited(db, client_for):
     cast = cast_make()
     application = application_submitted(cast=cast, call=CallFactory(), serial=95)
     formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
+    tasks_run()  # a worker renders the notice
     notice = application.documents.get(kind="acceptance_notice")
     staff = client_for(cast.notice_officer)
     page = reverse("application_detail", args=[application.pk])

@@ -18,7 +18,10 @@ from workflows.models import Application, Notification
 # Statements per step (savepoints, their releases, BEGIN and COMMIT included), for the second
 # application of the database: the first also creates the program version, the year's number
 # sequence and the day's first notices of work. Before issue 13 the lifecycle sent 460; 330
-# before the batch fan-out and the timers' lock (which added 44); now 347.
+# before the batch fan-out and the timers' lock (which added 44); 346 before documents were
+# rendered in the background; now 345. Issuing one document now records it and enqueues its
+# rendering on commit (one INSERT of the job), and takes its number in one UPDATE … RETURNING
+# instead of a SELECT and an UPDATE, so a numbered single document costs what it did.
 CEILINGS = {
     "draft (fields)": 6,
     "attachment (approval_document)": 6,
@@ -29,12 +32,14 @@ CEILINGS = {
     "formal review: accept": 29,
     "leadership approve": 23,
     "public notice publish": 23,
-    # workflow_timers' lease (SQLite: one upsert, one renewal, one delete) and one statement
-    # saying no batch needs recovering (56 right after the merge of both).
-    "notice period closes (timer)": 45,
+    # workflow_timers' lease (SQLite: one upsert, one renewal, one delete), one statement
+    # saying no batch needs recovering (56 right after the merge of both) and one saying no
+    # document's PDF is left pending (45 before).
+    "notice period closes (timer)": 46,
     # documents.batch run here: its state read once a round, the lease checked by the storing
-    # UPDATE's row count, `done` written once at the end (98 right after the batch fan-out).
-    "decision (batch doc + notice)": 86,
+    # UPDATE's row count, `done` written once at the end (98 right after the batch fan-out);
+    # each issuer code's numbers taken in one UPDATE … RETURNING (85 before).
+    "decision (batch doc + notice)": 83,
     "award letter": 26,
     "payment": 25,
 }

@@ -112,7 +112,8 @@ def issue(
     context: dict,
     title: str = "",
 ) -> Document:
-    """Issue one document now (numbered, rendered, stored) and record it in the audit trail."""
+    """Issue one document now (numbered and recorded; a background job renders and stores its
+    PDF once the caller's transaction commits) and record it in the audit trail."""
     document = documents.document_issue(
         **issue_fields(
             kind=kind, application=application, call=call, user=user, context=context, title=title

@@ -267,9 +267,25 @@ def attachment_download(request, pk):
     )
 
 
+# How often the page shown while a document's PDF is being rendered reloads itself.
+PDF_PENDING_RETRY_SECONDS = 5
+
+
 @login_required
 def document_download(request, pk):
+    """The document's PDF; while a background job is still rendering it, a page that says so
+    (202 Accepted) and reloads itself until the PDF is there."""
     document = get_object_or_404(selectors.documents_visible_to(request.user), pk=pk)
+    if document.is_pending:
+        response = render(
+            request,
+            "documents/pdf_pending.html",
+            {"document": document, "retry_seconds": PDF_PENDING_RETRY_SECONDS},
+            status=202,
+        )
+        response["Retry-After"] = str(PDF_PENDING_RETRY_SECONDS)
+        response["Refresh"] = str(PDF_PENDING_RETRY_SECONDS)
+        return response
     filename = f"{document.title}{('-' + document.number) if document.number else ''}.pdf"
     return FileResponse(
         document.file.open("rb"),

@@ -147,6 +147,8 @@ def _document_state(document) -> str:
         return str(_("已作废"))
     if document.superseded_at:
         return str(_("已被替代"))
+    if document.rendered_at is None:
+        return str(_("文书正在生成，请稍后刷新"))
     return str(_("有效"))
 
 
