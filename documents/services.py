@@ -364,6 +364,62 @@ def document_store(
         raise
 
 
+def documents_store(
+    *, stored: list[tuple[PreparedDocument, bytes, DocumentReservation | None]]
+) -> list[Document]:
+    """`document_store` for many documents at once (a batch's chunk): each (prepared, pdf,
+    reservation) stored under a fresh name, the reservations deleted in one statement and the
+    documents recorded in one INSERT, in the order given. A failure discards every file stored
+    here; one after this returns is the caller's to discard (`document_files_discard`)."""
+    rows = []
+    try:
+        with transaction.atomic(savepoint=False):
+            for prepared, pdf, _reservation in stored:
+                local = prepared.issued_at.astimezone(OFFICIAL_TIME_ZONE)
+                name = default_storage.save(
+                    f"documents/{local:%Y}/{local:%m}/{prepared.kind}-{uuid.uuid4().hex}.pdf",
+                    ContentFile(pdf),
+                )
+                rows.append(
+                    Document(
+                        kind=prepared.kind,
+                        title=prepared.title,
+                        number=prepared.number,
+                        application=prepared.application,
+                        call=prepared.call,
+                        institution=prepared.institution,
+                        file=name,
+                        sha256=hashlib.sha256(pdf).hexdigest(),
+                        size=len(pdf),
+                        issued_by=prepared.issued_by,
+                        issued_at=prepared.issued_at,
+                        issuer_name=(prepared.context.get("issuer") or {}).get("name", ""),
+                        issuer_code=prepared.issuer_code,
+                        context=context_encode(prepared.context),
+                        verification_code=prepared.verification_code,
+                        replaces=prepared.replaces,
+                        reissue_reason=prepared.reissue_reason,
+                    )
+                )
+            reserved = [r.pk for _p, _pdf, r in stored if r is not None]
+            if reserved:
+                DocumentReservation.objects.filter(pk__in=reserved).delete()
+            documents = Document.objects.bulk_create(rows)
+            if any(document.pk is None for document in documents):
+                raise RuntimeError("the database did not return the new documents' ids")
+            return documents
+    except BaseException:
+        document_files_discard(rows)
+        raise
+
+
+def document_files_discard(documents: list[Document]) -> None:
+    """Remove the files of documents that were not recorded after all (their transaction
+    rolled back)."""
+    for document in documents:
+        _discard(document.file.name or None)
+
+
 def document_issued(*, kind: str, call, application=None) -> Document | None:
     """The current document `kind` already issued for `application` (or for `call`), if any."""
     return _issued_document(kind=kind, call=call, application=application)
