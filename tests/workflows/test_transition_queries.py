@@ -32,9 +32,11 @@ CEILINGS = {
     # workflow_timers' lease (SQLite: one upsert, one renewal, one delete) and one statement
     # saying no batch needs recovering (56 right after the merge of both).
     "notice period closes (timer)": 45,
-    # documents.batch run here: its state read once a round, the lease checked by the storing
-    # UPDATE's row count, `done` written once at the end (98 right after the batch fan-out).
-    "decision (batch doc + notice)": 86,
+    # documents.batch run here, a chunk at a time: claimed in one UPDATE … RETURNING, the lead
+    # stored with its chunk (its number reserved with the notices'), the documents, audit
+    # records and notices each one INSERT, the await_decision tasks moved on together (86
+    # before the chunks, 98 right after the batch fan-out).
+    "decision (batch doc + notice)": 54,
     "award letter": 26,
     "payment": 25,
 }
