@@ -11,21 +11,26 @@ A batch is prepared once, then fanned out:
 - `issue_batch_dispatch` enqueues runner tasks (`documents.tasks.issue_batch_run_job`, one per
   `BATCH_CHUNK` items) through Django's Tasks API, so every `db_worker` or `rqworker` takes part;
   `issue_batch_run` runs one here instead (management commands, rehearsals, the demo, tests).
-- A runner claims an item with a conditional UPDATE (pending, and no lease or an expired one),
-  renders it (the lead first), then stores it, and has the caller's `handler` record what it
-  means, in one transaction that first checks the runner still holds the lease. A runner keeps
-  claiming items until the batch is complete (work stealing): when only leased items are left it
-  waits, and takes over any whose lease expires. While it works, a thread renews its leases every
-  third of `BATCH_LEASE_SECONDS`, so a worker killed mid-document (SIGKILL) leaves a lease that
-  expires within that time and another runner takes the document over. When no runner is left
+- A runner claims a chunk of `BATCH_CHUNK` items with one conditional UPDATE … RETURNING
+  (pending, and no lease or an expired one; the lead first), renders them, then stores them and
+  has the caller's `handler` record what they mean, in one transaction whose last statement
+  checks the runner still holds every lease. A handler marked `records_many` records the whole
+  chunk at once (one INSERT of documents, and whatever bulk writes the handler does); when that
+  transaction fails, the chunk is stored again one document at a time, so a failure is one
+  document's. A runner keeps claiming chunks until the batch is complete (work stealing): when
+  only leased items are left it waits, and takes over any whose lease expires. While it works,
+  a thread renews its leases every third of `BATCH_LEASE_SECONDS`, so a worker killed
+  mid-document (SIGKILL) leaves a lease that expires within that time and another runner takes
+  the document over. When no runner is left
   (every worker died), `workflow_timers` (cron, every minute) enqueues the batch again
   (`issue_batches_recover`).
 - No document is issued twice: the document's uniqueness per (kind, application) and the lease
   check inside the storing transaction; the counters are atomic `F()` updates.
-- The others wait for the lead: a runner keeps the documents it rendered in memory until the lead
-  is stored. If the lead fails, the batch fails and nothing else is stored; a rerun prints the
-  reserved numbers. A document whose rendering or recording fails is listed in
-  `IssueBatch.errors` and left (with its reservation) for a rerun; the others are issued.
+- The others wait for the lead: the chunk claimed with it is stored in its transaction, after
+  it; a runner keeps the documents it rendered in memory until the lead is stored. If the lead
+  fails, the batch fails and nothing else is stored; a rerun prints the reserved numbers. A
+  document whose rendering or recording fails is listed in `IssueBatch.errors` and left (with
+  its reservation) for a rerun; the others are issued.
 
 A batch is refused while another for the call holds a live lease (`issue_batch_running`).
 Settings: `BATCH_LEASE_SECONDS` (30), `BATCH_CHUNK` (10), `BATCH_MAX_ATTEMPTS` (3: a document
@@ -645,6 +650,10 @@ def _store_many(outcomes: list[_Held], worker: str, *, count_each: bool) -> list
                 )
     except Exception as error:
         services.document_files_discard(documents)
+        for outcome in outcomes:
+            # As the rollback left them (the handler may have changed them in memory).
+            if outcome.item.application is not None:
+                outcome.item.application.refresh_from_db()
         logger.info(
             "Batch %s: storing %d documents at once failed (%s); one at a time now.",
             batch.pk,

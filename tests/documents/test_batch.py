@@ -118,6 +118,28 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
+def test_a_chunk_that_cannot_be_recorded_at_once_is_recorded_one_at_a_time(monkeypatch):
+    """When recording a chunk at once fails late (the applications already moved, in memory
+    and in the rolled-back transaction), the runner stores its documents one at a time: every
+    applicant is decided once, with one notice, and nothing is listed as failed."""
+    cast, call, applications = call_awaiting_decision(3)
+
+    def handles_fail(tasks):
+        raise RuntimeError("the processes could not be moved on together")
+
+    monkeypatch.setattr(decision_services, "handles_run", handles_fail)
+    decision_issue(user=cast.notice_officer, call=call)
+    batch = IssueBatch.objects.get(call=call)
+    assert (batch.status, batch.done, batch.failed, batch.errors) == ("finished", 3, 0, [])
+    for application in applications:
+        application.refresh_from_db()
+        assert application.status == Application.Status.DECIDED
+        assert notices_of(application).count() == 1
+        assert application.audit.filter(action="decide").count() == 1
+    numbers = numbers_of(call)
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
 def test_a_decision_that_fails_stores_no_notice_and_the_rerun_keeps_its_number(monkeypatch):
     """The notices print the decision's number, so none is issued before the decision is: a
     decision that cannot be rendered stops the batch, and the rerun issues the decision and the
