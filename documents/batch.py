@@ -388,10 +388,12 @@ def _run(batch_id: int, worker: str, *, count_each: bool) -> None:
         items = _claim(batch_id, worker, lead_only=len(held) >= HELD_MAX)
         if items:
             rendered = _render(items, worker)
-            if any(outcome.item.is_lead for outcome in rendered):
+            leads = [outcome.item for outcome in rendered if outcome.item.is_lead]
+            if leads:
                 # The lead (first) and the chunk claimed with it, stored together; what could
                 # not be stored once the lead was not waits for it.
                 held += _store_many(rendered, worker, count_each=count_each)
+                lead_done = leads[0].status == BatchItem.Status.DONE
             else:
                 held += rendered
             if lead_done and held:
@@ -661,6 +663,8 @@ def _store_many(outcomes: list[_Held], worker: str, *, count_each: bool) -> list
             error,
         )
         return _one_by_one(outcomes, worker, count_each=count_each)
+    for outcome in outcomes:
+        outcome.item.status = BatchItem.Status.DONE  # as committed
     _progress_tell(batch.pk)
     return []
 
@@ -725,6 +729,7 @@ def _store(outcome: _Held, worker: str, *, count_each: bool) -> bool:
     except Exception as error:
         _fail(item, worker, error)
         return False
+    item.status = BatchItem.Status.DONE  # as committed
     _progress_tell(batch.pk)
     return True
 

@@ -36,7 +36,7 @@ CEILINGS = {
     # stored with its chunk (its number reserved with the notices'), the documents, audit
     # records and notices each one INSERT, the await_decision tasks moved on together (86
     # before the chunks, 98 right after the batch fan-out).
-    "decision (batch doc + notice)": 54,
+    "decision (batch doc + notice)": 52,
     "award letter": 26,
     "payment": 25,
 }

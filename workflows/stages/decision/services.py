@@ -31,8 +31,10 @@ Status = Application.Status
 NODE = "await_decision"
 
 
-def decision_issue_check(*, user, call: Call) -> None:
-    """What must hold before a call's decision is issued (checked again inside the job)."""
+def decision_issue_check(*, user, call: Call, starting: bool = False) -> None:
+    """What must hold before a call's decision is issued (checked again inside the job).
+    `starting`: called by `decision_issue_start`, whose `issue_batch_start` looks for a live
+    batch itself, under the call's lock."""
     if not user.has_perm("workflows.issue_decision"):
         raise PermissionDenied
     if (
@@ -48,7 +50,7 @@ def decision_issue_check(*, user, call: Call) -> None:
         )
     if call.applications.filter(status=Status.IN_NOTICE).exists():
         raise ValidationError(_("公示期尚未结束，不能印发决定。"), code="notice_open")
-    if document_batch.issue_batch_running(call):
+    if not starting and document_batch.issue_batch_running(call):
         raise ValidationError(document_batch.BATCH_RUNNING_MESSAGE, code="batch_running")
     waiting = selectors.applications_awaiting(call, NODE)
     before = applications_before_decision(call).count()
@@ -98,7 +100,7 @@ def decision_issue_start(*, user, call: Call, dispatch: bool = True):
     document is recorded with its application's move to DECIDED (`decision_document_recorded`)
     as it is stored; one that failed stays where it is, listed in the batch's errors, and
     issuing again completes it under the reserved number."""
-    decision_issue_check(user=user, call=call)
+    decision_issue_check(user=user, call=call, starting=True)
     applications = list(
         selectors.applications_awaiting(call, NODE).order_by(
             F("panel_score").desc(nulls_last=True), "pk"
