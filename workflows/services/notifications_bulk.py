@@ -63,12 +63,14 @@ def _email_enqueue(notification_ids: list[int]) -> None:
 def tasks_created_notify(tasks: list[Task]) -> None:
     """`notifications.task_created_notify` for tasks created together (bulk_create sends no
     `post_save`), in order. Work for a role is told once a day per stage and call (its dedupe
-    key): after the first task of a node, the others only tell those holding the role who may
-    not see the first task's application (a city office of another region), so when everyone
-    holding it saw that one, one query settles the rest."""
+    key): after the first task of a node and call, the others only tell those holding the role
+    who may not see the first task's application (a city office of another region), so when
+    everyone holding it saw that one, one query settles the rest."""
     first_of_node: dict = {}
     for task in tasks:
-        first = first_of_node.setdefault(task.flow_task, task)
+        application = getattr(task.process, "_application", None)
+        key = (task.flow_task, application.call_id if application is not None else task.pk)
+        first = first_of_node.setdefault(key, task)
         if first is task:
             notifications.task_created_notify(task)
             continue
