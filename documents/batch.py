@@ -11,21 +11,26 @@ A batch is prepared once, then fanned out:
 - `issue_batch_dispatch` enqueues runner tasks (`documents.tasks.issue_batch_run_job`, one per
   `BATCH_CHUNK` items) through Django's Tasks API, so every `db_worker` or `rqworker` takes part;
   `issue_batch_run` runs one here instead (management commands, rehearsals, the demo, tests).
-- A runner claims an item with a conditional UPDATE (pending, and no lease or an expired one),
-  renders it (the lead first), then stores it, and has the caller's `handler` record what it
-  means, in one transaction that first checks the runner still holds the lease. A runner keeps
-  claiming items until the batch is complete (work stealing): when only leased items are left it
-  waits, and takes over any whose lease expires. While it works, a thread renews its leases every
-  third of `BATCH_LEASE_SECONDS`, so a worker killed mid-document (SIGKILL) leaves a lease that
-  expires within that time and another runner takes the document over. When no runner is left
+- A runner claims a chunk of `BATCH_CHUNK` items with one conditional UPDATE … RETURNING
+  (pending, and no lease or an expired one; the lead first), renders them, then stores them and
+  has the caller's `handler` record what they mean, in one transaction whose last statement
+  checks the runner still holds every lease. A handler marked `records_many` records the whole
+  chunk at once (one INSERT of documents, and whatever bulk writes the handler does); when that
+  transaction fails, the chunk is stored again one document at a time, so a failure is one
+  document's. A runner keeps claiming chunks until the batch is complete (work stealing): when
+  only leased items are left it waits, and takes over any whose lease expires. While it works,
+  a thread renews its leases every third of `BATCH_LEASE_SECONDS`, so a worker killed
+  mid-document (SIGKILL) leaves a lease that expires within that time and another runner takes
+  the document over. When no runner is left
   (every worker died), `workflow_timers` (cron, every minute) enqueues the batch again
   (`issue_batches_recover`).
 - No document is issued twice: the document's uniqueness per (kind, application) and the lease
   check inside the storing transaction; the counters are atomic `F()` updates.
-- The others wait for the lead: a runner keeps the documents it rendered in memory until the lead
-  is stored. If the lead fails, the batch fails and nothing else is stored; a rerun prints the
-  reserved numbers. A document whose rendering or recording fails is listed in
-  `IssueBatch.errors` and left (with its reservation) for a rerun; the others are issued.
+- The others wait for the lead: the chunk claimed with it is stored in its transaction, after
+  it; a runner keeps the documents it rendered in memory until the lead is stored. If the lead
+  fails, the batch fails and nothing else is stored; a rerun prints the reserved numbers. A
+  document whose rendering or recording fails is listed in `IssueBatch.errors` and left (with
+  its reservation) for a rerun; the others are issued.
 
 A batch is refused while another for the call holds a live lease (`issue_batch_running`).
 Settings: `BATCH_LEASE_SECONDS` (30), `BATCH_CHUNK` (10), `BATCH_MAX_ATTEMPTS` (3: a document
@@ -49,8 +54,21 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -179,12 +197,15 @@ def issue_batch_prepare(
     requests: list[BatchRequest],
     handler: str,
     lead: BatchRequest | None = None,
+    lead_number_into: str = "",
 ) -> None:
     """Reserve the numbers of `lead` (if any) and every request's document, in that order, and
     write the batch's items; the batch is then RUNNING and ready to dispatch or run. A request
     whose document was issued before counts as done. `handler` is the dotted path of a
     function `handler(*, batch, application, document, data)` recording each stored document
-    (application None for the lead) in the document's transaction."""
+    (application None for the lead) in the document's transaction (and, with `records_many`,
+    a chunk of them at once). `lead_number_into`: the key of each request's context that
+    prints the lead's reserved number."""
     from . import services
     from .models import BatchItem, Document, IssueBatch
 
@@ -199,7 +220,7 @@ def issue_batch_prepare(
     pending = [r for r in requests if (r.fields["kind"], r.fields["application"].pk) not in issued]
     everyone = ([lead] if lead is not None else []) + pending
     with transaction.atomic():
-        services.documents_reserve(
+        reserved = services.documents_reserve(
             wanted=[
                 {
                     "kind": r.fields["kind"],
@@ -211,6 +232,9 @@ def issue_batch_prepare(
                 for r in everyone
             ]
         )
+        if lead is not None and lead_number_into:
+            for request in pending:
+                request.fields["context"][lead_number_into] = reserved[0].number
         BatchItem.objects.bulk_create(
             [
                 BatchItem(
@@ -348,24 +372,36 @@ def _run(batch_id: int, worker: str, *, count_each: bool) -> None:
     from .models import BatchItem
 
     held: list[_Held] = []
+    lead_done = False
     while True:
-        running, lead = _state(batch_id)
-        if held and lead != "waiting":
-            _held_store(held, worker, lead_failed=lead == "failed", count_each=count_each)
-            held = []
-        if not running:
-            _release(held, worker)
-            return
-        item = _claim(batch_id, worker, lead_only=len(held) >= HELD_MAX)
-        if item is not None:
-            outcome = _render(item, worker)
-            if outcome is None:
-                continue
-            if item.is_lead:
-                _store(outcome, worker, count_each=count_each)
+        # Once the lead is stored and nothing waits for it, the claim itself checks that the
+        # batch still runs.
+        if held or not lead_done:
+            running, lead = _state(batch_id)
+            lead_done = lead == "done"
+            if held and lead != "waiting":
+                _held_store(held, worker, lead_failed=lead == "failed", count_each=count_each)
+                held = []
+            if not running:
+                _release(held, worker)
+                return
+        items = _claim(batch_id, worker, lead_only=len(held) >= HELD_MAX)
+        if items:
+            rendered = _render(items, worker)
+            leads = [outcome.item for outcome in rendered if outcome.item.is_lead]
+            if leads:
+                # The lead (first) and the chunk claimed with it, stored together; what could
+                # not be stored once the lead was not waits for it.
+                held += _store_many(rendered, worker, count_each=count_each)
+                lead_done = leads[0].status == BatchItem.Status.DONE
             else:
-                held.append(outcome)
+                held += rendered
+            if lead_done and held:
+                # Stored, the lead stays stored: nothing to wait for or look at again.
+                _held_store(held, worker, lead_failed=False, count_each=count_each)
+                held = []
             continue
+        lead_done = False  # nothing claimed: the batch may have stopped; look again
         if held:
             time.sleep(POLL_SECONDS)
             continue
@@ -400,80 +436,122 @@ def _state(batch_id: int) -> tuple[bool, str]:
     return running, "failed" if lead_status == BatchItem.Status.FAILED else "waiting"
 
 
-def _claim(batch_id: int, worker: str, *, lead_only: bool = False):
-    """The next document nobody holds a live lease on (the lead first), leased to `worker`;
-    None if none."""
-    from .models import BatchItem
+def _claim(batch_id: int, worker: str, *, lead_only: bool = False) -> list:
+    """The next `BATCH_CHUNK` documents nobody holds a live lease on (the lead first), leased
+    to `worker` in one conditional UPDATE while the batch runs; empty if none. Two runners
+    choosing the same documents at once get each its own: the UPDATE checks the lease again
+    row by row."""
+    from .models import BatchItem, IssueBatch
 
     now = timezone.now()
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     candidates = BatchItem.objects.filter(batch_id=batch_id, status=BatchItem.Status.PENDING)
     if lead_only:
         candidates = candidates.filter(is_lead=True)
-    candidates = (
-        candidates.filter(free).order_by("-is_lead", "position").values_list("pk", flat=True)[:8]
+    chosen = candidates.filter(free).order_by("-is_lead", "position").values("pk")
+    claimed = _update_returning(
+        BatchItem.objects.filter(pk__in=chosen[: max(1, settings.BATCH_CHUNK)])
+        .filter(status=BatchItem.Status.PENDING)
+        .filter(free)
+        .filter(Exists(IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.RUNNING))),
+        lease_owner=worker,
+        lease_expires_at=now + _lease(),
+        attempts=F("attempts") + 1,
     )
-    for pk in candidates:
-        claimed = (
-            BatchItem.objects.filter(pk=pk, status=BatchItem.Status.PENDING)
-            .filter(free)
-            .update(lease_owner=worker, lease_expires_at=now + _lease(), attempts=F("attempts") + 1)
-        )
-        if claimed:
-            item = BatchItem.objects.select_related(
-                "batch__call", "batch__created_by", "application"
-            ).get(pk=pk)
-            if item.attempts > settings.BATCH_MAX_ATTEMPTS:
-                _fail(item, worker, RuntimeError("worker processes died on this document"))
-                continue
-            return item
-    return None
+    if not claimed:
+        return []
+    items = []
+    for item in BatchItem.objects.select_related(
+        "batch__call", "batch__created_by", "application__institution"
+    ).filter(pk__in=claimed):
+        if item.attempts > settings.BATCH_MAX_ATTEMPTS:
+            _fail(item, worker, RuntimeError("worker processes died on this document"))
+            continue
+        items.append(item)
+    return items
 
 
-def _render(item, worker: str) -> _Held | None:
-    """Render the claimed document; None when it was issued before or failed (recorded)."""
+def _update_returning(queryset, **values) -> list:
+    """`queryset.update(**values)` that answers which rows it changed (their primary keys), in
+    the one statement: UPDATE … RETURNING (PostgreSQL; SQLite from 3.35). Django's `update`
+    answers a count only."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    compiler = query.get_compiler(queryset.db)
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    database = connections[queryset.db]
+    pk = database.ops.quote_name(queryset.model._meta.pk.column)
+    with database.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {pk}", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _render(items: list, worker: str) -> list[_Held]:
+    """Render the claimed documents (their reservations read at once); a document issued
+    before is marked done, one that fails is recorded, and neither is returned."""
     from . import services
     from .models import BatchItem, DocumentReservation
 
-    batch = item.batch
-    already = services.document_issued(
-        kind=item.kind, call=batch.call, application=item.application
-    )
-    if already is not None:
-        BatchItem.objects.filter(pk=item.pk, lease_owner=worker).update(
-            status=BatchItem.Status.DONE, document=already, lease_expires_at=None
+    batch = items[0].batch
+    wanted = Q(application_id__in=[i.application_id for i in items if i.application_id])
+    if any(i.application_id is None for i in items):
+        wanted |= Q(application__isnull=True)
+    reservations = {
+        (r.kind, r.application_id): r
+        for r in DocumentReservation.objects.filter(
+            wanted, call_id=batch.call_id, kind__in={i.kind for i in items}
         )
-        return None
-    try:
-        reservation = DocumentReservation.objects.get(
-            kind=item.kind, call_id=batch.call_id, application_id=item.application_id
-        )
-        fields = item.fields
-        prepared = services.document_prepare(
-            kind=item.kind,
-            call=batch.call,
-            application=item.application,
-            institution=_institution(fields["institution"]),
-            issued_by=batch.created_by,
-            title=fields["title"],
-            context=services.context_decode(fields["context"]),
-            numbered=fields["numbered"],
-            issuer_code=fields["issuer_code"],
-            reservation=reservation,
-        )
-        started = time.perf_counter()
-        pdf = services.document_render(prepared.template_name, prepared.render_context)
-    except Exception as error:
-        _fail(item, worker, error)
-        return None
-    return _Held(item, prepared, reservation, pdf, time.perf_counter() - started)
+    }
+    rendered = []
+    for item in items:
+        reservation = reservations.get((item.kind, item.application_id))
+        if reservation is None:
+            # Stored with its document: the document was issued (by an earlier run), or the
+            # reservation is lost and the document cannot be issued under its number.
+            already = services.document_issued(
+                kind=item.kind, call=batch.call, application=item.application
+            )
+            if already is not None:
+                BatchItem.objects.filter(pk=item.pk, lease_owner=worker).update(
+                    status=BatchItem.Status.DONE, document=already, lease_expires_at=None
+                )
+            else:
+                _fail(item, worker, DocumentReservation.DoesNotExist("no reserved number"))
+            continue
+        try:
+            fields = item.fields
+            prepared = services.document_prepare(
+                kind=item.kind,
+                call=batch.call,
+                application=item.application,
+                institution=_institution(item, fields["institution"]),
+                issued_by=batch.created_by,
+                title=fields["title"],
+                context=services.context_decode(fields["context"]),
+                numbered=fields["numbered"],
+                issuer_code=fields["issuer_code"],
+                reservation=reservation,
+            )
+            started = time.perf_counter()
+            pdf = services.document_render(prepared.template_name, prepared.render_context)
+        except Exception as error:
+            _fail(item, worker, error)
+            continue
+        rendered.append(_Held(item, prepared, reservation, pdf, time.perf_counter() - started))
+    return rendered
 
 
-def _institution(pk):
+def _institution(item, pk):
+    """The recipient institution: the application's own (read with the item) when it is the
+    one named, else read."""
     from .models import Document
 
     if pk is None:
         return None
+    application = item.application
+    if application is not None and application.institution_id == pk:
+        return application.institution
     return Document._meta.get_field("institution").related_model.objects.get(pk=pk)
 
 
@@ -481,8 +559,9 @@ def _held_store(held: list[_Held], worker: str, *, lead_failed: bool, count_each
     if lead_failed:
         _release(held, worker)
         return
-    for outcome in held:
-        _store(outcome, worker, count_each=count_each)
+    chunk = max(1, settings.BATCH_CHUNK)
+    for start in range(0, len(held), chunk):
+        _store_many(held[start : start + chunk], worker, count_each=count_each)
 
 
 def _release(held: list[_Held], worker: str) -> None:
@@ -494,15 +573,120 @@ def _release(held: list[_Held], worker: str) -> None:
     )
 
 
+@dataclass
+class Stored:
+    """A document a runner stored, told to the batch's handler for many (`records_many`)."""
+
+    application: object
+    document: object
+    data: dict
+
+
+def records_many(many: Callable) -> Callable:
+    """Give a batch handler its companion for a chunk: `many(*, batch, stored: list[Stored])`
+    records every document of the chunk at once, in their one transaction. A runner stores a
+    chunk with it; when anything in that transaction fails, it stores the chunk's documents
+    again one at a time with the handler itself, so a failure is the one document's."""
+
+    def mark(handler: Callable) -> Callable:
+        handler.many = many
+        return handler
+
+    return mark
+
+
+def _store_many(outcomes: list[_Held], worker: str, *, count_each: bool) -> list[_Held]:
+    """Store the documents (the lead, if among them, first) and record them (the handler's
+    `many`) in one transaction, if this runner still holds every one's lease: the items'
+    conditional UPDATE, last in the transaction, answers which (and locks them to the
+    commit); if any lease was lost, or anything failed (a document stored meanwhile by
+    someone else breaks the uniqueness of (kind, application)), the transaction rolls back and
+    the documents are stored one at a time (`_one_by_one`), each under its own lease check.
+    Returns those left to store once the lead is: none, unless the lead was not stored here."""
+    from . import services
+    from .models import BatchItem, IssueBatch
+
+    outcomes = sorted(outcomes, key=lambda outcome: not outcome.item.is_lead)
+    batch = outcomes[0].item.batch
+    many = getattr(import_string(batch.handler), "many", None)
+    if many is None:
+        return _one_by_one(outcomes, worker, count_each=count_each)
+    documents = []
+    try:
+        with transaction.atomic():
+            documents = services.documents_store(
+                stored=[(o.prepared, o.pdf, o.reservation) for o in outcomes]
+            )
+            many(
+                batch=batch,
+                stored=[
+                    Stored(o.item.application, document, o.item.data)
+                    for o, document in zip(outcomes, documents, strict=True)
+                ],
+            )
+            pks = [o.item.pk for o in outcomes]
+            held = _update_returning(
+                BatchItem.objects.filter(
+                    pk__in=pks, status=BatchItem.Status.PENDING, lease_owner=worker
+                ),
+                status=BatchItem.Status.DONE,
+                lease_expires_at=None,
+                document=Case(
+                    *(
+                        When(pk=o.item.pk, then=Value(d.pk))
+                        for o, d in zip(outcomes, documents, strict=True)
+                    ),
+                    output_field=IntegerField(),
+                ),
+                render_seconds=Case(
+                    *(When(pk=o.item.pk, then=Value(o.seconds)) for o in outcomes),
+                    output_field=FloatField(),
+                ),
+            )
+            if len(held) != len(pks):
+                raise _LeaseLost
+            counted = sum(not o.item.is_lead for o in outcomes)
+            if count_each and counted:
+                IssueBatch.objects.filter(pk=batch.pk).update(
+                    done=F("done") + counted, updated_at=timezone.now()
+                )
+    except Exception as error:
+        services.document_files_discard(documents)
+        for outcome in outcomes:
+            # As the rollback left them (the handler may have changed them in memory).
+            if outcome.item.application is not None:
+                outcome.item.application.refresh_from_db()
+        logger.info(
+            "Batch %s: storing %d documents at once failed (%s); one at a time now.",
+            batch.pk,
+            len(outcomes),
+            error,
+        )
+        return _one_by_one(outcomes, worker, count_each=count_each)
+    for outcome in outcomes:
+        outcome.item.status = BatchItem.Status.DONE  # as committed
+    _progress_tell(batch.pk)
+    return []
+
+
+def _one_by_one(outcomes: list[_Held], worker: str, *, count_each: bool) -> list[_Held]:
+    """`_store` each (the lead first); those after a lead that was not stored are returned."""
+    for position, outcome in enumerate(outcomes):
+        stored = _store(outcome, worker, count_each=count_each)
+        if outcome.item.is_lead and not stored:
+            return outcomes[position + 1 :]
+    return []
+
+
 class _LeaseLost(Exception):
     """Another runner took the document over meanwhile (our lease had expired)."""
 
 
-def _store(outcome: _Held, worker: str, *, count_each: bool) -> None:
+def _store(outcome: _Held, worker: str, *, count_each: bool) -> bool:
     """Store the document and record it (the batch's handler) in one transaction, if this
     runner still holds the lease: the item's conditional UPDATE, last in the transaction,
     says so by its row count (and locks the row to the commit); without the lease the whole
-    transaction rolls back, the document with it."""
+    transaction rolls back, the document with it. Whether it was stored here."""
     from . import services
     from .models import BatchItem, IssueBatch
 
@@ -532,20 +716,22 @@ def _store(outcome: _Held, worker: str, *, count_each: bool) -> None:
                     done=F("done") + 1, updated_at=timezone.now()
                 )
     except _LeaseLost:
-        return
+        return False
     except IntegrityError:
         # The document was stored by someone else first (the uniqueness of (kind, application)).
         if services.document_issued(kind=item.kind, call=batch.call, application=item.application):
             BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
                 status=BatchItem.Status.DONE, lease_expires_at=None
             )
-            return
+            return False
         _fail(item, worker, RuntimeError("the document could not be recorded"))
-        return
+        return False
     except Exception as error:
         _fail(item, worker, error)
-        return
+        return False
+    item.status = BatchItem.Status.DONE  # as committed
     _progress_tell(batch.pk)
+    return True
 
 
 def _fail(item, worker: str, error: BaseException) -> None:

@@ -423,7 +423,15 @@ def _document_record(
 ) -> Document:
     if reservation is not None:
         reservation.delete()
-    return Document.objects.create(
+    document = _document_row(prepared, **file_fields)
+    document.save(force_insert=True)
+    return document
+
+
+def _document_row(prepared: PreparedDocument, **file_fields) -> Document:
+    """The unsaved row of `prepared` (with its file's fields, or none while its PDF is
+    pending)."""
+    return Document(
         kind=prepared.kind,
         title=prepared.title,
         number=prepared.number,
@@ -538,6 +546,46 @@ def documents_render_recover() -> int:
     logger.warning("The PDFs of %s document(s) were still pending; enqueued again.", len(stale))
     transaction.on_commit(RenderEnqueue(stale))
     return len(stale)
+
+
+def documents_store(
+    *, stored: list[tuple[PreparedDocument, bytes, DocumentReservation | None]]
+) -> list[Document]:
+    """`document_store` for many documents at once (a batch's chunk): each (prepared, pdf,
+    reservation) stored under a fresh name, the reservations deleted in one statement and the
+    documents recorded in one INSERT, in the order given. A failure discards every file stored
+    here; one after this returns is the caller's to discard (`document_files_discard`)."""
+    rows = []
+    rendered_at = timezone.now()
+    try:
+        with transaction.atomic(savepoint=False):
+            for prepared, pdf, _reservation in stored:
+                rows.append(
+                    _document_row(
+                        prepared,
+                        file=_file_save(prepared.kind, prepared.issued_at, pdf),
+                        sha256=hashlib.sha256(pdf).hexdigest(),
+                        size=len(pdf),
+                        rendered_at=rendered_at,
+                    )
+                )
+            reserved = [r.pk for _p, _pdf, r in stored if r is not None]
+            if reserved:
+                DocumentReservation.objects.filter(pk__in=reserved).delete()
+            documents = Document.objects.bulk_create(rows)
+            if any(document.pk is None for document in documents):
+                raise RuntimeError("the database did not return the new documents' ids")
+            return documents
+    except BaseException:
+        document_files_discard(rows)
+        raise
+
+
+def document_files_discard(documents: list[Document]) -> None:
+    """Remove the files of documents that were not recorded after all (their transaction
+    rolled back)."""
+    for document in documents:
+        _discard(document.file.name or None)
 
 
 def document_issued(*, kind: str, call, application=None) -> Document | None:

@@ -67,6 +67,25 @@ def paid_for(
     return {row.tier: row.amount for row in rows}
 
 
+def paid_for_many(applications: list[Application]) -> dict[tuple, dict[str, Decimal]]:
+    """`paid_for` of each application's institution, program and designation, in one query:
+    {(institution id, program slug, designation): {tier: amount}} (`award_figure`'s `paid`)."""
+    keys = {(a.institution_id, a.call.program_slug, designation_of(a)) for a in applications}
+    paid: dict[tuple, dict[str, Decimal]] = {key: {} for key in keys}
+    if not keys:
+        return paid
+    rows = Payment.objects.filter(
+        institution_id__in={key[0] for key in keys},
+        program_slug__in={key[1] for key in keys},
+        designation__in={key[2] for key in keys},
+    ).values_list("institution_id", "program_slug", "designation", "tier", "amount")
+    for institution_id, slug, designation, tier, amount in rows:
+        key = (institution_id, slug, designation)
+        if key in paid:
+            paid[key][tier] = amount
+    return paid
+
+
 def money(value: Decimal) -> str:
     return f"¥{value:,.2f}"
 
@@ -125,16 +144,21 @@ def _is_money(application: Application, name: str) -> bool:
     return any(f["name"] == name and f["type"] == "money" for f in application.program["fields"])
 
 
-def award_figure(*, application: Application) -> Award:
+def award_figure(*, application: Application, paid_before: dict | None = None) -> Award:
     """What the application is paid now under its program's rules (ValidationError when it may
-    not be paid: already paid for the designation, or `none` after a lower tier)."""
+    not be paid: already paid for the designation, or `none` after a lower tier).
+    `paid_before`: `paid_for_many` of a list it is on (else its payments are read here)."""
     full, label, basis, tier_key = rule_amount(application)
     designation = designation_of(application)
-    paid = paid_for(
-        institution=application.institution,
-        program_slug=application.call.program_slug,
-        designation=designation,
-    )
+    key = (application.institution_id, application.call.program_slug, designation)
+    if paid_before is not None and key in paid_before:
+        paid = paid_before[key]
+    else:
+        paid = paid_for(
+            institution=application.institution,
+            program_slug=application.call.program_slug,
+            designation=designation,
+        )
     if tier_key in paid:
         raise ValidationError(
             _("该单位的“%(tier)s”认定已获资助，同一认定不重复资助。")

@@ -14,8 +14,9 @@ from documents import batch as document_batch
 from documents import services as document_services
 from documents.models import BatchItem, Document, DocumentReservation, IssueBatch
 from tests.documents.pdfs import compact, pdf_text
-from workflows import demo, services
+from workflows import demo
 from workflows.models import Application
+from workflows.services import issuing
 from workflows.stages.decision import services as decision_services
 from workflows.stages.decision.services import decision_issue
 
@@ -70,28 +71,29 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_
     cast, call, applications = call_awaiting_decision(3)
     broken = applications[1]
     real_render = document_services.document_render
-    real_move = services.application_move
+    real_record = issuing.issue_audit_record
 
     def render_or_fail(template_name, context):
         if context.get("application", {}).get("institution_name") == broken.institution.name:
             raise RuntimeError("font missing")
         return real_render(template_name, context)
 
-    def move_or_fail(*, application, **kwargs):
-        if application.pk == broken.pk:
-            raise RuntimeError("flow task missing")
-        return real_move(application=application, **kwargs)
+    def record_or_fail(*, application, **kwargs):
+        # Recording fails whether the runner records the chunk at once or one at a time.
+        if application is not None and application.pk == broken.pk:
+            raise RuntimeError("audit record refused")
+        return real_record(application=application, **kwargs)
 
     if failing == "render":
         monkeypatch.setattr(document_services, "document_render", render_or_fail)
     else:
-        monkeypatch.setattr(decision_services, "application_move", move_or_fail)
+        monkeypatch.setattr(issuing, "issue_audit_record", record_or_fail)
     decision_issue(user=cast.notice_officer, call=call)
     batch = IssueBatch.objects.get(call=call)
     assert (batch.done, batch.failed, batch.status) == (2, 1, "finished")
     (error,) = batch.errors
     assert error["key"] == broken.institution.name
-    assert ("font missing" if failing == "render" else "flow task missing") in error["error"]
+    assert ("font missing" if failing == "render" else "audit record refused") in error["error"]
     broken.refresh_from_db()
     assert broken.status == Application.Status.NOTICE_CLOSED
     assert not notices_of(broken).exists()
@@ -112,6 +114,28 @@ def test_a_failed_document_is_reported_and_a_rerun_issues_it_under_its_reserved_
     assert notices_of(broken).get().number == error["reserved_number"]
     assert Document.objects.filter(call=call, application__isnull=True).count() == 1
     assert IssueBatch.objects.filter(call=call).latest("pk").done == 1
+    numbers = numbers_of(call)
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def test_a_chunk_that_cannot_be_recorded_at_once_is_recorded_one_at_a_time(monkeypatch):
+    """When recording a chunk at once fails late (the applications already moved, in memory
+    and in the rolled-back transaction), the runner stores its documents one at a time: every
+    applicant is decided once, with one notice, and nothing is listed as failed."""
+    cast, call, applications = call_awaiting_decision(3)
+
+    def handles_fail(tasks):
+        raise RuntimeError("the processes could not be moved on together")
+
+    monkeypatch.setattr(decision_services, "handles_run", handles_fail)
+    decision_issue(user=cast.notice_officer, call=call)
+    batch = IssueBatch.objects.get(call=call)
+    assert (batch.status, batch.done, batch.failed, batch.errors) == ("finished", 3, 0, [])
+    for application in applications:
+        application.refresh_from_db()
+        assert application.status == Application.Status.DECIDED
+        assert notices_of(application).count() == 1
+        assert application.audit.filter(action="decide").count() == 1
     numbers = numbers_of(call)
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 

@@ -1,11 +1,15 @@
-"""What preparing a call's decision costs in queries: a fixed number per batch plus at most
-three per application (awards, reservations, items and contexts are done in bulk)."""
+"""What a call's decision costs in queries: a fixed number per batch plus at most three per
+application, both to prepare it (awards, reservations, items and contexts are done in bulk) and
+for the whole batch run to its end (each chunk of documents claimed, stored, audited and
+announced, and its applications and their processes moved on, in bulk)."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from documents import batch as document_batch
 from workflows import demo
+from workflows.models import Application
 from workflows.stages.decision.services import decision_issue_start
 
 pytestmark = pytest.mark.django_db
@@ -26,4 +30,26 @@ def test_preparing_the_decision_costs_at_most_three_queries_per_application():
     small = queries_to_prepare(5, 300)
     large = queries_to_prepare(15, 400)
     print(f"prepare: {small} queries for 5, {large} for 15")
+    assert large - small <= 3 * 10, (small, large)
+
+
+def queries_to_issue(count: int, first_serial: int) -> int:
+    """Every statement of the whole batch: prepared, then run here to its end."""
+    cast = demo.cast_make()
+    call, applications = demo.call_awaiting_decision(
+        cast=cast, count=count, first_serial=first_serial, title=f"印发计数{count}"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        batch = decision_issue_start(user=cast.notice_officer, call=call, dispatch=False)
+        batch = document_batch.issue_batch_run(batch)
+    assert (batch.status, batch.done, batch.failed) == ("finished", count, 0)
+    decided = Application.objects.filter(pk__in=[a.pk for a in applications])
+    assert set(decided.values_list("status", flat=True)) == {Application.Status.DECIDED}
+    return len(queries)
+
+
+def test_the_whole_decision_batch_costs_at_most_three_queries_per_application():
+    small = queries_to_issue(5, 500)
+    large = queries_to_issue(15, 600)
+    print(f"whole batch: {small} queries for 5, {large} for 15")
     assert large - small <= 3 * 10, (small, large)

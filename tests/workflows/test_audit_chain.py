@@ -16,7 +16,7 @@ from tests.concurrency import POSTGRES_ONLY
 from tests.workflows.test_inbox import submitted
 from workflows import audit_chain
 from workflows.models import AuditRecord
-from workflows.services.audit import audit_write
+from workflows.services.audit import audit_record, audit_write, audit_write_many
 
 
 def audit_verify(*args: str) -> tuple[int, str, str]:
@@ -178,6 +178,39 @@ def test_writing_a_record_costs_one_query_and_no_savepoint(applicant, institutio
     sql = [q["sql"] for q in queries.captured_queries]
     assert len(sql) == 1, sql
     assert sql[0].startswith("INSERT INTO")
+
+
+def test_records_written_in_one_insert_are_chained_in_their_order_and_verify(
+    applicant, institution, call, formal_reviewer
+):
+    """A batch writes a chunk's records in one INSERT (audit_write_many): the trigger links
+    them row by row, in the order given, after the records before them."""
+    trail(applicant, institution, call, formal_reviewer)
+    application = AuditRecord.objects.exclude(application=None).latest("pk").application
+    before = AuditRecord.objects.latest("pk")
+    records = [
+        audit_record(
+            actor=formal_reviewer,
+            action="note",
+            application=application,
+            reason=f"第{n}条",
+            data={"amount": Decimal("100.50"), "n": n},
+        )
+        for n in range(4)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        audit_write_many(records)
+
+    assert len(queries.captured_queries) == 1
+    written = list(AuditRecord.objects.filter(pk__gt=before.pk).order_by("pk"))
+    assert [r.reason for r in written] == ["第0条", "第1条", "第2条", "第3条"]
+    assert written[0].prev_hash == before.hash
+    for earlier, record in zip([before, *written], written, strict=False):
+        assert record.prev_hash == earlier.hash
+        assert record.hash == audit_chain.link_hash(record.prev_hash, record.content_hash)
+    status, _out, err = audit_verify()
+    assert status == 0, err
 
 
 def test_the_chain_walk_reads_in_chunks(applicant, institution, call, formal_reviewer, monkeypatch):

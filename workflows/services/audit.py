@@ -1,8 +1,9 @@
 """The audit trail and the one writer of an application's status."""
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .. import audit_chain
 from ..models import Application, AuditRecord, Call
 
 
@@ -16,6 +17,31 @@ def official_text(message: str) -> str:
         return _(message)
 
 
+def audit_record(
+    *,
+    actor,
+    action: str,
+    application: Application | None = None,
+    call: Call | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict | None = None,
+) -> AuditRecord:
+    """An audit record not written yet (`audit_write_many` writes many in one INSERT)."""
+    return AuditRecord(
+        application=application,
+        # The call's id, never `application.call`: loading the call costs a query per record.
+        call_id=call.pk if call is not None else (application.call_id if application else None),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+    )
+
+
 def audit_write(
     *,
     actor,
@@ -27,17 +53,28 @@ def audit_write(
     reason: str = "",
     data: dict | None = None,
 ) -> AuditRecord:
-    return AuditRecord.objects.create(
-        application=application,
-        # The call's id, never `application.call`: loading the call costs a query per record.
-        call_id=call.pk if call is not None else (application.call_id if application else None),
-        actor=actor if actor is not None and actor.is_authenticated else None,
+    record = audit_record(
+        actor=actor,
         action=action,
+        application=application,
+        call=call,
         from_status=from_status,
         to_status=to_status,
         reason=reason,
-        data=data or {},
+        data=data,
     )
+    record.save()
+    return record
+
+
+def audit_write_many(records: list[AuditRecord]) -> list[AuditRecord]:
+    """Write `records` (from `audit_record`) in one INSERT, chained in the order given: each
+    hashed here as `AuditRecord.save` hashes one, the database's trigger links them row by
+    row (workflows.audit_chain)."""
+    for record in records:
+        record.data = audit_chain.data_normalise(record.data)
+        record.content_hash = audit_chain.record_content_hash(record)
+    return AuditRecord.objects.bulk_create(records)
 
 
 def application_move(
@@ -68,3 +105,46 @@ def application_move(
 
     application_moved_notify(application=application, to=to, reason=reason)
     return application
+
+
+def applications_move(
+    *,
+    applications: list[Application],
+    to: str,
+    actor,
+    action: str,
+    audited: list[AuditRecord] = (),
+) -> list[Application]:
+    """`application_move` for many applications at once (a batch's chunk), each allowed the
+    move as one alone: their status in one UPDATE, their audit records in one INSERT after
+    `audited` (other records of the same step), and whoever is told of the move told."""
+    if not applications:
+        return applications
+    moves = []
+    for application in applications:
+        if to not in Application.TRANSITIONS.get(application.status, set()):
+            raise IllegalTransition(f"{application.pk}: {application.status} -> {to}")
+        moves.append(
+            audit_record(
+                actor=actor,
+                action=action,
+                application=application,
+                from_status=application.status,
+                to_status=to,
+            )
+        )
+    now = timezone.now()
+    updated = Application.objects.filter(pk__in=[a.pk for a in applications]).update(
+        status=to, updated_at=now
+    )
+    if updated != len(applications):
+        raise IllegalTransition(f"{len(applications) - updated} of the applications are gone")
+    for application in applications:
+        application.status, application.updated_at = to, now
+    audit_write_many([*audited, *moves])
+    from .notifications import STATUS_NEWS, application_moved_notify
+
+    if to in STATUS_NEWS:
+        for application in applications:
+            application_moved_notify(application=application, to=to)
+    return applications

@@ -10,7 +10,7 @@ from documents.models import Document
 
 from ..models import Application, Call
 from ..programs import issuer_code
-from .audit import audit_write
+from .audit import audit_record, audit_write
 
 ISSUE_PERMISSION = "workflows.issue_decision"
 Status = Application.Status
@@ -49,9 +49,12 @@ def program_content(application: Application | None, call: Call) -> dict:
     return program_version_current(slug=call.program_slug).content
 
 
-def document_context(application: Application | None, call: Call) -> dict:
-    """What every document says of its program, call and (for one applicant) the applicant."""
-    program = program_content(application, call)
+def document_context(
+    application: Application | None, call: Call, *, program: dict | None = None
+) -> dict:
+    """What every document says of its program, call and (for one applicant) the applicant.
+    `program`: `program_content(application, call)` when the caller read it already."""
+    program = program or program_content(application, call)
     context = {
         "issuer": program["issuer"],
         "program": {
@@ -86,10 +89,12 @@ def issue_fields(
     user,
     context: dict,
     title: str = "",
+    program: dict | None = None,
 ) -> dict:
     """What `documents.services.document_issue` is given for `kind`: the title (the stage's own,
-    else the default wording) and the issuer code from the program's rules."""
-    program = program_content(application, call)
+    else the default wording) and the issuer code from the program's rules (`program`, as in
+    `document_context`)."""
+    program = program or program_content(application, call)
     title = title or (program.get("document_titles") or {}).get(kind) or ""
     return {
         "kind": kind,
@@ -138,15 +143,21 @@ def issue_audit(*, user, document: Document, application: Application | None, ca
     the applicant is told."""
     from .notifications import document_issued_notify
 
-    audit_write(
+    issue_audit_record(user=user, document=document, application=application, call=call).save()
+    if application is not None:
+        document_issued_notify(document=document, application=application)
+
+
+def issue_audit_record(*, user, document: Document, application: Application | None, call: Call):
+    """The audit record of an issued document, not written yet (a batch writes many at once:
+    `audit.audit_write_many`)."""
+    return audit_record(
         actor=user,
         action="document_issue",
         application=application,
         call=call,
         data={"document": document.pk, "kind": document.kind, "number": document.number},
     )
-    if application is not None:
-        document_issued_notify(document=document, application=application)
 
 
 def _require_issue_permission(user) -> None:

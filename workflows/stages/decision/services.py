@@ -14,22 +14,27 @@ from viewflow.workflow.status import PROCESS
 from documents import batch as document_batch
 from documents.amounts import amount_in_words
 from documents.models import Document
-from documents.services import document_issued, documents_reserve
+from documents.services import document_issued
 
 from ... import selectors
-from ...amounts import award_figure
+from ...amounts import award_figure, paid_for_many
 from ...models import Application, Call, Objection
 from ...programs import program_get, program_stage
-from ...services.audit import application_move
-from ...services.issuing import document_context, issue_audit, issue_fields
+from ...services import issuing
+from ...services.audit import application_move, applications_move, audit_write_many
+from ...services.handles import handle_tasks_locked, handles_run
+from ...services.issuing import document_context, issue_audit, issue_fields, program_content
+from ...services.notifications_bulk import documents_issued_notify
 from ...services.tasks import open_task
 
 Status = Application.Status
 NODE = "await_decision"
 
 
-def decision_issue_check(*, user, call: Call) -> None:
-    """What must hold before a call's decision is issued (checked again inside the job)."""
+def decision_issue_check(*, user, call: Call, starting: bool = False) -> None:
+    """What must hold before a call's decision is issued (checked again inside the job).
+    `starting`: called by `decision_issue_start`, whose `issue_batch_start` looks for a live
+    batch itself, under the call's lock."""
     if not user.has_perm("workflows.issue_decision"):
         raise PermissionDenied
     if (
@@ -45,7 +50,7 @@ def decision_issue_check(*, user, call: Call) -> None:
         )
     if call.applications.filter(status=Status.IN_NOTICE).exists():
         raise ValidationError(_("公示期尚未结束，不能印发决定。"), code="notice_open")
-    if document_batch.issue_batch_running(call):
+    if not starting and document_batch.issue_batch_running(call):
         raise ValidationError(document_batch.BATCH_RUNNING_MESSAGE, code="batch_running")
     waiting = selectors.applications_awaiting(call, NODE)
     before = applications_before_decision(call).count()
@@ -95,7 +100,7 @@ def decision_issue_start(*, user, call: Call, dispatch: bool = True):
     document is recorded with its application's move to DECIDED (`decision_document_recorded`)
     as it is stored; one that failed stays where it is, listed in the batch's errors, and
     issuing again completes it under the reserved number."""
-    decision_issue_check(user=user, call=call)
+    decision_issue_check(user=user, call=call, starting=True)
     applications = list(
         selectors.applications_awaiting(call, NODE).order_by(
             F("panel_score").desc(nulls_last=True), "pk"
@@ -109,7 +114,11 @@ def decision_issue_start(*, user, call: Call, dispatch: bool = True):
                 user=user, call=call, applications=applications, stage=stage
             )
             document_batch.issue_batch_prepare(
-                batch=batch, requests=requests, lead=lead, handler=RECORDED
+                batch=batch,
+                requests=requests,
+                lead=lead,
+                handler=RECORDED,
+                lead_number_into="decision_number",
             )
             if dispatch:
                 document_batch.issue_batch_dispatch(batch)
@@ -128,6 +137,40 @@ def decision_issue(*, user, call: Call) -> Document:
     return selectors.call_decision(call)
 
 
+def decision_documents_recorded(*, batch, stored: list[document_batch.Stored]) -> None:
+    """`decision_document_recorded` for a chunk of documents at once (the batch's runner
+    stores them so, documents.batch; the decision first when it is among them): their audit
+    records and the applications' moves to DECIDED in one INSERT and one UPDATE, the
+    applicants told in one INSERT, and their processes moved on from the decision together
+    (services.handles)."""
+    call = batch.call
+    issued = [
+        issuing.issue_audit_record(
+            user=batch.created_by, document=s.document, application=s.application, call=call
+        )
+        for s in stored
+    ]
+    stored = [s for s in stored if s.application is not None]
+    if not stored:
+        audit_write_many(issued)
+        return
+    applications = [s.application for s in stored]
+    for application in applications:
+        if application.call_id == call.pk:
+            application.call = call  # not read again for each message
+    tasks = handle_tasks_locked(applications, NODE)
+    applications_move(
+        applications=applications,
+        to=Status.DECIDED,
+        actor=batch.created_by,
+        action="decide",
+        audited=issued,
+    )
+    documents_issued_notify(issued=[(s.document, s.application) for s in stored])
+    handles_run(tasks)
+
+
+@document_batch.records_many(decision_documents_recorded)
 def decision_document_recorded(*, batch, application, document, data) -> None:
     """The batch's handler (documents.batch), in the stored document's transaction: the audit
     record (and the applicant is told); an applicant's document moves its application to
@@ -156,7 +199,11 @@ def _decision_issue_prepare(*, user, call, applications, stage):
     awards = {}
     for application in applications:
         application.call = call
-        award = awards[application.pk] = award_figure(application=application) if pays else None
+    paid_before = paid_for_many(applications) if pays else {}
+    for application in applications:
+        award = awards[application.pk] = (
+            award_figure(application=application, paid_before=paid_before) if pays else None
+        )
         amount = award.amount if award else None
         application.award_amount = amount
         application.valid_until = valid_until
@@ -176,7 +223,8 @@ def _decision_issue_prepare(*, user, call, applications, stage):
     if decision is not None:
         decision_number = decision.number
     else:
-        decision_context = document_context(None, call)
+        program = program_content(None, call)
+        decision_context = document_context(None, call, program=program)
         decision_context.update(
             rows=rows,
             total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
@@ -190,12 +238,10 @@ def _decision_issue_prepare(*, user, call, applications, stage):
             user=user,
             context=decision_context,
             title=stage["title"],
+            program=program,
         )
-        # Reserved first, so the notices can print its number.
-        (reservation,) = documents_reserve(
-            wanted=[{"kind": fields["kind"], "call": call, "issuer_code": fields["issuer_code"]}]
-        )
-        decision_number = reservation.number
+        # Reserved first with the notices, which print its number (`lead_number_into`).
+        decision_number = None
         lead = document_batch.BatchRequest(key="decision", fields=fields, label=stage["title"])
 
     requests = []

@@ -1,0 +1,106 @@
+"""Telling people of many things at once (a batch's chunk of documents, and the tasks it
+created): the same recipients, messages and dedupe keys as `notifications` sends them one at a
+time, in a few statements whatever their number. It goes through `notifications`' public
+functions and `selectors.users_seeing`, and writes the messages itself only where one INSERT
+for many is the point (`documents_issued_notify`)."""
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+
+from documents.models import Document
+
+from .. import selectors
+from ..models import Application, Notification
+from . import notifications
+
+Kind = Notification.Kind
+
+
+def documents_issued_notify(*, issued: list[tuple[Document, Application]]) -> list[Notification]:
+    """`notifications.document_issued_notify` for many documents: each applicant's members
+    who may see the application told that the document was issued, in one INSERT; the emails
+    go to a background job after the commit. A correction notice (it asks for something by a
+    deadline) is told one at a time."""
+    rows = []
+    with translation.override(settings.LANGUAGE_CODE):  # the site's language, as one alone
+        for document, application in issued:
+            if document.kind == Document.Kind.CORRECTION_NOTICE:
+                notifications.document_issued_notify(document=document, application=application)
+                continue
+            names = {"title": document.title, "number": document.number, "call": application.call}
+            decision = document.kind in notifications.DECISION_DOCUMENTS
+            members = application.institution.members.filter(is_active=True)
+            rows += [
+                Notification(
+                    recipient=user,
+                    kind=Kind.DECISION if decision else Kind.DOCUMENT_ISSUED,
+                    title=(_("已印发%(title)s：%(call)s") % names)[:200],
+                    body=_("《%(title)s》（%(number)s）已印发，请登录查看和下载。") % names,
+                    link=reverse("application_detail", args=[application.pk]),
+                    application=application,
+                )
+                for user in selectors.users_seeing(members, application)
+            ]
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows)
+    emailed = [row.pk for row in created if row.recipient.email]
+    if emailed:
+        transaction.on_commit(lambda: _email_enqueue(emailed))
+    return created
+
+
+def _email_enqueue(notification_ids: list[int]) -> None:
+    from ..tasks import notifications_email_job
+
+    notifications_email_job.enqueue(notification_ids=notification_ids)
+
+
+def tasks_created_notify(tasks: list[Task]) -> None:
+    """`notifications.task_created_notify` for tasks created together (bulk_create sends no
+    `post_save`), in order. Work for a role is told once a day per stage and call (its dedupe
+    key): after the first task of a node and call, the others only tell those holding the role
+    who may not see the first task's application (a city office of another region), so when
+    everyone holding it saw that one, one query settles the rest."""
+    first_of_node: dict = {}
+    for task in tasks:
+        application = getattr(task.process, "_application", None)
+        key = (task.flow_task, application.call_id if application is not None else task.pk)
+        first = first_of_node.setdefault(key, task)
+        if first is task:
+            notifications.task_created_notify(task)
+            continue
+        permission = _role_permission(task)
+        if task.owner_id is not None or permission is None:
+            notifications.task_created_notify(task)  # someone's own task, or nobody's
+            continue
+        if _all_saw(first, permission):
+            continue
+        notifications.task_created_notify(task)
+
+
+def _role_permission(task: Task) -> str | None:
+    if task.flow_task_type == "HUMAN":
+        return task.owner_permission or None
+    if task.flow_task_type == "FUNCTION":
+        return getattr(task.flow_task, "work_for", None)
+    return None
+
+
+def _all_saw(first: Task, permission: str) -> bool:
+    """Whether everyone holding `permission` may see `first`'s application (so its message
+    reached each of them); answered once per task."""
+    cached = getattr(first, "_all_saw", None)
+    if cached is None:
+        application = getattr(first.process, "_application", None)
+        if application is None:
+            cached = False
+        else:
+            holders = list(notifications.users_holding(permission).filter(is_active=True))
+            cached = len(selectors.users_seeing(holders, application)) == len(holders)
+        first._all_saw = cached
+    return cached
