@@ -126,11 +126,12 @@ def notify(
         created = Notification.objects.bulk_create(rows)
         emailed = [row.pk for row in created if emails[row.recipient_id]]
     if emailed:
-        transaction.on_commit(lambda: _email_enqueue(emailed))
+        transaction.on_commit(lambda: emails_enqueue(emailed))
     return created
 
 
-def _email_enqueue(notification_ids: list[int]) -> None:
+def emails_enqueue(notification_ids: list[int]) -> None:
+    """The job that emails these messages (call it on commit)."""
     from ..tasks import notifications_email_job
 
     notifications_email_job.enqueue(notification_ids=notification_ids)
@@ -192,20 +193,7 @@ def document_issued_notify(*, document: Document, application: Application) -> N
     """A document issued to one applicant: a correction notice says what to supply and by
     when, a decision says so, anything else that it was issued."""
     with _site_language():
-        names = {"title": document.title, "number": document.number, "call": application.call}
-        if document.kind == Document.Kind.CORRECTION_NOTICE:
-            kind = Kind.CORRECTION_REQUESTED
-            title = _("申报被退回补正：%(call)s") % names
-            body = _("补正要求：%(reason)s\n请在%(deadline)s前提交补正材料，逾期视为放弃申报。") % {
-                "reason": application.correction_reason,
-                "deadline": _day(application.correction_deadline),
-            }
-            if application.correction_deadline_provisional:
-                body += "\n" + _("（期限暂定：当年节假日安排尚未录入。）")
-        else:
-            kind = Kind.DECISION if document.kind in DECISION_DOCUMENTS else Kind.DOCUMENT_ISSUED
-            title = _("已印发%(title)s：%(call)s") % names
-            body = _("《%(title)s》（%(number)s）已印发，请登录查看和下载。") % names
+        kind, title, body = document_issued_message(document=document, application=application)
         notify(
             recipients=_members(application),
             kind=kind,
@@ -214,6 +202,23 @@ def document_issued_notify(*, document: Document, application: Application) -> N
             link=reverse("application_detail", args=[application.pk]),
             application=application,
         )
+
+
+def document_issued_message(*, document: Document, application: Application):
+    """(kind, title, body) of the message telling the applicant of `document`, in the active
+    language (`document_issued_notify`, and notifications_bulk for a batch's chunk)."""
+    names = {"title": document.title, "number": document.number, "call": application.call}
+    if document.kind == Document.Kind.CORRECTION_NOTICE:
+        body = _("补正要求：%(reason)s\n请在%(deadline)s前提交补正材料，逾期视为放弃申报。") % {
+            "reason": application.correction_reason,
+            "deadline": _day(application.correction_deadline),
+        }
+        if application.correction_deadline_provisional:
+            body += "\n" + _("（期限暂定：当年节假日安排尚未录入。）")
+        return Kind.CORRECTION_REQUESTED, _("申报被退回补正：%(call)s") % names, body
+    kind = Kind.DECISION if document.kind in DECISION_DOCUMENTS else Kind.DOCUMENT_ISSUED
+    title = _("已印发%(title)s：%(call)s") % names
+    return kind, title, _("《%(title)s》（%(number)s）已印发，请登录查看和下载。") % names
 
 
 def application_moved_notify(*, application: Application, to: str, reason: str = "") -> None:

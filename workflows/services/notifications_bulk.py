@@ -8,7 +8,6 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
 from documents.models import Document
@@ -22,42 +21,34 @@ Kind = Notification.Kind
 
 def documents_issued_notify(*, issued: list[tuple[Document, Application]]) -> list[Notification]:
     """`notifications.document_issued_notify` for many documents: each applicant's members
-    who may see the application told that the document was issued, in one INSERT; the emails
-    go to a background job after the commit. A correction notice (it asks for something by a
-    deadline) is told one at a time."""
-    rows = []
+    who may see the application told that the document was issued (one query each), all in one
+    INSERT; the emails go to a background job after the commit."""
+    rows, emails = [], {}
     with translation.override(settings.LANGUAGE_CODE):  # the site's language, as one alone
         for document, application in issued:
-            if document.kind == Document.Kind.CORRECTION_NOTICE:
-                notifications.document_issued_notify(document=document, application=application)
-                continue
-            names = {"title": document.title, "number": document.number, "call": application.call}
-            decision = document.kind in notifications.DECISION_DOCUMENTS
-            members = application.institution.members.filter(is_active=True)
-            rows += [
-                Notification(
-                    recipient=user,
-                    kind=Kind.DECISION if decision else Kind.DOCUMENT_ISSUED,
-                    title=(_("已印发%(title)s：%(call)s") % names)[:200],
-                    body=_("《%(title)s》（%(number)s）已印发，请登录查看和下载。") % names,
-                    link=reverse("application_detail", args=[application.pk]),
-                    application=application,
+            kind, title, body = notifications.document_issued_message(
+                document=document, application=application
+            )
+            members = selectors.MembersOf(application.institution_id)
+            for pk, email in selectors.recipients_seeing(members, application):
+                emails[pk] = email
+                rows.append(
+                    Notification(
+                        recipient_id=pk,
+                        kind=kind,
+                        title=title[:200],
+                        body=body,
+                        link=reverse("application_detail", args=[application.pk]),
+                        application=application,
+                    )
                 )
-                for user in selectors.users_seeing(members, application)
-            ]
     if not rows:
         return []
     created = Notification.objects.bulk_create(rows)
-    emailed = [row.pk for row in created if row.recipient.email]
+    emailed = [row.pk for row in created if emails[row.recipient_id]]
     if emailed:
-        transaction.on_commit(lambda: _email_enqueue(emailed))
+        transaction.on_commit(lambda: notifications.emails_enqueue(emailed))
     return created
-
-
-def _email_enqueue(notification_ids: list[int]) -> None:
-    from ..tasks import notifications_email_job
-
-    notifications_email_job.enqueue(notification_ids=notification_ids)
 
 
 def tasks_created_notify(tasks: list[Task]) -> None:
