@@ -19,30 +19,31 @@ from workflows.models import Application, Notification
 # application of the database: the first also creates the program version, the year's number
 # sequence and the day's first notices of work. Before issue 13 the lifecycle sent 460; 330
 # before the batch fan-out and the timers' lock (which added 44); 346 before documents were
-# rendered in the background; now 345. Issuing one document now records it and enqueues its
-# rendering on commit (one INSERT of the job), and takes its number in one UPDATE … RETURNING
-# instead of a SELECT and an UPDATE, so a numbered single document costs what it did.
+# rendered in the background, 345 after; now 303. Issuing one document records it and enqueues
+# its rendering on commit (one INSERT of the job), and takes its number in one upsert that
+# returns it; a message's recipients are one statement; a human step reads its task, process
+# and application in one query under the lock; the decision's batch works a chunk at a time.
 CEILINGS = {
     "draft (fields)": 6,
     "attachment (approval_document)": 6,
     "attachment (business_licence)": 6,
-    "submit": 21,
-    "formal review: correction": 32,
-    "resubmit": 19,
-    "formal review: accept": 29,
-    "leadership approve": 23,
+    "submit": 19,
+    "formal review: correction": 31,
+    "resubmit": 18,
+    "formal review: accept": 28,
+    "leadership approve": 22,
     "public notice publish": 23,
     # workflow_timers' lease (SQLite: one upsert, one renewal, one delete), one statement
     # saying no batch needs recovering (56 right after the merge of both) and one saying no
     # document's PDF is left pending (45 before).
-    "notice period closes (timer)": 46,
+    "notice period closes (timer)": 44,
     # documents.batch run here, a chunk at a time: claimed in one UPDATE … RETURNING, the lead
     # stored with its chunk (its number reserved with the notices'), the documents, audit
     # records and notices each one INSERT, the await_decision tasks moved on together (86
     # before the chunks, 98 right after the batch fan-out).
-    "decision (batch doc + notice)": 52,
-    "award letter": 26,
-    "payment": 25,
+    "decision (batch doc + notice)": 51,
+    "award letter": 25,
+    "payment": 24,
 }
 SAVEPOINT_CEILING = 17  # per lifecycle; 36 before issue 13, 18 before the decision's chunks
 
