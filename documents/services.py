@@ -395,14 +395,7 @@ def document_store(
         # the caller's transaction or savepoint; it opens a transaction when called outside one.
         with transaction.atomic(savepoint=False):
             stored_name = _file_save(prepared.kind, prepared.issued_at, pdf)
-            return _document_record(
-                prepared,
-                reservation,
-                file=stored_name,
-                sha256=hashlib.sha256(pdf).hexdigest(),
-                size=len(pdf),
-                rendered_at=timezone.now(),
-            )
+            return _document_record(prepared, reservation, **_file_fields(stored_name, pdf))
     except BaseException:
         _discard(stored_name)
         raise
@@ -448,6 +441,16 @@ def _document_row(prepared: PreparedDocument, **file_fields) -> Document:
         reissue_reason=prepared.reissue_reason,
         **file_fields,
     )
+
+
+def _file_fields(stored_name: str, pdf: bytes, rendered_at: datetime | None = None) -> dict:
+    """A document's fields for its stored PDF."""
+    return {
+        "file": stored_name,
+        "sha256": hashlib.sha256(pdf).hexdigest(),
+        "size": len(pdf),
+        "rendered_at": rendered_at or timezone.now(),
+    }
 
 
 def _file_save(kind: str, issued_at: datetime, pdf: bytes) -> str:
@@ -496,10 +499,7 @@ def document_file_render(*, document_id: int) -> bool:
     stored_name = _file_save(document.kind, document.issued_at, pdf)
     try:
         stored = Document.objects.filter(pk=document.pk, rendered_at__isnull=True).update(
-            file=stored_name,
-            sha256=hashlib.sha256(pdf).hexdigest(),
-            size=len(pdf),
-            rendered_at=timezone.now(),
+            **_file_fields(stored_name, pdf)
         )
     except BaseException:
         _discard(stored_name)
@@ -560,15 +560,8 @@ def documents_store(
     try:
         with transaction.atomic(savepoint=False):
             for prepared, pdf, _reservation in stored:
-                rows.append(
-                    _document_row(
-                        prepared,
-                        file=_file_save(prepared.kind, prepared.issued_at, pdf),
-                        sha256=hashlib.sha256(pdf).hexdigest(),
-                        size=len(pdf),
-                        rendered_at=rendered_at,
-                    )
-                )
+                name = _file_save(prepared.kind, prepared.issued_at, pdf)
+                rows.append(_document_row(prepared, **_file_fields(name, pdf, rendered_at)))
             reserved = [r.pk for _p, _pdf, r in stored if r is not None]
             if reserved:
                 DocumentReservation.objects.filter(pk__in=reserved).delete()

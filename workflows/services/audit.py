@@ -42,27 +42,9 @@ def audit_record(
     )
 
 
-def audit_write(
-    *,
-    actor,
-    action: str,
-    application: Application | None = None,
-    call: Call | None = None,
-    from_status: str = "",
-    to_status: str = "",
-    reason: str = "",
-    data: dict | None = None,
-) -> AuditRecord:
-    record = audit_record(
-        actor=actor,
-        action=action,
-        application=application,
-        call=call,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        data=data,
-    )
+def audit_write(**fields) -> AuditRecord:
+    """Write one audit record now; `fields` as `audit_record` takes them."""
+    record = audit_record(**fields)
     record.save()
     return record
 
