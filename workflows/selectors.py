@@ -234,17 +234,6 @@ def _recipients_statement(candidates: str | int, untold: bool) -> str:
     return statement
 
 
-def users_seeing(users, application: Application) -> list:
-    """Those of `users` (a list) who may see `application` under `applications_visible_to`'s
-    rule (`recipients_seeing`)."""
-    people = [user for user in users if user.is_authenticated and user.is_active]
-    if not people:
-        return []
-    among = Among(tuple(user.pk for user in people))
-    seeing = {pk for pk, _email in recipients_seeing(among, application)}
-    return [user for user in people if user.pk in seeing]
-
-
 def attachments_visible_to(user) -> QuerySet[Attachment]:
     return Attachment.objects.filter(application__in=applications_visible_to(user).values("pk"))
 

@@ -1,7 +1,7 @@
 """Telling people of many things at once (a batch's chunk of documents, and the tasks it
 created): the same recipients, messages and dedupe keys as `notifications` sends them one at a
 time, in a few statements whatever their number. It goes through `notifications`' public
-functions and `selectors.users_seeing`, and writes the messages itself only where one INSERT
+functions and `selectors.recipients_seeing`, and writes the messages itself only where one INSERT
 for many is the point (`documents_issued_notify`)."""
 
 from django.conf import settings
@@ -91,7 +91,8 @@ def _all_saw(first: Task, permission: str) -> bool:
         if application is None:
             cached = False
         else:
-            holders = list(notifications.users_holding(permission).filter(is_active=True))
-            cached = len(selectors.users_seeing(holders, application)) == len(holders)
+            holders = notifications.users_holding(permission).filter(is_active=True).count()
+            seeing = selectors.recipients_seeing(selectors.HoldersOf(permission), application)
+            cached = len(seeing) == holders
         first._all_saw = cached
     return cached
