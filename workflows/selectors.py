@@ -14,11 +14,14 @@ from django.db.models import (
     BigIntegerField,
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
+    TextField,
+    Value,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Length
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -30,6 +33,7 @@ from .models import (
     Attachment,
     AuditRecord,
     Call,
+    Expert,
     Institution,
     InstitutionGroupObjectPermission,
     InstitutionUserObjectPermission,
@@ -560,3 +564,29 @@ def account_audit(user) -> QuerySet[AuditRecord]:
         .select_related("actor")
         .order_by("-created_at", "-pk")
     )
+
+
+# Where the system holds a person's name: account holders, contacts, objectors, experts.
+PERSONAL_NAME_COLUMNS = (
+    (get_user_model(), "first_name"),
+    (Application, "contact_name"),
+    (Objection, "real_name"),
+    (Expert, "name"),
+)
+
+
+def personal_names_in(text: str) -> list[str]:
+    """The names of people the system knows that occur in `text`, longest first, read in one
+    statement (names of one character are too common to tell apart from words)."""
+    if not text:
+        return []
+    probe = Value(text, output_field=TextField())
+    found = [
+        model.objects.annotate(_name_length=Length(column), _text=probe)
+        .filter(_name_length__gte=2, _text__contains=F(column))
+        .order_by()
+        .values_list(column, flat=True)
+        for model, column in PERSONAL_NAME_COLUMNS
+    ]
+    names = found[0].union(*found[1:])
+    return sorted({name.strip() for name in names if name.strip()}, key=len, reverse=True)

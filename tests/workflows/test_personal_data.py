@@ -209,12 +209,25 @@ def test_an_objection_by_an_organisation_has_no_number_to_show(
 # --- public pages ---------------------------------------------------------------------------------
 
 CONTACT_NAME = "赵联系"
+UNKNOWN_NAME = "李建华"
 CONTACT_PHONE = "13900001111"
 OBJECTOR_NAME = "王晓梅"
 OBJECTOR_PHONE = "13987654321"
-SECRETS = (CONTACT_NAME, CONTACT_PHONE, OBJECTOR_NAME, OBJECTOR_PHONE, ID_NUMBER)
-# Typed by staff into reasons the public reads: the numbers are masked on public pages.
-REASON = f"异议人来电（电话{OBJECTOR_PHONE}，身份证号码{ID_NUMBER}）"
+SECRETS = (
+    CONTACT_NAME,
+    CONTACT_PHONE,
+    OBJECTOR_NAME,
+    OBJECTOR_PHONE,
+    ID_NUMBER,
+    UNKNOWN_NAME,
+    "周丽娜",
+)
+# Typed by staff into reasons the public reads: the numbers are masked on public pages, and so
+# is a name the system never held, written as a name is (after 联系人, before 女士).
+REASON = (
+    f"异议人来电（电话{OBJECTOR_PHONE}，身份证号码{ID_NUMBER}），"
+    f"经办人{UNKNOWN_NAME}核实；另询周丽娜女士"
+)
 
 
 def assert_no_personal_data(page: str, where: str) -> None:
@@ -284,8 +297,10 @@ def test_public_pages_show_no_contact_names_phones_or_id_numbers(db, client, cli
     detail = client.get(reverse("notice_detail", args=[notice.pk])).content.decode()
     assert listed.institution.name in detail and "¥" in detail
     assert "5201**********1237" in detail and "139****4321" in detail
+    assert "经办人李**核实" in detail and "周**女士" in detail
     voided = client.get(reverse("documents:verify", args=[documents[0].verification_code]))
     assert "已作废" in voided.content.decode() and "139****4321" in voided.content.decode()
+    assert "经办人李**核实" in voided.content.decode()
     # A file checked on the page: the answer names the issuer, nobody else.
     checked = client.post(
         reverse("documents:verify", args=[documents[2].verification_code]),
@@ -293,3 +308,57 @@ def test_public_pages_show_no_contact_names_phones_or_id_numbers(db, client, cli
     )
     assert "文件与存档一致" in checked.content.decode()
     assert_no_personal_data(checked.content.decode(), "a checked file")
+
+
+# --- names in reasons the public reads -----------------------------------------------------------
+
+
+def test_names_written_as_names_are_masked_and_other_words_are_not():
+    from documents.redaction import personal_data_redact
+
+    assert personal_data_redact("异议人王晓梅来电") == "异议人王**来电"
+    assert personal_data_redact("联系人：欧阳娜娜") == "联系人：欧阳**"
+    assert personal_data_redact("收到张伟先生的来函") == "收到张*先生的来函"
+    plain_reasons = ("更正单位名称", "银行账号有误，更正后重发", "误发", "异议人来电")
+    for plain in plain_reasons:
+        assert personal_data_redact(plain) == plain
+
+
+def test_a_reason_naming_a_known_person_is_refused_and_what_was_typed_is_kept(
+    notice_world, other_applicant, client_for
+):
+    """The objector's and the contact's names are known: a void reason naming either is refused
+    with the name found, the document stays valid, and the form shows the reason again."""
+    from workflows.models import Application
+
+    cast, application, notice = notice_world
+    lodged(other_applicant, application)
+    Application.objects.filter(pk=application.pk).update(contact_name=CONTACT_NAME)
+    document = Document.objects.filter(application=application).order_by("pk").first()
+    officer = client_for(cast.notice_officer)
+    detail = reverse("application_detail", args=[application.pk])
+
+    for name in ("王晓梅", CONTACT_NAME):
+        typed = f"经核实{name}反映属实，原文书作废"
+        page = officer.post(
+            reverse("documents:document_void", args=[document.pk]),
+            {"reason": typed},
+            HTTP_REFERER=f"http://testserver{detail}",
+            follow=True,
+        ).content.decode()
+
+        assert "不能写入个人姓名" in page and f"发现：{name}" in page
+        assert f'value="{typed}"' in page
+        document.refresh_from_db()
+        assert not document.is_void and document.void_reason == ""
+    # Shown once: the next visit offers an empty form.
+    assert f'value="{typed}"' not in officer.get(detail).content.decode()
+
+    changed = officer.post(
+        reverse("notice_period", args=[notice.pk]),
+        {"action": "extend", "days": "3", "reason": f"{CONTACT_NAME}申请延期", "back": "notice"},
+        follow=True,
+    ).content.decode()
+    assert f"发现：{CONTACT_NAME}" in changed
+    assert f'value="{CONTACT_NAME}申请延期"' in changed and 'value="3"' in changed
+    assert not notice.changes.exists()

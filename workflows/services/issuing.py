@@ -11,6 +11,7 @@ from documents.models import Document
 from ..models import Application, Call
 from ..programs import issuer_code
 from .audit import audit_record, audit_write
+from .personal_data import public_reason_check
 
 ISSUE_PERMISSION = "workflows.issue_decision"
 Status = Application.Status
@@ -168,6 +169,7 @@ def _require_issue_permission(user) -> None:
 def document_reissue(*, user, document: Document, reason: str) -> Document:
     """A new numbered version of `document` replacing it (documents.services), audited."""
     _require_issue_permission(user)
+    reason = public_reason_check(reason)
     with transaction.atomic():
         reissued = documents.document_reissue(document=document, user=user, reason=reason)
         _document_audit(document, user, "document_reissue", reason, new=reissued.number)
@@ -177,6 +179,7 @@ def document_reissue(*, user, document: Document, reason: str) -> Document:
 def document_void(*, user, document: Document, reason: str) -> Document:
     """Mark `document` void (documents.services), audited."""
     _require_issue_permission(user)
+    reason = public_reason_check(reason)
     with transaction.atomic():
         voided = documents.document_void(document=document, user=user, reason=reason)
         _document_audit(document, user, "document_void", reason)

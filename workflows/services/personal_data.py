@@ -1,8 +1,32 @@
-"""Writes on stored personal data: re-encrypting it with the current key (key rotation)."""
+"""Personal data in writes: re-encrypting stored data with the current key (key rotation), and
+refusing a reason the public will read when it names a person the system knows."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..models import Objection
+from ..selectors import personal_names_in
+
+
+def public_reason_check(reason: str, *, field: str = "reason") -> str:
+    """`reason`, stripped, when it names nobody the system knows (a user, a contact, an objector,
+    an expert); a ValidationError naming what was found otherwise. Such reasons are shown on
+    public pages (verification, notices), where PIPL keeps personal names off."""
+    reason = reason.strip()
+    names = personal_names_in(reason)
+    if names:
+        raise ValidationError(
+            {
+                field: _(
+                    "理由将在公开页面显示，不能写入个人姓名（发现：%(names)s）。"
+                    "请改用“联系人”“异议人”等称谓。"
+                )
+                % {"names": "、".join(names)}
+            },
+            code="personal_name",
+        )
+    return reason
 
 
 @transaction.atomic

@@ -5,6 +5,18 @@ from django import template
 register = template.Library()
 
 
+@register.simple_tag(takes_context=True)
+def input_kept(context, form_key, *key_parts) -> dict:
+    """`{% input_kept "document_void" d.pk as kept %}…value="{{ kept.reason }}"`: what was
+    typed into that form before its action was refused (workflows.views.base.input_keep)."""
+    from ..views.base import input_kept as kept
+
+    request = context.get("request")
+    if request is None or not hasattr(request, "session"):
+        return {}
+    return kept(request, ":".join(str(part) for part in (form_key, *key_parts)))
+
+
 @register.filter
 def task_label(task) -> str:
     """The task's title as its stage annotates it (e.g. 形式审查)."""

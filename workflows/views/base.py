@@ -53,6 +53,27 @@ def form_errors(form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+KEPT_INPUT = "kept_input"
+
+
+def input_keep(request, form_key: str, **values) -> None:
+    """A small form that posts and goes back to its page (void, reissue, a notice period's
+    change) keeps what was typed when the action is refused: the values wait in the session
+    until the page shows the form again (`{% input_kept "form_key" "field" %}`)."""
+    kept = request.session.get(KEPT_INPUT, {})
+    kept[form_key] = {name: str(value) for name, value in values.items()}
+    request.session[KEPT_INPUT] = kept
+
+
+def input_kept(request, form_key: str) -> dict:
+    """What `input_keep` kept for `form_key`, handed out once."""
+    kept = request.session.get(KEPT_INPUT) or {}
+    values = kept.pop(form_key, None)
+    if values is not None:
+        request.session[KEPT_INPUT] = kept
+    return values or {}
+
+
 def batch_job_told(request, result, *, call, done: str, failed: str, running: str):
     """Tell the user how a background batch job (documents issued to a call) went: done or
     failed at once (the immediate backend), or running: then the call's progress page."""

@@ -19,6 +19,7 @@ from documents.batch import latest_issue_batch
 from ..models import Call
 from ..selectors import documents_visible_to
 from ..services import issuing
+from .base import input_keep
 
 
 @require_POST
@@ -32,6 +33,7 @@ def document_reissue(request, pk):
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        input_keep(request, f"document_reissue:{pk}", reason=request.POST.get("reason", ""))
     else:
         messages.success(
             request,
@@ -52,6 +54,7 @@ def document_void(request, pk):
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        input_keep(request, f"document_void:{pk}", reason=request.POST.get("reason", ""))
     else:
         messages.success(request, _("文书已作废，文号保留且不再使用。"))
     return _back(request, document)

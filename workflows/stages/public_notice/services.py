@@ -19,6 +19,7 @@ from ...services.applications import pdf_check
 from ...services.audit import application_move, audit_write
 from ...services.issuing import adverse_issue
 from ...services.notifications import objection_lodged_notify
+from ...services.personal_data import public_reason_check
 from ...services.tasks import open_task_or_none
 from ..base import stage_of_node
 
@@ -224,7 +225,7 @@ def _period_change_check(*, user, notice: PublicNotice, reason: str) -> str:
         raise ValidationError(_("公示期已结束，不能再调整公示期。"), code="notice_closed")
     if not reason.strip():
         raise ValidationError(_("请写明调整公示期的理由。"), code="reason_required")
-    return reason.strip()
+    return public_reason_check(reason)
 
 
 def notice_period_extend(*, user, notice: PublicNotice, days: int, reason: str) -> PublicNotice:

@@ -17,7 +17,7 @@ from ...listing import Column, ExportColumn, Listing, application_paths
 from ...models import Objection
 from ...personal_data import id_number_mask
 from ...programs import program_get
-from ...views.base import blocked_reason, form_errors, require
+from ...views.base import blocked_reason, form_errors, input_keep, require
 from . import services
 from .forms import NoticePeriodForm, ObjectionForm, ObjectionHandleForm
 
@@ -198,6 +198,12 @@ def notice_period(request, pk):
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
+        input_keep(
+            request,
+            f"notice_period:{notice.pk}:{data['action']}",
+            days=request.POST.get("days", ""),
+            reason=request.POST.get("reason", ""),
+        )
     else:
         notice.refresh_from_db()
         messages.success(
