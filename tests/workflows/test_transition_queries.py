@@ -19,10 +19,11 @@ from workflows.models import Application, Notification
 # application of the database: the first also creates the program version, the year's number
 # sequence and the day's first notices of work. Before issue 13 the lifecycle sent 460; 330
 # before the batch fan-out and the timers' lock (which added 44); 346 before documents were
-# rendered in the background, 345 after; now 303. Issuing one document records it and enqueues
-# its rendering on commit (one INSERT of the job), and takes its number in one upsert that
-# returns it; a message's recipients are one statement; a human step reads its task, process
-# and application in one query under the lock; the decision's batch works a chunk at a time.
+# rendered in the background, 345 after; 303; now 299. Issuing one document records it and
+# enqueues its rendering on commit (one INSERT of the job), and takes its number in one upsert
+# that returns it; a message's recipients are one statement; a human step reads its task,
+# process and application in one query under the lock; the decision checks its call in one
+# statement and its batch works a chunk at a time.
 CEILINGS = {
     "draft (fields)": 6,
     "attachment (approval_document)": 6,
@@ -40,8 +41,10 @@ CEILINGS = {
     # documents.batch run here, a chunk at a time: claimed in one UPDATE … RETURNING, the lead
     # stored with its chunk (its number reserved with the notices'), the documents, audit
     # records and notices each one INSERT, the await_decision tasks moved on together (86
-    # before the chunks, 98 right after the batch fan-out).
-    "decision (batch doc + notice)": 51,
+    # before the chunks, 98 right after the batch fan-out); the call's readiness (a notice
+    # published, no objection pending, nothing still on notice or on its way) read in one
+    # statement (51 before).
+    "decision (batch doc + notice)": 47,
     "award letter": 25,
     "payment": 24,
 }
