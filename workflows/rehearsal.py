@@ -22,6 +22,8 @@ from datetime import timedelta
 
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -34,7 +36,7 @@ from .models import Application, Call, OfficeRegion
 from .programs import stage_key
 from .stages import stage_module
 
-PASSING = "全部通过"
+PASSING = pgettext_lazy("rehearsal branch", "全部通过")
 # An application that ends with one of these did not pass; a branch on which everything passes
 # must end with none of them.
 ADVERSE_ENDS = {"refused", "lapsed", "not_recommended", "not_advanced", "rejected", "withdrawn"}
@@ -103,13 +105,17 @@ def branches_plan(program: dict, per_branch: int = 1) -> list[Entry]:
         for s in stages
     }
     passing = {key: options[0][0] for key, options in outcomes.items()}
-    plans = [(PASSING, passing, None)]
+    plans = [(str(PASSING), passing, None)]
     for stage in stages:
         key = stage_key(stage)
         ends = stage_module(stage["type"], "rehearsal").ENDS
         for outcome, label in outcomes[key][1:]:
             plans.append(
-                (f"{stage_name(stage)}：{label}", {**passing, key: outcome}, ends.get(outcome))
+                (
+                    _("%(stage)s：%(outcome)s") % {"stage": stage_name(stage), "outcome": label},
+                    {**passing, key: outcome},
+                    ends.get(outcome),
+                )
             )
     return [
         Entry(branch=label, plan=dict(plan), expect=expect)
@@ -130,8 +136,9 @@ def calls_plan(program: dict, entries: list[Entry]) -> list[list[Entry]]:
                     key: value for key, value in entry.plan.items() if key != stage_key(stage)
                 }
                 passing[stage_key(stage)] = "score"
+                companion = _("%(branch)s（对照）") % {"branch": entry.branch}
                 group += [
-                    Entry(branch=f"{entry.branch}（对照）", plan=passing, companion=True)
+                    Entry(branch=companion, plan=passing, companion=True)
                     for _n in range(stage["advance_top"])
                 ]
         groups.append(group)
@@ -371,16 +378,19 @@ def _stopped_at(run: Run, application: Application) -> str:
 def _deadlines(application: Application) -> list[dict]:
     found = []
     if application.correction_deadline:
-        found.append({"what": "补正期限", "when": _when(application.correction_deadline)})
+        found.append({"what": str(_("补正期限")), "when": _when(application.correction_deadline)})
     if application.public_notice_id:
-        found.append({"what": "公示截止", "when": _when(application.public_notice.ends_at)})
+        found.append({"what": str(_("公示截止")), "when": _when(application.public_notice.ends_at)})
     for seat in application.seats.order_by("pk"):
         if seat.due_at:
             found.append(
-                {"what": f"专家评审期限（{seat.expert.name}）", "when": _when(seat.due_at)}
+                {
+                    "what": _("专家评审期限（%(expert)s）") % {"expert": seat.expert.name},
+                    "when": _when(seat.due_at),
+                }
             )
     if application.valid_until:
-        found.append({"what": "有效期至", "when": application.valid_until.isoformat()})
+        found.append({"what": str(_("有效期至")), "when": application.valid_until.isoformat()})
     return found
 
 
@@ -395,15 +405,22 @@ def _when(moment) -> str:
 REHEARSAL_SETTINGS = "config.settings.dev"
 
 
-def rehearse_isolated(path, *, per_branch: int = 1, timeout: int = 900) -> dict:
+def rehearse_isolated(
+    path, *, per_branch: int = 1, timeout: int = 900, language: str | None = None
+) -> dict:
     """Rehearse the program file at `path` (see `rehearse_isolated_many`); its report."""
-    return rehearse_isolated_many([path], per_branch=per_branch, timeout=timeout)[0]
+    return rehearse_isolated_many(
+        [path], per_branch=per_branch, timeout=timeout, language=language
+    )[0]
 
 
-def rehearse_isolated_many(paths, *, per_branch: int = 1, timeout: int = 1800) -> list[dict]:
+def rehearse_isolated_many(
+    paths, *, per_branch: int = 1, timeout: int = 1800, language: str | None = None
+) -> list[dict]:
     """Rehearse the program files at `paths` in one process of their own, on a fresh SQLite
-    database and media folder that are thrown away afterwards; a report per file, in order. A
-    file the check refuses is not run: its report lists the problems."""
+    database and media folder that are thrown away afterwards; a report per file, in order, in
+    `language` (the site's default if None). A file the check refuses is not run: its report
+    lists the problems."""
     import json
     import os
     import shutil
@@ -460,6 +477,7 @@ def rehearse_isolated_many(paths, *, per_branch: int = 1, timeout: int = 1800) -
                 str(per_branch),
                 "--json",
                 str(out),
+                *(["--language", language] if language else []),
             ]
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
             results = (
@@ -506,7 +524,7 @@ def report_lines(result: dict) -> list[str]:
         for deadline in row["deadlines"]:
             lines.append(f"       {deadline['what']}: {deadline['when']}")
         if row["amount"]:
-            lines.append(f"       资助金额: {row['amount']}")
+            lines.append(f"       {_('资助金额')}: {row['amount']}")
     for document in result.get("batch_documents", []):
         lines.append(f"  call: {document['title']} {document['number']}".rstrip())
     return lines

@@ -12,12 +12,13 @@ from .rehearsal import rehearse_isolated
 
 
 @task()
-def program_rehearse_job(*, rehearsal_id: int) -> bool:
-    """Rehearse the program file on a throw-away database and keep the report."""
+def program_rehearse_job(*, rehearsal_id: int, language: str | None = None) -> bool:
+    """Rehearse the program file on a throw-away database and keep the report, written in the
+    language of the person who asked for it."""
     rehearsal = ProgramRehearsal.objects.get(pk=rehearsal_id)
     path = Path(settings.PROGRAMS_DIR) / f"{rehearsal.program_slug}.toml"
     try:
-        report = rehearse_isolated(path)
+        report = rehearse_isolated(path, language=language)
     except Exception as error:  # the page says so; the job does not die silently
         report = {"ok": False, "crashed": f"{type(error).__name__}: {error}", "branches": []}
     rehearsal.report = report

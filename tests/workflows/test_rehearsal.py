@@ -187,6 +187,28 @@ def test_branches_are_one_per_outcome_and_a_cut_comes_with_companions():
     assert len(cut) == 1 + 4 and all(entry.companion for entry in cut[1:])
 
 
+def test_the_report_is_written_in_the_language_of_who_asked_for_it(client_for, formal_reviewer):
+    """Branch labels go through gettext; the page hands the asker's language to the job."""
+    from django.utils import translation
+    from django_tasks_db.models import DBTaskResult
+
+    from workflows.programs import program_get
+
+    content = program_get("tech_transfer_agency").content
+    with translation.override("en"):
+        english = [entry.branch for entry in branches_plan(content)]
+    chinese = [entry.branch for entry in branches_plan(content)]
+    assert english[0] == "Everything passes" and chinese[0] == "全部通过"
+    assert "Formal review: Accepted after correction" in english
+    assert "形式审查：退回补正后受理" in chinese
+
+    client = client_for(formal_reviewer)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    client.post(reverse("program_rehearsal", args=["tech_transfer_agency"]))
+    job = DBTaskResult.objects.get(task_path="workflows.tasks.program_rehearse_job")
+    assert job.args_kwargs["kwargs"]["language"] == "en"
+
+
 @pytest.mark.parametrize("role, status", [("applicant", 403), ("formal_reviewer", 200)])
 def test_the_rehearsal_page_is_for_staff(client_for, request, role, status):
     user = request.getfixturevalue(role)

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -458,7 +459,9 @@ def program_rehearsal(request, slug):
             rehearsal = ProgramRehearsal.objects.create(
                 program_slug=slug, sha256=program.sha256, requested_by=request.user
             )
-            program_rehearse_job.enqueue(rehearsal_id=rehearsal.pk)
+            program_rehearse_job.enqueue(
+                rehearsal_id=rehearsal.pk, language=translation.get_language()
+            )
             messages.success(request, _("已开始预演。"))
         return redirect("program_rehearsal", slug=slug)
     return render(

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from workflows import demo
 from workflows.permissions import roles_sync
@@ -25,8 +26,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--here", action="store_true", help="run in this database (the throw-away process)"
         )
+        parser.add_argument(
+            "--language", help="the report's language (zh-hans, en); the site's default if none"
+        )
 
-    def handle(self, *args, programs, per_branch, json: str | None, here: bool, **options):
+    def handle(
+        self, *args, programs, per_branch, json: str | None, here: bool, language, **options
+    ):
+        if language:
+            translation.activate(language)
         if here:
             results = self._here(programs, per_branch)
         else:
@@ -38,7 +46,7 @@ class Command(BaseCommand):
                 if not path.exists():
                     raise CommandError(f"No program file {path}.")
                 paths.append(path)
-            results = rehearse_isolated_many(paths, per_branch=per_branch)
+            results = rehearse_isolated_many(paths, per_branch=per_branch, language=language)
             for result in results:
                 for line in report_lines(result):
                     self.stdout.write(line)

@@ -17,7 +17,7 @@ ENDS = {"not_recommend": "not_recommended"}
 
 
 def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
-    return [("recommend", "推荐"), ("not_recommend", "不予推荐")]
+    return [("recommend", _("推荐")), ("not_recommend", _("不予推荐"))]
 
 
 def rehearse(run, stage: dict, entries) -> None:

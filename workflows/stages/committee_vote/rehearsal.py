@@ -13,7 +13,9 @@ ENDS = {"no_award": "rejected"}
 
 
 def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
-    return [("award", "获奖" if stage["outcome"] == "tier" else "表决通过"), ("no_award", "未获奖")]
+    if stage["outcome"] == APPROVE:
+        return [("award", _("表决通过")), ("no_award", _("表决不通过"))]
+    return [("award", _("获奖")), ("no_award", _("未获奖"))]
 
 
 def rehearse(run, stage: dict, entries) -> None:

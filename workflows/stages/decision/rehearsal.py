@@ -11,7 +11,7 @@ ENDS: dict = {}
 
 
 def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
-    return [("decide", "印发决定")]
+    return [("decide", _("印发决定"))]
 
 
 def rehearse(run, stage: dict, entries) -> None:

@@ -2,17 +2,18 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .services import award_letter_issue, payment_record
 
-NAME = _("拨付")
+NAME = pgettext_lazy("stage", "拨付")
 
 # The status an application ends with when a stage gives it each adverse outcome.
 ENDS: dict = {}
 
 
 def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
-    return [("pay", "拨付")]
+    return [("pay", _("拨付"))]
 
 
 def rehearse(run, stage: dict, entries) -> None:

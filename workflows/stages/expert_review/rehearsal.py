@@ -17,9 +17,9 @@ ENDS = {"not_advanced": "not_advanced"}
 
 
 def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
-    found = [("score", "评分"), ("recusal", "专家回避后补抽")]
+    found = [("score", _("评分")), ("recusal", _("专家回避后补抽"))]
     if stage.get("advance_top"):
-        found.append(("not_advanced", "未进入下一环节"))
+        found.append(("not_advanced", _("未进入下一环节")))
     return found
 
 

@@ -18,10 +18,10 @@ ENDS = {"refuse": "refused", "lapse": "lapsed"}
 
 def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
     return [
-        ("accept", "受理"),
-        ("correction", "退回补正后受理"),
-        ("refuse", "不予受理"),
-        ("lapse", "逾期未补正"),
+        ("accept", _("受理")),
+        ("correction", _("退回补正后受理")),
+        ("refuse", _("不予受理")),
+        ("lapse", _("逾期未补正")),
     ]
 
 

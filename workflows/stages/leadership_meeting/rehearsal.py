@@ -11,7 +11,7 @@ ENDS = {"reject": "rejected"}
 
 
 def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
-    return [("approve", "审议通过"), ("reject", "审议不通过")]
+    return [("approve", _("审议通过")), ("reject", _("审议不通过"))]
 
 
 def rehearse(run, stage: dict, entries) -> None:

@@ -2,18 +2,19 @@
 and the officer upholds or dismisses each; the period ends (the timer fires)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ...demo import pdf_upload
 from .services import objection_handle, objection_lodge, public_notice_publish
 
-NAME = _("公示")
+NAME = pgettext_lazy("stage", "公示")
 
 # The status an application ends with when a stage gives it each adverse outcome.
 ENDS = {"upheld": "withdrawn"}
 
 
 def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
-    return [("pass", "无异议"), ("dismissed", "异议不成立"), ("upheld", "异议成立")]
+    return [("pass", _("无异议")), ("dismissed", _("异议不成立")), ("upheld", _("异议成立"))]
 
 
 def rehearse(run, stage: dict, entries) -> None:
