@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from viewflow.workflow.status import PROCESS
 
+from documents.models import Document
 from tests.documents.pdfs import compact
 from tests.factories import CallFactory
 from tests.programs_support import program_installed, program_text
@@ -30,6 +31,7 @@ SHAPES = (
     "licence_grant_share",
     "licence_grant_grades",
     "joint_grant",
+    "brand_commendation",
 )
 
 
@@ -107,6 +109,31 @@ def test_a_recognition_without_notice_is_decided_straight_after_the_leadership_m
     assert application.process.status == PROCESS.DONE
     certificate = steps.document_text(clients.applicant, application, "贵州省知识产权示范单位")
     assert "贵州样例单位51号" in steps.squeeze(certificate)
+    # The decision names the steps this program took, and no others.
+    decision = Document.objects.get(call=call, application__isnull=True)
+    text = steps.squeeze(steps.pdf_text(decision.file.read()))
+    assert "经申报、形式审查和审议，" in text
+    assert "公示" not in text and "专家评审" not in text
+
+
+def test_a_commendation_of_institutions_says_so_and_names_no_patents(cast):
+    """A commendation whose applicants hold no patents: its decision commends institutions
+    (受表彰单位, their credit codes) after the steps its file has, and each certificate says the
+    institution was named (被评为) to its tier, not recognised."""
+    from workflows.rehearsal import rehearse
+
+    report = rehearse(cast=cast, slug="brand_commendation", passing_only=True)
+    assert report["ok"], report
+    decision = Document.objects.get(kind="commendation_decision")
+    text = steps.squeeze(steps.pdf_text(decision.file.read()))
+    assert decision.title == "关于知识产权服务品牌机构表彰的决定"  # not 表彰的表彰决定
+    assert "经申报、形式审查和评审委员会评定，" in text and "共评出受表彰单位1家" in text
+    assert "受表彰单位名单" in text and "统一社会信用代码" in text
+    assert "专利" not in text and "公示" not in text
+    certificate = Document.objects.get(kind="certificate")
+    assert certificate.title == "知识产权服务品牌机构表彰证书"
+    words = steps.squeeze(steps.pdf_text(certificate.file.read()))
+    assert "被评为示范机构，特发此证。" in words and "认定" not in words
 
 
 # --- leadership before the experts, recommendation after the review, a notice in working days --
@@ -414,3 +441,23 @@ def test_a_program_issued_jointly_names_both_issuers_and_the_lead_numbers_it(cas
     )
     assert "抄送：国家知识产权局，各市州市场监督管理局、财政局。" in text
     assert "印发" in text
+
+
+def test_a_decision_names_the_programs_own_steps_in_order():
+    from workflows.services.issuing import procedure_text
+
+    def program(*stages):
+        return {"stages": [{"type": "application"}, *stages, {"type": "decision"}]}
+
+    assert procedure_text(program({"type": "formal_review"})) == "申报和形式审查"
+    two_rounds = program(
+        {"type": "formal_review"},
+        {"type": "expert_review", "name": "初评"},
+        {"type": "expert_review", "name": "终评"},
+        {"type": "public_notice"},
+    )
+    assert procedure_text(two_rounds) == "申报、形式审查、初评、终评和公示"
+    # What comes after the decision (the payment) is not part of how it was reached.
+    paid = program({"type": "leadership_meeting"})
+    paid["stages"].append({"type": "disbursement"})
+    assert procedure_text(paid) == "申报和审议"

@@ -22,7 +22,7 @@ DEFAULT_TITLES = {
     Document.Kind.FUNDING_DECISION: "关于给予{title}的决定",
     Document.Kind.RECOGNITION_DECISION: "关于{title}结果的决定",
     Document.Kind.COMMENDATION_DECISION: "关于{title}的表彰决定",
-    Document.Kind.CERTIFICATE: "证书",
+    Document.Kind.CERTIFICATE: "{title}证书",
     Document.Kind.ACCEPTANCE_NOTICE: "受理通知书",
     Document.Kind.REFUSAL_DECISION: "不予受理决定书",
     Document.Kind.DECISION_NOTICE: "资助决定通知书",
@@ -35,6 +35,44 @@ DEFAULT_TITLES = {
     Document.Kind.WITHDRAWAL_DECISION: "撤销列入名单决定书",
     Document.Kind.NOT_AWARDED_DECISION: "评审未通过决定书",
 }
+
+
+# How a decision names each step its program took before it (official text: Chinese by law); a
+# stage's own `name` (e.g. 初评) is used as it is.
+PROCEDURE_WORDS = {
+    "application": "申报",
+    "city_recommendation": "市州推荐",
+    "formal_review": "形式审查",
+    "expert_review": "专家评审",
+    "committee_vote": "评审委员会评定",
+    "leadership_meeting": "审议",
+    "public_notice": "公示",
+}
+
+
+def procedure_text(program: dict) -> str:
+    """The steps the program's applications go through before its decision, as a decision says
+    them: 申报、形式审查、专家评审、审议和公示 (only the stages the file has, in its order)."""
+    steps = []
+    for stage in program["stages"]:
+        if stage["type"] == "decision":
+            break
+        word = stage.get("name") or PROCEDURE_WORDS.get(stage["type"])
+        if word and word not in steps:
+            steps.append(word)
+    if len(steps) < 2:
+        return "".join(steps)
+    return "、".join(steps[:-1]) + "和" + steps[-1]
+
+
+def default_title(kind: str, program_title: str) -> str:
+    """The default heading of `kind` for a program called `program_title`, without saying the
+    program's last word twice: 知识产权服务品牌机构表彰 gives 关于知识产权服务品牌机构表彰的决定,
+    not …表彰的表彰决定."""
+    wording = DEFAULT_TITLES[kind]
+    if wording.endswith("的表彰决定") and program_title.endswith("表彰"):
+        wording = wording.replace("的表彰决定", "的决定")
+    return wording.format(title=program_title)
 
 
 def program_content(application: Application | None, call: Call) -> dict:
@@ -63,6 +101,8 @@ def document_context(
             "policy_document": program["policy_basis"]["document"],
             "policy_clause": program["policy_basis"]["clause"],
             "policy_text": program["policy_basis"]["text"],
+            "procedure": procedure_text(program),
+            "applicants": "企业" if "企业" in program["title"]["zh"] else "单位",
         },
         "call": {"title": call.title},
     }
@@ -103,7 +143,7 @@ def issue_fields(
         "application": application,
         "institution": application.institution if application else None,
         "issued_by": user,
-        "title": title or DEFAULT_TITLES[kind].format(title=program["title"]["zh"]),
+        "title": title or default_title(kind, program["title"]["zh"]),
         "context": context,
         "issuer_code": issuer_code(program, kind),
     }

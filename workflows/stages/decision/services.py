@@ -287,6 +287,7 @@ def _decision_issue_prepare(*, user, call, applications, stage):
             amount_words=amount_in_words(application.award_amount) if pays else "",
             decision_number=decision_number,
             valid_until=valid_until,
+            decision_kind=stage["document"],
         )
         requests.append(
             document_batch.BatchRequest(
