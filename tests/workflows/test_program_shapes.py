@@ -134,6 +134,9 @@ def test_a_commendation_of_institutions_says_so_and_names_no_patents(cast):
     assert certificate.title == "知识产权服务品牌机构表彰证书"
     words = steps.squeeze(steps.pdf_text(certificate.file.read()))
     assert "被评为示范机构，特发此证。" in words and "认定" not in words
+    acceptance = Document.objects.get(kind="acceptance_notice")
+    words = steps.squeeze(steps.pdf_text(acceptance.file.read()))
+    assert "审核结果经评审委员会评定后另行通知。" in words and "公示" not in words
 
 
 # --- leadership before the experts, recommendation after the review, a notice in working days --
@@ -461,3 +464,6 @@ def test_a_decision_names_the_programs_own_steps_in_order():
     paid = program({"type": "leadership_meeting"})
     paid["stages"].append({"type": "disbursement"})
     assert procedure_text(paid) == "申报和审议"
+    # The acceptance notice says what still comes after the formal review.
+    assert procedure_text(two_rounds, after="formal_review") == "初评、终评和公示"
+    assert procedure_text(program({"type": "formal_review"}), after="formal_review") == ""

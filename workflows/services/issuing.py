@@ -50,13 +50,18 @@ PROCEDURE_WORDS = {
 }
 
 
-def procedure_text(program: dict) -> str:
+def procedure_text(program: dict, *, after: str = "") -> str:
     """The steps the program's applications go through before its decision, as a decision says
-    them: 申报、形式审查、专家评审、审议和公示 (only the stages the file has, in its order)."""
+    them: 申报、形式审查、专家评审、审议和公示 (only the stages the file has, in its order); with
+    `after` (a stage type), only those that come after that stage."""
     steps = []
+    started = not after
     for stage in program["stages"]:
         if stage["type"] == "decision":
             break
+        if not started:
+            started = stage["type"] == after
+            continue
         word = stage.get("name") or PROCEDURE_WORDS.get(stage["type"])
         if word and word not in steps:
             steps.append(word)
@@ -102,6 +107,7 @@ def document_context(
             "policy_clause": program["policy_basis"]["clause"],
             "policy_text": program["policy_basis"]["text"],
             "procedure": procedure_text(program),
+            "procedure_after_review": procedure_text(program, after="formal_review"),
             "applicants": "企业" if "企业" in program["title"]["zh"] else "单位",
         },
         "call": {"title": call.title},
