@@ -37,6 +37,15 @@ LABELLED_NAME_RE = re.compile(f"((?:{PERSON_LABELS})[：:\\s]*)((?:{SURNAMES}){_
 ADDRESSED_NAME_RE = re.compile(f"((?:{SURNAMES}){_HAN}{{0,2}}?)(?=(?:{ADDRESS_FORMS}))")
 
 
+FULL_NAME_RE = re.compile(f"(?:{SURNAMES}){_HAN}{{1,2}}")
+
+
+def reads_as_a_name(value: str) -> bool:
+    """Whether `value` reads as a person's name: a common surname and one or two characters
+    (王晓梅, 欧阳娜娜), not an office's (财务处) or a role's."""
+    return FULL_NAME_RE.fullmatch(value) is not None
+
+
 def name_mask(value: str) -> str:
     """`王晓梅` → `王**`, `欧阳娜娜` → `欧阳**`: the surname kept, every other character `*`."""
     kept = 2 if re.match(COMPOUND_SURNAMES, value) else 1

@@ -566,27 +566,34 @@ def account_audit(user) -> QuerySet[AuditRecord]:
     )
 
 
-# Where the system holds a person's name: account holders, contacts, objectors, experts.
+# Where the system holds a person's name: account holders, contacts, objectors, experts. An
+# account may also be an office's ("财务处"): its name counts only when it reads as a person's.
 PERSONAL_NAME_COLUMNS = (
-    (get_user_model(), "first_name"),
-    (Application, "contact_name"),
-    (Objection, "real_name"),
-    (Expert, "name"),
+    (get_user_model(), "first_name", True),
+    (Application, "contact_name", False),
+    (Objection, "real_name", False),
+    (Expert, "name", False),
 )
 
 
 def personal_names_in(text: str) -> list[str]:
     """The names of people the system knows that occur in `text`, longest first, read in one
     statement (names of one character are too common to tell apart from words)."""
+    from documents.redaction import reads_as_a_name
+
     if not text:
         return []
     probe = Value(text, output_field=TextField())
     found = [
-        model.objects.annotate(_name_length=Length(column), _text=probe)
+        model.objects.annotate(_name_length=Length(column), _text=probe, _account=Value(account))
         .filter(_name_length__gte=2, _text__contains=F(column))
         .order_by()
-        .values_list(column, flat=True)
-        for model, column in PERSONAL_NAME_COLUMNS
+        .values_list(column, "_account")
+        for model, column, account in PERSONAL_NAME_COLUMNS
     ]
-    names = found[0].union(*found[1:])
-    return sorted({name.strip() for name in names if name.strip()}, key=len, reverse=True)
+    names = {
+        name.strip()
+        for name, account in found[0].union(*found[1:])
+        if name.strip() and (not account or reads_as_a_name(name.strip()))
+    }
+    return sorted(names, key=len, reverse=True)

@@ -362,3 +362,15 @@ def test_a_reason_naming_a_known_person_is_refused_and_what_was_typed_is_kept(
     assert f"发现：{CONTACT_NAME}" in changed
     assert f'value="{CONTACT_NAME}申请延期"' in changed and 'value="3"' in changed
     assert not notice.changes.exists()
+
+
+def test_an_offices_account_name_in_a_reason_is_not_taken_for_a_person(db):
+    """Accounts named as offices (财务处) are not people; a contact's name is refused however it
+    reads."""
+    from tests.factories import UserFactory
+    from workflows.selectors import personal_names_in
+
+    UserFactory(first_name="财务处")
+    UserFactory(first_name="王晓梅")
+    assert personal_names_in("经财务处核实，原文书误发") == []
+    assert personal_names_in("经王晓梅核实，原文书误发") == ["王晓梅"]
