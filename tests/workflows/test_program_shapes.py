@@ -446,6 +446,42 @@ def test_a_program_issued_jointly_names_both_issuers_and_the_lead_numbers_it(cas
     assert "印发" in text
 
 
+def test_the_award_letter_of_a_paid_commendation_cites_the_commendation(
+    tmp_path, monkeypatch, settings
+):
+    """Paid by tier, without patents: the letter cites the 表彰决定 by its number, says the
+    institution was named to its tier and calls the money 奖励金额 (a grant's says 资助)."""
+    from workflows.rehearsal import rehearse
+
+    text = program_text("brand_commendation").replace(
+        'slug = "brand_commendation"', 'slug = "brand_commendation_paid"'
+    )
+    text = text.replace("rank = 2\n", 'rank = 2\namount = "80000.00"\n')
+    text = text.replace("rank = 1\n", 'rank = 1\namount = "30000.00"\n')
+    text += '\n[[stages]]\ntype = "disbursement"\n'
+    text = text.replace(
+        '[[fields]]\nname = "clients"',
+        '[[fields]]\nname = "bank_name"\ntype = "text"\nzh = "开户银行"\nen = "Bank"\n\n'
+        '[[fields]]\nname = "account_name"\ntype = "text"\nzh = "账户名称"\nen = "Account"\n\n'
+        '[[fields]]\nname = "bank_account"\ntype = "bank_account"\nzh = "银行账号"\n'
+        'en = "Account number"\n\n[[fields]]\nname = "clients"',
+    )
+    program_installed(tmp_path, monkeypatch, settings, {"brand_commendation_paid": text})
+    try:
+        report = rehearse(
+            cast=demo.cast_make(logins=False), slug="brand_commendation_paid", passing_only=True
+        )
+        assert report["ok"], report
+        decision = Document.objects.get(kind="commendation_decision")
+        letter = Document.objects.get(kind="award_letter")
+        words = steps.squeeze(steps.pdf_text(letter.file.read()))
+        assert f"表彰决定（{decision.number}）" in words and "资助决定" not in words
+        assert "你单位被评为示范机构，按规定给予奖励。" in words
+        assert "奖励金额：人民币捌万元整（¥80,000.00）" in words and "资助" not in words
+    finally:
+        programs.programs_loaded.cache_clear()
+
+
 def test_a_decision_names_the_programs_own_steps_in_order():
     from workflows.services.issuing import procedure_text
 

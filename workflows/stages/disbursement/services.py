@@ -37,6 +37,7 @@ def award_letter_issue(*, user, application: Application) -> Document:
             amount_basis=award.basis,
             previously_paid=lower or None,
             decision_number=decision.number if decision else "",
+            decision_kind=decision.kind if decision else "",
         )
         application.award_amount = amount  # saved with the move below
         letter = issue(
