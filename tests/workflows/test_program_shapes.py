@@ -446,11 +446,13 @@ def test_a_program_issued_jointly_names_both_issuers_and_the_lead_numbers_it(cas
     assert "印发" in text
 
 
-def test_the_award_letter_of_a_paid_commendation_cites_the_commendation(
-    tmp_path, monkeypatch, settings
+@pytest.mark.parametrize("per_applicant", ["certificate", "decision_notice"])
+def test_the_letters_of_a_paid_commendation_cite_the_commendation(
+    tmp_path, monkeypatch, settings, per_applicant
 ):
-    """Paid by tier, without patents: the letter cites the 表彰决定 by its number, says the
-    institution was named to its tier and calls the money 奖励金额 (a grant's says 资助)."""
+    """Paid by tier, without patents: the award letter (and a decision notice, when the program
+    sends one instead of a certificate) cites the 表彰决定 by its number, says the institution
+    was named to its tier and calls the money 奖励金额 (a grant's letters say 资助)."""
     from workflows.rehearsal import rehearse
 
     text = program_text("brand_commendation").replace(
@@ -459,6 +461,7 @@ def test_the_award_letter_of_a_paid_commendation_cites_the_commendation(
     text = text.replace("rank = 2\n", 'rank = 2\namount = "80000.00"\n')
     text = text.replace("rank = 1\n", 'rank = 1\namount = "30000.00"\n')
     text += '\n[[stages]]\ntype = "disbursement"\n'
+    text = text.replace('per_applicant = "certificate"', f'per_applicant = "{per_applicant}"')
     text = text.replace(
         '[[fields]]\nname = "clients"',
         '[[fields]]\nname = "bank_name"\ntype = "text"\nzh = "开户银行"\nen = "Bank"\n\n'
@@ -478,6 +481,12 @@ def test_the_award_letter_of_a_paid_commendation_cites_the_commendation(
         assert f"表彰决定（{decision.number}）" in words and "资助决定" not in words
         assert "你单位被评为示范机构，按规定给予奖励。" in words
         assert "奖励金额：人民币捌万元整（¥80,000.00）" in words and "资助" not in words
+        if per_applicant == "decision_notice":
+            notice = Document.objects.get(kind="decision_notice")
+            words = steps.squeeze(steps.pdf_text(notice.file.read()))
+            assert notice.title == "表彰决定通知书"
+            assert f"我局已作出表彰决定（{decision.number}），你单位被评为示范机构" in words
+            assert "受表彰单位：" in words and "奖励金额：" in words and "资助" not in words
     finally:
         programs.programs_loaded.cache_clear()
 

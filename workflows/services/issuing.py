@@ -70,11 +70,22 @@ def procedure_text(program: dict, *, after: str = "") -> str:
     return "、".join(steps[:-1]) + "和" + steps[-1]
 
 
-def default_title(kind: str, program_title: str) -> str:
-    """The default heading of `kind` for a program called `program_title`, without saying the
-    program's last word twice: 知识产权服务品牌机构表彰 gives 关于知识产权服务品牌机构表彰的决定,
-    not …表彰的表彰决定."""
+# A decision notice is named after the call's decision it tells the applicant of.
+DECISION_NOTICE_TITLES = {
+    Document.Kind.RECOGNITION_DECISION: "认定决定通知书",
+    Document.Kind.COMMENDATION_DECISION: "表彰决定通知书",
+}
+
+
+def default_title(kind: str, program: dict) -> str:
+    """The default heading of `kind` for `program`, without saying the program's last word
+    twice (知识产权服务品牌机构表彰 gives 关于知识产权服务品牌机构表彰的决定, not …表彰的表彰决定);
+    a decision notice is named after the program's decision (资助, 认定 or 表彰决定通知书)."""
+    program_title = program["title"]["zh"]
     wording = DEFAULT_TITLES[kind]
+    if kind == Document.Kind.DECISION_NOTICE:
+        decision = next((s for s in program["stages"] if s["type"] == "decision"), {})
+        wording = DECISION_NOTICE_TITLES.get(decision.get("document"), wording)
     if wording.endswith("的表彰决定") and program_title.endswith("表彰"):
         wording = wording.replace("的表彰决定", "的决定")
     return wording.format(title=program_title)
@@ -149,7 +160,7 @@ def issue_fields(
         "application": application,
         "institution": application.institution if application else None,
         "issued_by": user,
-        "title": title or default_title(kind, program["title"]["zh"]),
+        "title": title or default_title(kind, program),
         "context": context,
         "issuer_code": issuer_code(program, kind),
     }
