@@ -446,6 +446,33 @@ def test_a_program_issued_jointly_names_both_issuers_and_the_lead_numbers_it(cas
     assert "印发" in text
 
 
+def test_a_committee_held_by_the_leadership_votes_from_the_leaderships_inbox(cast, clients):
+    """A program may give the committee's vote to another role (brand_commendation: the
+    leadership): the vote reaches that role's inbox and page, not the award committee's, and
+    the certificate follows from the call page."""
+    call = CallFactory(program_slug="brand_commendation", title="2026年度服务品牌机构表彰")
+    application = cs.submitted(clients.applicant, call, registered(cast, 61), {"clients": "40"})
+    steps.formal_review(clients.reviewer, application, "accept")
+
+    url = reverse("committee_list", args=[call.pk])
+    inbox = steps.page(clients.leader.get(reverse("inbox")))
+    task = re.search(r'<a href="(/tasks/\d+/)">评审委员会表决</a>', inbox)
+    assert task, "the vote is not in the leadership's inbox"
+    assert clients.leader.get(task.group(1), follow=True).redirect_chain[-1][0] == url
+    assert "评审委员会表决" not in steps.page(clients.committee.get(reverse("inbox")))
+    assert clients.committee.get(url).status_code == 403
+    response = cs.committee_vote(clients.leader, call, {application: "model"})
+    assert "名单已批准" in " ".join(steps.messages_shown(response))
+    response = decided_through_the_call_page(clients, call)
+    assert "决定正在后台印发，请查看印发进度。" in steps.messages_shown(response)
+    application.refresh_from_db()
+    assert application.status == Status.DECIDED
+    certificate = steps.document_text(
+        clients.applicant, application, "知识产权服务品牌机构表彰证书"
+    )
+    assert "被评为示范机构，特发此证。" in steps.squeeze(certificate)
+
+
 @pytest.mark.parametrize("per_applicant", ["certificate", "decision_notice"])
 def test_the_letters_of_a_paid_commendation_cite_the_commendation(
     tmp_path, monkeypatch, settings, per_applicant

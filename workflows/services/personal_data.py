@@ -10,9 +10,10 @@ from ..selectors import personal_names_in
 
 
 def public_reason_check(reason: str, *, field: str = "reason") -> str:
-    """`reason`, stripped, when it names nobody the system knows (a user, a contact, an objector,
-    an expert); a ValidationError naming what was found otherwise. Such reasons are shown on
-    public pages (verification, notices), where PIPL keeps personal names off."""
+    """`reason`, stripped, when it names nobody the system knows (an account holder, a contact,
+    an objector, an expert: `selectors.personal_names_in`); a ValidationError naming what was
+    found otherwise. Such reasons are shown on public pages (verification, notices), where PIPL
+    keeps personal names off."""
     reason = reason.strip()
     names = personal_names_in(reason)
     if names:

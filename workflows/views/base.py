@@ -59,7 +59,8 @@ KEPT_INPUT = "kept_input"
 def input_keep(request, form_key: str, **values) -> None:
     """A small form that posts and goes back to its page (void, reissue, a notice period's
     change) keeps what was typed when the action is refused: the values wait in the session
-    until the page shows the form again (`{% input_kept "form_key" "field" %}`)."""
+    until the page shows the form again (`{% input_kept "document_void" d.pk as kept %}`, then
+    `{{ kept.reason }}`)."""
     kept = request.session.get(KEPT_INPUT, {})
     kept[form_key] = {name: str(value) for name, value in values.items()}
     request.session[KEPT_INPUT] = kept
