@@ -269,6 +269,11 @@ def _program_title(slug: str) -> str:
     return localised(program.content["title"]) if program else slug
 
 
+def _program_pays(slug: str) -> bool:
+    program = programs_loaded().get(slug)
+    return program is None or any(s["type"] == "disbursement" for s in program.content["stages"])
+
+
 def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
@@ -384,11 +389,15 @@ def table_by_city(filters: Filters) -> Table:
 
 
 def table_money(calls: list[dict]) -> Table:
+    """Each call's budget, money decided and paid; a call of a program that pays nothing (a
+    recognition, a commendation without money) is left out unless it has money to show."""
     rows = []
     for call in calls:
         budget = _money(call["budget_total"])
         decided = _money(call["money_decided"])
         paid = _money(call["money_paid"])
+        if not (budget or decided or paid) and not _program_pays(call["program_slug"]):
+            continue
         rows.append(
             [call["title"], _program_title(call["program_slug"]), budget, decided, paid]
             + [budget - paid, decided - paid]

@@ -219,6 +219,13 @@ def test_money_decided_and_paid_against_each_budget(leader_client, world):
     ]
 
 
+def test_a_program_that_pays_nothing_has_no_row_in_the_money_table(leader_client, world):
+    rows = table(page_of(leader_client), "money")
+
+    assert "技术转移2026批" in rows and "技术转移2025批" in rows
+    assert "优势企业认定批次" not in rows and "优势企业认定第二批" not in rows
+
+
 def test_money_is_counted_in_decimal(world):
     from workflows.statistics import _calls_counted
 
