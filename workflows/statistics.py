@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, PositiveInt, field_validator, model_
 from forms.validators import localised
 
 from .models import Application, AuditRecord, Call, Institution, OfficeRegion
-from .programs import programs_loaded
+from .programs import program_pays, programs_loaded
 
 Status = Application.Status
 
@@ -269,11 +269,6 @@ def _program_title(slug: str) -> str:
     return localised(program.content["title"]) if program else slug
 
 
-def _program_pays(slug: str) -> bool:
-    program = programs_loaded().get(slug)
-    return program is None or any(s["type"] == "disbursement" for s in program.content["stages"])
-
-
 def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
@@ -396,7 +391,7 @@ def table_money(calls: list[dict]) -> Table:
         budget = _money(call["budget_total"])
         decided = _money(call["money_decided"])
         paid = _money(call["money_paid"])
-        if not (budget or decided or paid) and not _program_pays(call["program_slug"]):
+        if not (budget or decided or paid) and not program_pays(call["program_slug"]):
             continue
         rows.append(
             [call["title"], _program_title(call["program_slug"]), budget, decided, paid]

@@ -565,3 +565,15 @@ def test_staff_filter_the_calls_by_program_and_phase(client_for, formal_reviewer
     assert [r[0] for r in rows[1:]] == ["技术转移机构资助第一批"]
     assert rows[1][1] == "技术转移机构经费资助"
     assert client_for(applicant).get(reverse("staff_call_list")).status_code == 403
+
+
+def test_a_call_of_a_program_that_pays_nothing_shows_no_budget(client_for, formal_reviewer, db):
+    CallFactory(
+        title="优势企业认定批次", program_slug="ip_advantage_enterprise", budget_total=Decimal(0)
+    )
+    CallFactory(title="技术转移批次", budget_total=Decimal("2000000.00"))
+    page = client_for(formal_reviewer).get(reverse("staff_call_list"))
+    rows = {row[0]: row for row in rows_of(page)}
+
+    assert rows["优势企业认定批次"][6:8] == ["—", "—"]
+    assert rows["技术转移批次"][6:8] == ["¥2,000,000.00", "¥2,000,000.00"]

@@ -25,6 +25,7 @@ from .loading import (
     program_file_read,
     program_get,
     program_normalise,
+    program_pays,
     programs_loaded,
     programs_read,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "program_file_read",
     "program_get",
     "program_normalise",
+    "program_pays",
     "program_stage",
     "program_stages",
     "programs_loaded",

@@ -129,6 +129,15 @@ def program_get(slug: str) -> ProgramFile:
     return programs_loaded()[slug]
 
 
+def program_pays(slug: str) -> bool:
+    """Whether the program of `slug` pays money (it has a disbursement stage); a program no
+    longer loaded is taken to, so that money recorded under it still shows."""
+    program = programs_loaded().get(slug)
+    if program is None:
+        return True
+    return any(stage["type"] == "disbursement" for stage in program.content["stages"])
+
+
 # --- pydantic's errors in the words of a program file ------------------------------------------
 
 

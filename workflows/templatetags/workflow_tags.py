@@ -94,6 +94,15 @@ def region_name(code) -> str:
 
 
 @register.filter
+def program_pays(slug: str) -> bool:
+    """Whether the program of `slug` pays money (a disbursement stage): pages show no budget for
+    one that does not."""
+    from ..programs import program_pays as pays
+
+    return pays(slug)
+
+
+@register.filter
 def program_title(slug: str) -> str:
     """A program's title in the reader's language, from its file (the slug when none is loaded)."""
     from ..programs import localised, programs_loaded
