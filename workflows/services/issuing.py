@@ -119,6 +119,8 @@ def document_context(
             "policy_text": program["policy_basis"]["text"],
             "procedure": procedure_text(program),
             "procedure_after_review": procedure_text(program, after="formal_review"),
+            # How a recognition calls those it recognises: 企业 for an enterprise program
+            # (知识产权优势企业认定), else 单位.
             "applicants": "企业" if "企业" in program["title"]["zh"] else "单位",
         },
         "call": {"title": call.title},
