@@ -20,7 +20,7 @@ from forms.validators import patent_check_character
 from . import services
 from .models import Application, Call, Expert, Institution, OfficeRegion
 from .permissions import roles_sync
-from .programs import program_get
+from .programs import program_get, program_pays
 from .stages.decision.services import decision_issue
 from .stages.disbursement.services import award_letter_issue, payment_record
 from .stages.formal_review.services import formal_review_complete
@@ -87,7 +87,11 @@ def user_make(username: str, role: str, full_name: str = "", login: bool = True)
 def call_make(
     *, slug: str = "tech_transfer_agency", title: str | None = None, budget="20000000.00"
 ):
+    """An open call of the program `slug`, with `budget` when the program pays (a recognition
+    or a commendation without money has none)."""
     now = timezone.now()
+    if not program_pays(slug):
+        budget = "0.00"
     return Call.objects.create(
         program_slug=slug,
         title=title or f"{now.year}年度{program_get(slug).content['title']['zh']}申报",
