@@ -6,6 +6,7 @@
     {{ amount|amount_plain }}    1,000,000.00   (in a column headed "（元）")
     {{ issued_on|chinese_date }} 2026年3月5日
     {{ reason|public_text }}     ID and phone numbers masked, for a public page
+    {% with w=decision_kind|decision_words %}  how a letter names the call's decision
 
 The amount filters raise on anything but a non-negative Decimal with at most two decimals: an
 official document with a wrong or empty amount must not be produced.
@@ -19,6 +20,37 @@ from django import template
 from documents import amounts, redaction, rendering
 
 register = template.Library()
+
+
+# How a letter to one applicant names the call's decision (`decision_kind`) and what it gave:
+# the decision (资助/表彰/认定决定), the money (资助/奖励金额), the applicant (受资助单位…), its
+# tier (获批级别…), and for an honour, the verb before a tier (被评为) or before the program's
+# title when there is no tier (获得). A grant's words are the default (an archived context
+# without `decision_kind`).
+DECISION_WORDS = {
+    "commendation_decision": {
+        "decided": "表彰",
+        "money": "奖励",
+        "recipient": "受表彰单位",
+        "tier": "表彰等级",
+        "named": "被评为",
+        "untiered": "获得",
+    },
+    "recognition_decision": {
+        "decided": "认定",
+        "money": "奖励",
+        "recipient": "认定单位",
+        "tier": "认定类别",
+        "named": "被认定为",
+        "untiered": "通过",
+    },
+}
+GRANT_WORDS = {"decided": "资助", "money": "资助", "recipient": "受资助单位", "tier": "获批级别"}
+
+
+@register.filter
+def decision_words(kind: str) -> dict:
+    return DECISION_WORDS.get(kind, GRANT_WORDS)
 
 
 @register.filter

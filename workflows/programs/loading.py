@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from pydantic import BaseModel, ValidationError
 
+from .content import program_stage
 from .locate import key_lines, line_of
 from .rules import program_problems
 from .schema import Program, _Nested
@@ -133,9 +134,7 @@ def program_pays(slug: str) -> bool:
     """Whether the program of `slug` pays money (it has a disbursement stage); a program no
     longer loaded is taken to, so that money recorded under it still shows."""
     program = programs_loaded().get(slug)
-    if program is None:
-        return True
-    return any(stage["type"] == "disbursement" for stage in program.content["stages"])
+    return program is None or program_stage(program.content, "disbursement") is not None
 
 
 # --- pydantic's errors in the words of a program file ------------------------------------------

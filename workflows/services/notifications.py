@@ -108,23 +108,28 @@ def notify(
         )
         for pk in emails
     ]
-    if dedupe_key:
-        # One statement, no savepoint: a row someone else's sweep saved for the same person and
-        # key meanwhile is skipped by the unique constraint.
-        created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        emailable = [row.recipient_id for row in created if emails[row.recipient_id]]
-        emailed = (
-            list(
-                Notification.objects.filter(
-                    dedupe_key=dedupe_key, recipient_id__in=emailable, emailed_at__isnull=True
-                ).values_list("pk", flat=True)
-            )
-            if emailable
-            else []
+    if not dedupe_key:
+        return messages_write(rows, emails)
+    # One statement, no savepoint: a row someone else's sweep saved for the same person and
+    # key meanwhile is skipped by the unique constraint.
+    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    emailable = [row.recipient_id for row in created if emails[row.recipient_id]]
+    if emailable:
+        emailed = list(
+            Notification.objects.filter(
+                dedupe_key=dedupe_key, recipient_id__in=emailable, emailed_at__isnull=True
+            ).values_list("pk", flat=True)
         )
-    else:
-        created = Notification.objects.bulk_create(rows)
-        emailed = [row.pk for row in created if emails[row.recipient_id]]
+        if emailed:
+            transaction.on_commit(lambda: emails_enqueue(emailed))
+    return created
+
+
+def messages_write(rows: list[Notification], emails: dict[int, str]) -> list[Notification]:
+    """Write messages without a dedupe key in one INSERT (`emails`: each recipient's address,
+    empty for none); a background job emails those who have one after the commit."""
+    created = Notification.objects.bulk_create(rows)
+    emailed = [row.pk for row in created if emails[row.recipient_id]]
     if emailed:
         transaction.on_commit(lambda: emails_enqueue(emailed))
     return created
@@ -168,7 +173,8 @@ def _email_body(row: Notification) -> str:
     return text
 
 
-def _site_language():
+def site_language():
+    """Messages are written in the site's language, whoever's request writes them."""
     return translation.override(settings.LANGUAGE_CODE)
 
 
@@ -192,7 +198,7 @@ def users_holding(permission: str):
 def document_issued_notify(*, document: Document, application: Application) -> None:
     """A document issued to one applicant: a correction notice says what to supply and by
     when, a decision says so, anything else that it was issued."""
-    with _site_language():
+    with site_language():
         kind, title, body = document_issued_message(document=document, application=application)
         notify(
             recipients=_members(application),
@@ -226,7 +232,7 @@ def application_moved_notify(*, application: Application, to: str, reason: str =
     listed on the public notice, paid)."""
     if to not in STATUS_NEWS:
         return
-    with _site_language():
+    with site_language():
         body = _(STATUS_NEWS[to])
         if reason:
             body += "\n" + _("意见：%(reason)s") % {"reason": reason}
@@ -272,7 +278,7 @@ def task_created_notify(task: Task) -> None:
     if task.owner_id is not None:
         task_assigned_notify(task=task, application=application)
         return
-    with _site_language():
+    with site_language():
         names = {"task": str(node.task_title or node.name), "call": application.call}
         notify(
             recipients=selectors.HoldersOf(permission),
@@ -293,7 +299,7 @@ def task_assigned_notify(
     and the due date, not the applicant."""
     seat = seat or PanelSeat.objects.filter(pk=(task.data or {}).get("seat")).first()
     node = task.flow_task
-    with _site_language():
+    with site_language():
         names = {"task": str(node.task_title or node.name), "call": application.call}
         body = _("您有一项新的待办「%(task)s」（%(call)s），请到待办事项办理。") % names
         if seat is not None and seat.due_at is not None:
@@ -310,7 +316,7 @@ def task_assigned_notify(
 
 def objection_lodged_notify(*, objection) -> None:
     application = objection.application
-    with _site_language():
+    with site_language():
         notify(
             recipients=selectors.HoldersOf("workflows.run_public_notice"),
             kind=Kind.WORK_ARRIVED,
@@ -336,13 +342,13 @@ def deadlines_sweep(*, now: datetime | None = None) -> dict[str, int]:
 def reminders_send(*, now: datetime) -> int:
     """Reminders of the deadlines that end within `NOTIFY_REMIND_WORKING_DAYS` working days of
     `now`, each once."""
-    with _site_language():
+    with site_language():
         return _corrections_remind(now) + _seats_remind(now) + _notices_remind(now)
 
 
 def overdue_escalate(*, now: datetime) -> int:
     """The supervising role told of each task past its deadline at `now`, once."""
-    with _site_language():
+    with site_language():
         return _seats_escalate(now) + _tasks_escalate(now)
 
 

@@ -4,10 +4,7 @@ time, in a few statements whatever their number. It goes through `notifications`
 functions and `selectors.recipients_seeing`, and writes the messages itself only where one INSERT
 for many is the point (`documents_issued_notify`)."""
 
-from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
 from viewflow.workflow.models import Task
 
 from documents.models import Document
@@ -24,7 +21,7 @@ def documents_issued_notify(*, issued: list[tuple[Document, Application]]) -> li
     who may see the application told that the document was issued (one query each), all in one
     INSERT; the emails go to a background job after the commit."""
     rows, emails = [], {}
-    with translation.override(settings.LANGUAGE_CODE):  # the site's language, as one alone
+    with notifications.site_language():
         for document, application in issued:
             kind, title, body = notifications.document_issued_message(
                 document=document, application=application
@@ -42,13 +39,7 @@ def documents_issued_notify(*, issued: list[tuple[Document, Application]]) -> li
                         application=application,
                     )
                 )
-    if not rows:
-        return []
-    created = Notification.objects.bulk_create(rows)
-    emailed = [row.pk for row in created if emails[row.recipient_id]]
-    if emailed:
-        transaction.on_commit(lambda: notifications.emails_enqueue(emailed))
-    return created
+    return notifications.messages_write(rows, emails) if rows else []
 
 
 def tasks_created_notify(tasks: list[Task]) -> None:

@@ -14,7 +14,7 @@ def input_kept(context, form_key, *key_parts) -> dict:
     request = context.get("request")
     if request is None or not hasattr(request, "session"):
         return {}
-    return kept(request, ":".join(str(part) for part in (form_key, *key_parts)))
+    return kept(request, form_key, *key_parts)
 
 
 @register.filter

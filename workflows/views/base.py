@@ -56,23 +56,27 @@ def form_errors(form, error: ValidationError) -> None:
 KEPT_INPUT = "kept_input"
 
 
-def input_keep(request, form_key: str, **values) -> None:
+def input_keep(request, form_key: str, *key_parts, **values) -> None:
     """A small form that posts and goes back to its page (void, reissue, a notice period's
     change) keeps what was typed when the action is refused: the values wait in the session
     until the page shows the form again (`{% input_kept "document_void" d.pk as kept %}`, then
-    `{{ kept.reason }}`)."""
+    `{{ kept.reason }}`). `form_key` and `key_parts` name the form, as the tag names it."""
     kept = request.session.get(KEPT_INPUT, {})
-    kept[form_key] = {name: str(value) for name, value in values.items()}
+    kept[_kept_key(form_key, key_parts)] = {name: str(value) for name, value in values.items()}
     request.session[KEPT_INPUT] = kept
 
 
-def input_kept(request, form_key: str) -> dict:
-    """What `input_keep` kept for `form_key`, handed out once."""
+def input_kept(request, form_key: str, *key_parts) -> dict:
+    """What `input_keep` kept for the form, handed out once."""
     kept = request.session.get(KEPT_INPUT) or {}
-    values = kept.pop(form_key, None)
+    values = kept.pop(_kept_key(form_key, key_parts), None)
     if values is not None:
         request.session[KEPT_INPUT] = kept
     return values or {}
+
+
+def _kept_key(form_key: str, key_parts) -> str:
+    return ":".join(str(part) for part in (form_key, *key_parts))
 
 
 def batch_job_told(request, result, *, call, done: str, failed: str, running: str):

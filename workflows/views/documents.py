@@ -33,7 +33,7 @@ def document_reissue(request, pk):
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        input_keep(request, f"document_reissue:{pk}", reason=request.POST.get("reason", ""))
+        input_keep(request, "document_reissue", pk, reason=request.POST.get("reason", ""))
     else:
         messages.success(
             request,
@@ -54,7 +54,7 @@ def document_void(request, pk):
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        input_keep(request, f"document_void:{pk}", reason=request.POST.get("reason", ""))
+        input_keep(request, "document_void", pk, reason=request.POST.get("reason", ""))
     else:
         messages.success(request, _("文书已作废，文号保留且不再使用。"))
     return _back(request, document)

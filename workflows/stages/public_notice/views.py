@@ -200,7 +200,9 @@ def notice_period(request, pk):
             messages.error(request, message)
         input_keep(
             request,
-            f"notice_period:{notice.pk}:{data['action']}",
+            "notice_period",
+            notice.pk,
+            data["action"],
             days=request.POST.get("days", ""),
             reason=request.POST.get("reason", ""),
         )
