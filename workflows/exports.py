@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.functional import Promise
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -24,6 +25,8 @@ def wants_xlsx(request) -> bool:
 
 
 def _cell(sheet, value):
+    if isinstance(value, Promise):
+        value = str(value)  # a translated label (a status, a tier) in the page's language
     if isinstance(value, datetime):
         # Excel knows no time zone: the office's local time, as the page shows it.
         if timezone.is_aware(value):
