@@ -38,17 +38,27 @@ def verify_lookup(request):
     return render(request, "documents/verify_lookup.html")
 
 
+def _declared_length(request) -> int:
+    """The body's length as the client declared it (0 when absent or not a number)."""
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
 def verify(request, code):
     """Public: what was issued under `code`, and (POST) whether an uploaded file is that file."""
     document = document_by_verification_code(code)
     if document is None:
         return render(request, "documents/verify.html", {"code": code}, status=404)
     check = None
+    refused = ""
     if request.method == "POST":
-        if int(request.META.get("CONTENT_LENGTH") or 0) > REQUEST_MAX_BYTES:
-            # Refused before the body is parsed: the upload is never spooled.
+        if _declared_length(request) > REQUEST_MAX_BYTES:
+            # Refused before the body is parsed: the upload is never spooled, and the form
+            # (unbound) is offered again under the message.
             form = VerificationUploadForm()
-            form.add_error(None, _("文件不能超过20 MB。"))
+            refused = _("文件不能超过20 MB。")
         else:
             form = VerificationUploadForm(request.POST, request.FILES)
             if form.is_valid():
@@ -62,6 +72,7 @@ def verify(request, code):
             "document": document,
             "replacement": document.replacement(),
             "form": form,
+            "refused": refused,
             "matches": None if check is None else check.matches,
             "signature": None if check is None else check.signature,
         },

@@ -199,6 +199,28 @@ def test_oversized_upload_is_refused(notice, monkeypatch):
     assert "文件与存档" not in page
 
 
+def test_a_request_declaring_more_than_the_limit_is_refused_unread(notice, monkeypatch):
+    """A body declared larger than 20 MB is refused before it is parsed, with the message and
+    the form offered again (it answered 500 once)."""
+    from documents import views
+
+    monkeypatch.setattr(views, "REQUEST_MAX_BYTES", 1000)
+
+    response = Client().post(verify_url(notice), upload(b"%PDF-" + b"x" * 2000))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "文件不能超过20 MB" in page
+    assert 'type="file"' in page
+    assert "文件与存档" not in page
+
+
+def test_a_content_length_that_is_not_a_number_is_not_an_error(notice):
+    response = Client().post(verify_url(notice), upload(stored_pdf(notice)), CONTENT_LENGTH="many")
+
+    assert response.status_code < 500
+
+
 def test_unknown_code_says_so_plainly(notice):
     response = Client().get(verify_url("ABCDEFGHJK"))
 
