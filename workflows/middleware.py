@@ -1,7 +1,10 @@
 """The second factor, enforced in one place for every URL (pages, downloads, exports, the admin):
 a signed-in account that owes a code this session reaches nothing but the code page, the
 enrolment page, the login and logout, and the language switch. It sits after django-otp's
-OTPMiddleware, which tells whether this session verified a code."""
+OTPMiddleware, which tells whether this session verified a code.
+
+And text sent with NUL characters loses them before any view reads it (`NulDroppedMiddleware`).
+"""
 
 from urllib.parse import urlencode
 
@@ -55,3 +58,38 @@ class SecondFactorMiddleware:
         except Resolver404:
             return False
         return match.url_name in OPEN_WHILE_UNVERIFIED
+
+
+NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class NulDroppedMiddleware:
+    """A NUL character is never typed, and PostgreSQL cannot store one in text (the request
+    would end in a 500 wherever a reason or a name is saved): the query's and the form's values
+    arrive without them, the rest of what was sent as it was. A form's own field validators
+    still refuse NUL where a form reads it; this covers the values views pass on directly."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request.GET):
+            request.GET = _nul_dropped(request.GET)
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            if _has_nul(request.POST):
+                request.POST = _nul_dropped(request.POST)
+        return self.get_response(request)
+
+
+def _has_nul(values) -> bool:
+    return any(NUL in key or any(NUL in v for v in vs) for key, vs in values.lists())
+
+
+def _nul_dropped(values):
+    cleaned = values.copy()  # a mutable QueryDict in the request's encoding
+    cleaned.clear()
+    for key, vs in values.lists():
+        cleaned.setlist(key.replace(NUL, ""), [v.replace(NUL, "") for v in vs])
+    cleaned._mutable = False
+    return cleaned

@@ -274,3 +274,56 @@ def test_repeated_wrong_passwords_lock_the_account_until_staff_unlock_it(client,
     unlocked = client.post(login, {"username": "reviewer", "password": DEMO_PASSWORD})
     assert unlocked.status_code == 302
     assert client.session["_auth_user_id"]
+
+
+# --- input no user types ------------------------------------------------------------------------
+
+
+def test_an_institution_that_is_not_a_number_is_not_found(call, applicant, institution, client_for):
+    response = client_for(applicant).post(
+        reverse("application_create", args=[call.pk]), {"institution": "abc"}
+    )
+
+    assert response.status_code == 404
+
+
+def test_nul_characters_are_dropped_from_what_is_saved(client_for):
+    """A NUL character (never typed; PostgreSQL cannot store it) is dropped from a form's and a
+    query's values: the text is saved without it, on SQLite as on PostgreSQL."""
+    from tests.factories import UserFactory
+    from tests.workflows import http_steps as steps
+    from workflows.demo import uscc_make
+    from workflows.models import Institution
+
+    browser = client_for(UserFactory(role="applicant"))
+    uscc = uscc_make(78)
+
+    steps.institution_register(browser, name="空\x00字符测试中心", uscc=uscc, region_code="520102")
+    listing = browser.get(reverse("application_list"), {"q": "测试\x00"})
+
+    assert Institution.objects.get(uscc=uscc).name == "空字符测试中心"
+    assert listing.status_code == 200
+
+
+def test_a_nul_character_in_a_reason_passed_on_directly_is_dropped(
+    call, applicant, institution, formal_reviewer, leadership, client_for
+):
+    """The leadership's reasons are read from the request by the view itself, not by a form."""
+    from workflows.models import AuditRecord
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    application = submitted(applicant, institution, call)
+    formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+
+    response = client_for(leadership).post(
+        reverse("leadership_meeting", args=[call.pk]),
+        {
+            f"decision_{application.pk}": "reject",
+            f"reason_{application.pk}": "材料\x00不符",
+            "confirm": "1",
+        },
+    )
+
+    assert response.status_code == 302
+    record = AuditRecord.objects.get(application=application, action="leadership_reject")
+    assert record.reason == "材料不符"

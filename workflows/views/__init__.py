@@ -123,6 +123,8 @@ def application_create(request, call_pk):
         messages.info(request, _("请先登记申报单位。"))
         return redirect("institution_register")
     chosen = request.POST.get("institution") or request.GET.get("institution")
+    if chosen and not (chosen.isascii() and chosen.isdecimal()):
+        raise Http404
     institution = get_object_or_404(institutions, pk=chosen) if chosen else institutions.first()
     program = services.program_version_current(slug=call.program_slug).content
     form = ApplicationForm(request.POST or None, request.FILES or None, program=program, call=call)
