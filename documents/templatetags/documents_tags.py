@@ -7,6 +7,7 @@
     {{ issued_on|chinese_date }} 2026年3月5日
     {{ reason|public_text }}     ID and phone numbers masked, for a public page
     {% with w=decision_kind|decision_words %}  how a letter names the call's decision
+    经{{ meeting|acted:"审议" }}        局务会审议; a name ending so (认定委员会审定) as it is
 
 The amount filters raise on anything but a non-negative Decimal with at most two decimals: an
 official document with a wrong or empty amount must not be produced.
@@ -51,6 +52,32 @@ GRANT_WORDS = {"decided": "资助", "money": "资助", "recipient": "受资助�
 @register.filter
 def decision_words(kind: str) -> dict:
     return DECISION_WORDS.get(kind, GRANT_WORDS)
+
+
+# The words a body's name may already end with that say what it did (a stage named 认定委员会审定
+# or 厅（局）长办公会审议): such a name is not given the verb again.
+ACTING_WORDS = ("审议", "审定", "表决", "评审", "评定", "审核", "审查", "研究", "讨论", "决定")
+
+
+@register.filter
+def acted(body: str, verb: str) -> str:
+    """A body and what it did: 局务会 + 审议 gives 局务会审议; a name already ending with such a
+    word (厅（局）长办公会审议, 认定委员会审定) is left as it is."""
+    body = str(body or "")
+    return body if body.endswith(ACTING_WORDS) else body + verb
+
+
+@register.filter
+def patent_award(decision_kind: str, application) -> bool:
+    """`{{ decision_kind|patent_award:application }}`: whether a letter honours a patent: the
+    applicant named one and the call's decision commends (a context archived before
+    `decision_kind` was recorded: by the patent alone). A grant or a recognition whose form
+    asks for a patent number words its letter as such."""
+    if isinstance(application, dict):
+        patent_number = application.get("patent_number")
+    else:
+        patent_number = getattr(application, "patent_number", "")
+    return bool(patent_number) and decision_kind in ("", None, "commendation_decision")
 
 
 @register.filter

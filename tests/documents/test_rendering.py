@@ -27,6 +27,7 @@ from tests.documents.contexts import (
     award_letter_context,
     certificate_context,
     commendation_decision_context,
+    commendation_rows,
     recognition_decision_context,
 )
 from tests.documents.pdfs import compact, pdf_fonts, pdf_image_count, pdf_text
@@ -93,6 +94,76 @@ def test_award_letter_shows_amount_in_words_and_figures():
     assert "银行账号：2402000109200012345" in text
     assert "就高补差" not in text
     assert len(pdf) < 1_000_000
+
+
+def test_a_grant_whose_form_asks_for_a_patent_is_still_worded_as_a_grant():
+    """A grant may ask for a patent number: its letter cites the 资助决定 and the 资助金额 (a
+    patent award's letter, which commends, names the patent and its 奖励金额)."""
+    application = application_context(patent_number="202110123456.7")
+    grant = compact(
+        pdf_text(
+            render(
+                "award_letter",
+                award_letter_context(application=application, decision_kind="funding_decision"),
+            )
+        )
+    )
+    award = compact(
+        pdf_text(
+            render(
+                "award_letter",
+                award_letter_context(
+                    application=application, decision_kind="commendation_decision"
+                ),
+            )
+        )
+    )
+
+    assert "和资助决定" in grant and "资助金额：" in grant
+    assert "表彰" not in grant and "奖励金额" not in grant
+    assert "和表彰决定" in award and "专利号：ZL202110123456.7" in award
+    assert "奖励金额：" in award
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "reads", "never"),
+    [
+        ("rejection_decision", {"meeting": "局务会"}, "经局务会审议，未获通过", "审议审议"),
+        (
+            "rejection_decision",
+            {"meeting": "厅（局）长办公会审议"},
+            "经厅（局）长办公会审议，未获通过",
+            "审议审议",
+        ),
+        (
+            "not_awarded_decision",
+            {"committee": "认定委员会审定", "outcome_word": "认定"},
+            "经认定委员会审定，未获通过",
+            "审定表决",
+        ),
+        (
+            "not_awarded_decision",
+            {"committee": "评审委员会", "outcome_word": "授予奖励"},
+            "经评审委员会表决，未获通过",
+            "表决表决",
+        ),
+    ],
+)
+def test_a_body_named_with_what_it_does_is_not_given_the_verb_twice(kind, body, reads, never):
+    text = compact(pdf_text(render(kind, {**CONTEXTS[kind](), **body})))
+
+    assert reads in text and never not in text
+
+
+def test_a_paid_commendation_without_tiers_does_not_claim_to_pay_by_tier():
+    rows = [{**row, "tier_label": "", "patent_number": ""} for row in commendation_rows()]
+    text = compact(
+        pdf_text(render("commendation_decision", commendation_decision_context(rows=rows)))
+    )
+    tiered = compact(pdf_text(render("commendation_decision")))
+
+    assert "予以表彰，并给予奖励，奖金合计" in text and "等级" not in text
+    assert "并按奖项等级给予奖励" in tiered
 
 
 def test_award_letter_for_an_upgrade_deducts_what_was_paid():

@@ -53,11 +53,12 @@ def registered(cast, serial: int, name: str, region_code: str = "520100"):
     )
 
 
-def years_later(day: date, years: int) -> date:
+def last_valid_day(day: date, years: int) -> date:
+    """Valid `years` from `day`: until the day before the anniversary."""
     try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        return day.replace(year=day.year + years) - timedelta(days=1)
+    except ValueError:  # from 29 February
+        return day.replace(year=day.year + years, month=2, day=28)
 
 
 def rows_of(text: str, name: str) -> list[str]:
@@ -235,7 +236,7 @@ def test_advantage_enterprise_call_from_forms_to_certificates(cast, clients):
     assert steps.status_shown(clients.applicant, e) == "异议成立，撤销"
 
     today = timezone.localdate()
-    valid_until = years_later(today, 3)
+    valid_until = last_valid_day(today, 3)
     decision = cs.pdf_compact(clients.applicant, a, "关于认定贵州省知识产权优势企业的决定")
     for institution in (recusal, late):
         assert institution.name in decision and institution.uscc in decision

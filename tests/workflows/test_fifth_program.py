@@ -1,6 +1,8 @@
 """A fifth program that exists in no code — its own fields, attachments, rubric and stage list —
 runs from its file alone (issue 3: configuration holds up under change)."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -164,7 +166,10 @@ def test_a_new_program_file_runs_without_code_change(navigation, client_for, tmp
     decision_issue(user=cast.notice_officer, call=call)
     application.refresh_from_db()
     assert application.status == Application.Status.DECIDED
-    expected_until = timezone.localdate().replace(year=timezone.localdate().year + 2)
+    # Two years from the decision, the day before its anniversary the last.
+    expected_until = timezone.localdate().replace(year=timezone.localdate().year + 2) - timedelta(
+        days=1
+    )
     assert application.valid_until == expected_until
     certificate = application.documents.get(kind="certificate")
     assert certificate.title == "贵州省专利导航服务基地"

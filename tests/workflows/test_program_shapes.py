@@ -5,10 +5,12 @@ notice counted in working days, two expert rounds each with its own panel size a
 only the best N go on, and grants whose amount a rule computes from the applicant's figures."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from viewflow.workflow.status import PROCESS
 
 from documents.models import Document
@@ -32,6 +34,7 @@ SHAPES = (
     "licence_grant_grades",
     "joint_grant",
     "brand_commendation",
+    "level_recognition",
 )
 
 
@@ -137,6 +140,37 @@ def test_a_commendation_of_institutions_says_so_and_names_no_patents(cast):
     acceptance = Document.objects.get(kind="acceptance_notice")
     words = steps.squeeze(steps.pdf_text(acceptance.file.read()))
     assert "审核结果经评审委员会评定后另行通知。" in words and "公示" not in words
+
+
+def test_a_recognition_of_stated_levels_words_each_refusal_and_counts_validity_to_its_eve(cast):
+    """Tiers without amounts (nothing is paid, so no amount is ever computed: submitting once
+    ended in a TypeError), a meeting named 厅（局）长办公会审议 and a committee named
+    认定委员会审定: their refusals do not repeat the verb, the committee's says 不予认定, and
+    three years from the decision end the day before its anniversary."""
+    from documents.rendering import chinese_date
+    from workflows.rehearsal import rehearse
+
+    report = rehearse(cast=cast, slug="level_recognition")
+    assert report["ok"], report
+
+    def texts(kind):
+        documents = Document.objects.filter(kind=kind)
+        assert documents.exists(), kind
+        return [steps.squeeze(steps.pdf_text(d.file.read())) for d in documents]
+
+    for words in texts("rejection_decision"):
+        assert "经厅（局）长办公会审议，未获通过。" in words and "审议审议" not in words
+    for words in texts("not_awarded_decision"):
+        assert "经认定委员会审定，未获通过。" in words and "表决" not in words
+        assert "不予认定。" in words and "奖励" not in words
+    for decision in Document.objects.filter(kind="recognition_decision"):
+        first = timezone.localtime(decision.issued_at).date()
+        last = first.replace(year=first.year + 3) - timedelta(days=1)
+        words = steps.squeeze(steps.pdf_text(decision.file.read()))
+        assert f"认定有效期三年，自{chinese_date(first)}至{chinese_date(last)}。" in words
+        for certificate in Document.objects.filter(kind="certificate", call=decision.call):
+            text = steps.squeeze(steps.pdf_text(certificate.file.read()))
+            assert f"有效期至{chinese_date(last)}" in text
 
 
 # --- leadership before the experts, recommendation after the review, a notice in working days --
@@ -539,3 +573,22 @@ def test_a_decision_names_the_programs_own_steps_in_order():
     # The acceptance notice says what still comes after the formal review.
     assert procedure_text(two_rounds, after="formal_review") == "初评、终评和公示"
     assert procedure_text(program({"type": "formal_review"}), after="formal_review") == ""
+
+
+def test_a_default_heading_does_not_say_the_programs_last_words_twice():
+    from workflows.services.issuing import default_title
+
+    def program(title, document="commendation_decision"):
+        return {
+            "title": {"zh": title},
+            "stages": [{"type": "decision", "document": document}],
+        }
+
+    kind = "commendation_decision"
+    assert default_title(kind, program("知识产权服务品牌机构表彰")) == (
+        "关于知识产权服务品牌机构表彰的决定"
+    )
+    assert default_title(kind, program("专利转化运用先进单位表彰奖励")) == (
+        "关于专利转化运用先进单位表彰奖励的决定"
+    )
+    assert default_title(kind, program("第五届贵州省专利奖")) == "关于第五届贵州省专利奖的表彰决定"

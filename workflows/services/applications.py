@@ -192,9 +192,13 @@ def _eligibility_errors(application: Application) -> list[str]:
                 % {"number": application.patent_number}
             )
     errors.extend(_field_errors(application))
+    # What it would be paid, checked only where the program pays: a recognition's tiers may
+    # carry no amount at all.
     rule = amount_rule(program)["rule"]
-    if (rule == "tier" and application.tier and program["tiers"]) or (
-        rule != "tier" and program_stage(program, "disbursement") and not errors
+    pays = program_stage(program, "disbursement") is not None
+    if pays and (
+        (rule == "tier" and application.tier and program["tiers"])
+        or (rule != "tier" and not errors)
     ):
         try:
             award_figure(application=application)

@@ -79,14 +79,15 @@ DECISION_NOTICE_TITLES = {
 
 def default_title(kind: str, program: dict) -> str:
     """The default heading of `kind` for `program`, without saying the program's last word
-    twice (知识产权服务品牌机构表彰 gives 关于知识产权服务品牌机构表彰的决定, not …表彰的表彰决定);
+    twice (知识产权服务品牌机构表彰 gives 关于知识产权服务品牌机构表彰的决定, not
+    …表彰的表彰决定, and so does a title like …表彰奖励);
     a decision notice is named after the program's decision (资助, 认定 or 表彰决定通知书)."""
     program_title = program["title"]["zh"]
     wording = DEFAULT_TITLES[kind]
     if kind == Document.Kind.DECISION_NOTICE:
         decision = next((s for s in program["stages"] if s["type"] == "decision"), {})
         wording = DECISION_NOTICE_TITLES.get(decision.get("document"), wording)
-    if wording.endswith("的表彰决定") and program_title.endswith("表彰"):
+    if wording.endswith("的表彰决定") and "表彰" in program_title:
         wording = wording.replace("的表彰决定", "的决定")
     return wording.format(title=program_title)
 

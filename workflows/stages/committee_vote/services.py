@@ -151,6 +151,20 @@ def _list_problems(
     return problems
 
 
+def _not_given(program: dict, outcome: str) -> str:
+    """What a committee's "no" withholds, as its refusal words it (不予…): approval, or what the
+    program's decision gives (a recognition, a paid or unpaid commendation, a grant)."""
+    if outcome == APPROVE:
+        return official_text("通过")
+    decision = program_stage(program, "decision") or {}
+    document = decision.get("document")
+    if document == Document.Kind.RECOGNITION_DECISION:
+        return official_text("认定")
+    if document == Document.Kind.FUNDING_DECISION:
+        return official_text("资助")
+    return official_text("授予奖励" if program_stage(program, "disbursement") else "表彰")
+
+
 def committee_approve_list(
     *, user, call: Call, choices: dict[int, str | None], reasons: dict[int, str]
 ) -> list[Application]:
@@ -202,7 +216,7 @@ def committee_approve_list(
                         user=user,
                         reasons=reasons.get(application.pk, ""),
                         committee=stage.get("name") or official_text("评审委员会"),
-                        outcome_word=official_text("授予奖励" if outcome != APPROVE else "通过"),
+                        outcome_word=_not_given(program, outcome),
                     )
                 activation.execute()
         audit_write(

@@ -1,7 +1,7 @@
 """Issuing a call's decision: the batch document for the list and a notice or certificate per
 applicant, through the documents layer's batch issue (documents.batch)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -113,11 +113,14 @@ def _pays(program: dict) -> bool:
     return program_stage(program, "disbursement") is not None
 
 
-def _years_later(day: date, years: int) -> date:
+def _last_day_of(years: int, start: date) -> date:
+    """The last day a designation of `years` from `start` (its first day) is valid: the day
+    before the anniversary (三年，自2026年12月5日至2029年12月4日), as validity is counted."""
     try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:  # from 29 February: the anniversary is 1 March
+        anniversary = start.replace(year=start.year + years, month=3, day=1)
+    return anniversary - timedelta(days=1)
 
 
 def decision_issue_start(*, user, call: Call, dispatch: bool = True):
@@ -225,7 +228,8 @@ def _decision_issue_prepare(*, user, call, applications, stage):
     decision's number)."""
     pays = _pays(applications[0].program)
     today = timezone.localdate()
-    valid_until = _years_later(today, stage["validity_years"]) if stage["validity_years"] else None
+    years = stage["validity_years"]
+    valid_until = _last_day_of(years, today) if years else None
     rows = []
     awards = {}
     for application in applications:
