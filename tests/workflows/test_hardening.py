@@ -327,3 +327,25 @@ def test_a_nul_character_in_a_reason_passed_on_directly_is_dropped(
     assert response.status_code == 302
     record = AuditRecord.objects.get(application=application, action="leadership_reject")
     assert record.reason == "材料不符"
+
+
+def test_changing_a_draft_to_a_tier_the_institution_already_applied_for_is_refused(
+    call, applicant, institution, client_for
+):
+    """Two drafts of one institution in a call may not hold the same tier: creating the second
+    was refused, and changing it to the first's tier answered 500; both now say why, keep what
+    was typed, and leave the draft as it was."""
+    from tests.workflows import http_steps as steps
+
+    browser = client_for(applicant)
+    first, _page = steps.draft_create(browser, call, tier="national")
+    second, _page = steps.draft_create(browser, call, tier="provincial", contact_name="李雷")
+    assert first and second
+
+    response = steps.draft_edit(browser, second, tier="national", contact_name="韩梅梅")
+
+    assert response.status_code == 200
+    assert any("已有同一级别的申报" in e for e in steps.form_errors(response))
+    assert steps.input_value(response, "contact_name") == "韩梅梅"
+    second.refresh_from_db()
+    assert second.tier == "provincial" and second.contact_name == "李雷"

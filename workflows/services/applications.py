@@ -64,14 +64,7 @@ def application_create(*, user, call: Call, institution: Institution, data: dict
         extra={},
     )
     _fields_apply(application, data)
-    try:
-        # No savepoint: the error is raised on, rolling the whole draft back.
-        with transaction.atomic(savepoint=False):
-            application.save()
-    except IntegrityError as error:
-        raise ValidationError(
-            _("本单位在该批次已有同一级别的申报，请在原申报上修改。"), code="duplicate"
-        ) from error
+    _draft_save(application)
     audit_write(actor=user, action="application_create", application=application, to_status="draft")
     return application
 
@@ -82,9 +75,22 @@ def application_update(*, user, application: Application, data: dict) -> Applica
     if not application.is_editable:
         raise ValidationError(_("申报已提交，当前不能修改。"), code="not_editable")
     _fields_apply(application, data)
-    application.save()
+    _draft_save(application)
     audit_write(actor=user, action="application_update", application=application)
     return application
+
+
+def _draft_save(application: Application) -> None:
+    """Save a draft as typed; one that would repeat another of the institution's applications
+    in the call (the same tier, or the same patent) is refused. No savepoint: the error is
+    raised on, rolling the caller's whole transaction back."""
+    try:
+        with transaction.atomic(savepoint=False):
+            application.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            _("本单位在该批次已有同一级别的申报，请在原申报上修改。"), code="duplicate"
+        ) from error
 
 
 def pdf_check(upload) -> str:
