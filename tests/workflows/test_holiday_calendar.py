@@ -201,10 +201,14 @@ def test_entering_a_year_from_a_file_with_the_command(tmp_path):
 @pytest.mark.parametrize(
     "text, words",
     [
-        (YEAR_2027.replace("2027-01-09", "2028-01-09"), "dates outside 2027"),
-        (YEAR_2027.replace('name = "调休"\n', ""), "workdays.0.name"),
-        ("year = 2027\n", "source"),
+        (YEAR_2027.replace("2027-01-09", "2028-01-09"), "以下日期不在2027年内：2028-01-09"),
+        (YEAR_2027.replace('name = "调休"\n', ""), "workdays.0.name：缺少此项"),
+        ("year = 2027\n", "source：缺少此项"),
+        (YEAR_2027.replace("year = 2027", "year = 2300"), "year：应在2000至2100之间"),
+        (YEAR_2027.replace("2027-01-09", "一月九日"), "不是有效的TOML格式：第"),
         ("year = ", "不是有效的TOML格式"),
+        # Brackets nested thousands deep once ended in a RecursionError (a 500 on the page).
+        ("a = " + "[" * 5000 + "]" * 5000, "嵌套层次过深"),
     ],
 )
 def test_a_wrong_file_is_refused_in_chinese_and_changes_nothing(text, words):
@@ -213,6 +217,9 @@ def test_a_wrong_file_is_refused_in_chinese_and_changes_nothing(text, words):
     with pytest.raises(ValidationError) as error:
         calendar_year_enter(user=None, arrangement=year_file_read(text))
     assert any(words in message for message in error.value.messages), error.value.messages
+    said = " ".join(error.value.messages)
+    for english in ("Input should", "Field required", "Value error", "Invalid", "at line"):
+        assert english not in said, said
     assert not CalendarYear.objects.filter(year=2027).exists()
 
 

@@ -6,6 +6,7 @@ the end of notice periods counted in working days (and their timers). A recomput
 shortens a deadline already given; each change is written to the audit trail.
 """
 
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -56,16 +57,25 @@ class YearFile(_Model):
     def _inside_the_year(self):
         for item in self.holidays:
             if item.starts > item.ends:
-                raise ValueError(f"{item.name}: {item.starts} is after {item.ends}")
+                raise ValueError(
+                    _("%(name)s：开始日期%(starts)s晚于结束日期%(ends)s")
+                    % {"name": item.name, "starts": item.starts, "ends": item.ends}
+                )
         days = [d for item in self.holidays for d in _days(item)] + [w.date for w in self.workdays]
         outside = sorted({d for d in days if d.year != self.year})
         if outside:
-            raise ValueError(f"dates outside {self.year}: {[d.isoformat() for d in outside]}")
+            raise ValueError(
+                _("以下日期不在%(year)s年内：%(days)s")
+                % {"year": self.year, "days": "、".join(d.isoformat() for d in outside)}
+            )
         both = sorted(
             {w.date for w in self.workdays} & {d for i in self.holidays for d in _days(i)}
         )
         if both:
-            raise ValueError(f"both a holiday and a working day: {[d.isoformat() for d in both]}")
+            raise ValueError(
+                _("以下日期既是节假日又是调休上班日：%(days)s")
+                % {"days": "、".join(d.isoformat() for d in both)}
+            )
         return self
 
 
@@ -82,15 +92,52 @@ def year_file_read(text: str) -> YearFile:
     try:
         return YearFile.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
-        raise ValidationError(_("文件不是有效的TOML格式：%(error)s") % {"error": error}) from error
+        raise ValidationError(
+            _("文件不是有效的TOML格式：%(error)s") % {"error": _toml_error_text(error)}
+        ) from error
+    except RecursionError as error:  # brackets nested thousands deep: not a calendar file
+        raise ValidationError(_("文件不是有效的TOML格式：嵌套层次过深。")) from error
     except SchemaError as error:
         problems = [
-            f"{'.'.join(str(part) for part in e['loc']) or _('文件')}: {e['msg']}"
+            f"{'.'.join(str(part) for part in e['loc']) or _('文件')}：{_schema_message(e)}"
             for e in error.errors()
         ]
         raise ValidationError(
             [_("节假日安排文件有误：%(problem)s") % {"problem": p} for p in problems]
         ) from error
+
+
+def _toml_error_text(error: tomllib.TOMLDecodeError) -> str:
+    """Where the file stops being TOML, in the office's words (Python says it in English)."""
+    at = re.search(r"at line (\d+), column (\d+)", str(error))
+    if at:
+        return _("第%(line)s行第%(column)s列有误") % {"line": at[1], "column": at[2]}
+    return _("格式有误")
+
+
+def _schema_message(error: dict) -> str:
+    """One problem of the file, in Chinese (pydantic words its own in English)."""
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind == "value_error":
+        return str(context.get("error", error["msg"]))
+    if kind == "missing":
+        return _("缺少此项")
+    if kind == "extra_forbidden":
+        return _("不认识此项（可用：year、source、holidays、workdays、name、from、to、date）")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return _("应在2000至2100之间")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return _("应为整数")
+    if kind.startswith("date"):
+        return _("应为日期，如2027-01-01")
+    if kind in ("string_too_short", "too_short"):
+        return _("不能为空")
+    if kind in ("string_type",):
+        return _("应为文字")
+    if kind in ("list_type", "model_type", "dict_type"):
+        return _("格式不对，请参照示例文件")
+    return _("格式不对，请参照示例文件")
 
 
 # --- entering a year, recomputing deadlines --------------------------------------------------
