@@ -32,6 +32,10 @@ def _bound_text(value, kind: str) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
+# Fifteen integer digits: a trillion yuan and more is never a figure on an application.
+LARGEST = Decimal(10) ** 15
+
+
 class NumberField(forms.Field):
     """An integer, a decimal or an amount of money (¥, two places), within the file's bounds.
     Currency signs and thousands separators are allowed; full-width digits are named."""
@@ -60,6 +64,9 @@ class NumberField(forms.Field):
                 number = None
             if number is None or not number.is_finite():
                 raise ValidationError(self._wrong(), code="invalid")
+        if abs(number) >= LARGEST:
+            # Beyond any figure a form asks for, and beyond what Decimal rounds (1e30 raised).
+            raise ValidationError(_("数值过大，请核对后重新输入。"), code="too_large")
         if self.places is not None and number != number.quantize(Decimal(1).scaleb(-self.places)):
             raise ValidationError(self._wrong(), code="places")
         if self.minimum is not None and number < self.minimum:

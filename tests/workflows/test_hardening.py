@@ -349,3 +349,17 @@ def test_changing_a_draft_to_a_tier_the_institution_already_applied_for_is_refus
     assert steps.input_value(response, "contact_name") == "韩梅梅"
     second.refresh_from_db()
     assert second.tier == "provincial" and second.contact_name == "李雷"
+
+
+@pytest.mark.parametrize("kind", ["integer", "decimal", "money"])
+@pytest.mark.parametrize("typed", ["1e30", "9" * 29, "-1e30", "1E+40"])
+def test_a_number_too_large_for_any_form_is_refused_in_chinese(kind, typed):
+    """A program's number fields once raised decimal.InvalidOperation (a 500) on 1e30."""
+    from forms.fields import NumberField
+
+    field = NumberField(kind=kind, places=2 if kind == "decimal" else None)
+
+    with pytest.raises(ValidationError) as error:
+        field.clean(typed)
+    assert error.value.messages == ["数值过大，请核对后重新输入。"]
+    assert field.clean("1500000") == 1500000
