@@ -96,6 +96,23 @@ def document_issue(
         return issued
 
 
+# A reason is printed in a document and may be published: a few paragraphs, not a file (a
+# 100,000-character reason once made a 164-page decision and a 100 KB public page).
+REASON_MAX_CHARS = 2000
+
+
+def reason_length_check(reason: str) -> str:
+    """`reason` stripped; ValidationError when it is longer than a document should print."""
+    reason = reason.strip()
+    if len(reason) > REASON_MAX_CHARS:
+        raise ValidationError(
+            _("理由不能超过%(limit)d字（现为%(count)d字），请精简后重新填写。")
+            % {"limit": REASON_MAX_CHARS, "count": len(reason)},
+            code="reason_too_long",
+        )
+    return reason
+
+
 def document_reissue(
     *, document: Document, user, reason: str, context: dict | None = None
 ) -> Document:
@@ -107,7 +124,7 @@ def document_reissue(
     whose PDF is still pending is not reissued: what it says cannot be read yet. Who may
     reissue, and the audit record, are the caller's (the engine's) business.
     """
-    reason = reason.strip()
+    reason = reason_length_check(reason)
     if not reason:
         raise ValidationError(_("重新印发必须写明理由。"), code="reason_required")
     with transaction.atomic():
@@ -148,7 +165,7 @@ def document_reissue(
 def document_void(*, document: Document, user, reason: str) -> Document:
     """Mark `document` void with `reason`. It keeps its number and file (a pending one is still
     rendered, so the record shows what was voided); no one else gets the number."""
-    reason = reason.strip()
+    reason = reason_length_check(reason)
     if not reason:
         raise ValidationError(_("作废必须写明理由。"), code="reason_required")
     with transaction.atomic():

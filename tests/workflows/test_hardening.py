@@ -363,3 +363,37 @@ def test_a_number_too_large_for_any_form_is_refused_in_chinese(kind, typed):
         field.clean(typed)
     assert error.value.messages == ["数值过大，请核对后重新输入。"]
     assert field.clean("1500000") == 1500000
+
+
+def test_a_reason_longer_than_a_document_should_print_is_refused_and_nothing_changes(
+    call, applicant, institution, formal_reviewer, leadership, client_for
+):
+    """A 100,000-character reason once made a 164-page decision; reasons are capped at 2,000
+    characters, told in Chinese with the count, and the application stays where it was."""
+    from workflows.models import Application
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    application = submitted(applicant, institution, call)
+    with pytest.raises(ValidationError) as error:
+        formal_review_complete(
+            user=formal_reviewer, application=application, outcome="refuse", reason="理" * 2001
+        )
+    assert "理由不能超过2000字（现为2001字）" in error.value.messages[0]
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+
+    page = client_for(leadership).post(
+        reverse("leadership_meeting", args=[call.pk]),
+        {
+            f"decision_{application.pk}": "reject",
+            f"reason_{application.pk}": "由" * 100_000,
+            "confirm": "1",
+        },
+        follow=True,
+    )
+
+    assert "理由不能超过2000字（现为100000字）" in page.content.decode()
+    application.refresh_from_db()
+    assert application.status == Application.Status.ACCEPTED
+    assert not application.documents.filter(kind="rejection_decision").exists()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from documents.models import Document
+from documents.services import reason_length_check
 
 from ...flows import local_name
 from ...models import Application, Call, OfficeRegion
@@ -92,7 +93,7 @@ def recommendation_decide(
 ) -> Application:
     """Recommend the application (within the city's quota) or not (with a reason)."""
     region = _require_own_region(user, application)
-    reason = reason.strip()
+    reason = reason_length_check(reason)
     if not recommended and not reason:
         raise ValidationError(_("不予推荐时必须写明理由。"), code="reason_required")
     task = require_task_permission(user, application, NODE)

@@ -13,6 +13,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from documents.models import Document
+from documents.services import reason_length_check
 from forms.validators import localised
 
 from ...flows import nodes_named
@@ -113,6 +114,10 @@ def _list_problems(
             problems.append(_("请为每一项申报选择表决结果：%(name)s。") % {"name": name})
             continue
         choice = choices[application.pk]
+        try:
+            reason_length_check(reasons.get(application.pk) or "")
+        except ValidationError as error:
+            problems.extend(f"{message}（{name}）" for message in error.messages)
         if choice is None:
             if not (reasons.get(application.pk) or "").strip():
                 if outcome == APPROVE:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from documents.services import reason_length_check
 from forms.validators import localised
 
 from ... import calendar
@@ -221,7 +222,7 @@ def seat_declare(
     kind, when given, is recorded so that later draws exclude the expert."""
     if seat.expert.user_id != user.pk:
         raise PermissionDenied
-    reason = reason.strip()
+    reason = reason_length_check(reason)
     if conflict and not reason:
         raise ValidationError({"reason": _("申请回避须写明理由。")}, code="reason_required")
     if relation_kind and relation_kind not in ExpertRelation.Kind.values:
@@ -396,7 +397,7 @@ def vacancy_fill(*, user, application: Application, task: Task) -> PanelSeat:
 def vacancy_close(*, user, application: Application, task: Task, reason: str) -> None:
     """Close a vacant seat without a score, so that the panel can close with fewer experts."""
     _require_manager(user)
-    reason = reason.strip()
+    reason = reason_length_check(reason)
     if not reason:
         raise ValidationError(_("关闭空缺席位须写明理由。"), code="reason_required")
     _vacant_task(application, task)

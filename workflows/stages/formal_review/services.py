@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from documents.models import Document
+from documents.services import reason_length_check
 
 from ... import calendar
 from ...facts import fields_stored
@@ -23,7 +24,7 @@ def formal_review_complete(
 ) -> Application:
     """受理 (accept), 补正 (return for correction with a deadline) or 不予受理 (refuse)."""
     task = require_task_permission(user, application, NODE)
-    reason = reason.strip()
+    reason = reason_length_check(reason)
     if outcome in ("correction", "refuse") and not reason:
         raise ValidationError(_("退回补正或不予受理时必须写明理由。"), code="reason_required")
     if outcome not in ("accept", "correction", "refuse"):

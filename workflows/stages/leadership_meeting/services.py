@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from documents.models import Document
+from documents.services import reason_length_check
 
 from ...models import Application
 from ...services.audit import application_move, official_text
@@ -20,6 +21,7 @@ def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -
     """Approve or reject each listed application (one, several, or a call's whole list)."""
     tasks = [require_task_permission(user, application, NODE) for application, *_ in decisions]
     for application, approved, reason in decisions:
+        reason_length_check(reason)
         if not approved and not reason.strip():
             raise ValidationError(
                 _("不通过的申报须写明理由：%(name)s。") % {"name": application.institution.name},

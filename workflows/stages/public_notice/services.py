@@ -9,6 +9,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from documents.models import Document
+from documents.services import reason_length_check
 
 from ... import calendar, selectors
 from ...flows import nodes_named
@@ -152,7 +153,7 @@ def objection_handle(*, user, objection: Objection, upheld: bool, reason: str) -
     """Uphold (the application drops out with reasons) or dismiss an objection."""
     if not user.has_perm("workflows.run_public_notice"):
         raise PermissionDenied
-    if not reason.strip():
+    if not reason_length_check(reason):
         raise ValidationError(_("请写明处理理由。"), code="reason_required")
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
     if objection.status != Objection.Status.PENDING:
@@ -223,7 +224,7 @@ def _period_change_check(*, user, notice: PublicNotice, reason: str) -> str:
         raise PermissionDenied
     if not notice.is_open():
         raise ValidationError(_("公示期已结束，不能再调整公示期。"), code="notice_closed")
-    if not reason.strip():
+    if not reason_length_check(reason):
         raise ValidationError(_("请写明调整公示期的理由。"), code="reason_required")
     return public_reason_check(reason)
 
