@@ -3,7 +3,7 @@ refusals a user meets on the way. Each test checks what a person would notice: t
 it shows, the messages, the text of the PDFs they download, and what is stored."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -457,6 +457,24 @@ def test_payment_over_budget_is_refused(clients, institution):
     assert application.status == Status.LETTER_ISSUED
     assert steps.status_shown(clients.applicant, application) == "已发奖励通知书"
     assert not AuditRecord.objects.filter(application=application, action="payment_record").exists()
+
+
+def test_a_payment_dated_before_its_award_letter_is_refused_and_nothing_is_recorded(clients, call):
+    """0001-01-01 was once recorded as a payment date: money is paid after the letter that
+    announces it, so an earlier date is refused (the voucher typed is kept)."""
+    application = steps.application_submitted(clients.applicant, call, tier="national")
+    steps.accepted_and_approved(clients, call, [application])
+    steps.through_notice(clients, call)
+    steps.award_letter(clients.finance, application)
+
+    for day in (date(1, 1, 1), timezone.localdate() - timedelta(days=1)):
+        response = steps.payment(clients.finance, application, voucher="PZ2026-0009", paid_on=day)
+        errors = steps.form_errors(response)
+        assert any("拨付日期不能早于" in e and "印发日期" in e for e in errors), errors
+        assert steps.input_value(response, "voucher_number") == "PZ2026-0009"
+    assert not Payment.objects.exists()
+    response = steps.payment(clients.finance, application, voucher="PZ2026-0009")
+    assert "拨付已登记。" in steps.messages_shown(response)
 
 
 def test_same_designation_is_not_paid_twice(clients, call):

@@ -68,6 +68,20 @@ def payment_record(
         raise ValidationError(_("请填写凭证号。"), code="voucher")
     if paid_on > timezone.localdate():
         raise ValidationError(_("拨付日期不能晚于今天。"), code="future")
+    letter = (
+        application.documents.filter(
+            kind=Document.Kind.AWARD_LETTER, superseded_at__isnull=True, voided_at__isnull=True
+        )
+        .values_list("title", "issued_at")
+        .first()
+    )
+    if letter is not None and paid_on < timezone.localtime(letter[1]).date():
+        # Money follows the letter that announces it: an earlier date is a typing error.
+        raise ValidationError(
+            _("拨付日期不能早于%(title)s的印发日期（%(date)s）。")
+            % {"title": letter[0], "date": timezone.localtime(letter[1]).date().isoformat()},
+            code="before_letter",
+        )
     with task_activation(task, user, "payment", application=application) as activation:
         call = Call.objects.select_for_update().get(pk=application.call_id)
         award = award_figure(application=application)
