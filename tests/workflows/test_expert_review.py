@@ -411,9 +411,11 @@ def test_points_outside_the_range_are_refused_in_chinese_and_the_typed_values_ke
     browser = client_for(seat.expert.user)
     declare(browser, seat)
 
-    response = score(browser, seat, ("35", "-1", "12.555", "abc", "5"), comment="  ")
+    response = score(browser, seat, ("35", "-1", "12.555", "abc", "５"), comment="  ")
 
     text = text_of(response)
+    # Full-width digits were read as 5 (Decimal reads them); a score is typed half-width.
+    assert "“有效发明专利数量”的得分请使用半角数字（0-9）输入。" in text
     assert "“技术先进性与专利质量”的得分应在0至30分之间。" in text
     assert "“专利转化运用效益”的得分应在0至30分之间。" in text
     assert "“知识产权管理体系”的得分最多保留两位小数。" in text
@@ -422,7 +424,7 @@ def test_points_outside_the_range_are_refused_in_chinese_and_the_typed_values_ke
     assert input_value(response, "points_quality") == "35"
     assert input_value(response, "points_transformation") == "-1"
     assert input_value(response, "points_innovation") == "abc"
-    assert input_value(response, "points_patents") == "5"
+    assert input_value(response, "points_patents") == "５"
     seat.refresh_from_db()
     assert seat.status == Seat.DECLARED and seat.total is None
     assert not ReviewScore.objects.filter(seat=seat).exists()

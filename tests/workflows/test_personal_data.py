@@ -374,3 +374,50 @@ def test_an_offices_account_name_in_a_reason_is_not_taken_for_a_person(db):
     UserFactory(first_name="王晓梅")
     assert personal_names_in("经财务处核实，原文书误发") == []
     assert personal_names_in("经王晓梅核实，原文书误发") == ["王晓梅"]
+
+
+def test_an_id_number_typed_full_width_is_refused_not_kept(notice_world, other_applicant):
+    """python-stdnum reads full-width digits as valid; such a number was stored as typed."""
+    from django.core.exceptions import ValidationError
+
+    cast, application, notice = notice_world
+    full_width = ID_NUMBER.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+
+    with pytest.raises(ValidationError) as error:
+        objection_lodge(
+            user=other_applicant,
+            application=application,
+            capacity="person",
+            real_name="王晓梅",
+            id_number=full_width,
+            phone="13987654321",
+            statement="获批文件与事实不符。",
+            evidence=pdf_upload("evidence.pdf"),
+        )
+    assert "半角" in error.value.messages[0]
+    assert not Objection.objects.exists()
+
+
+def test_a_refused_period_change_keeps_the_reason_typed(notice_world, client_for):
+    """Full-width days (５) are refused like any figure, and the reason typed stays in the form
+    (a form error once lost it; a service error kept it)."""
+    cast, application, notice = notice_world
+    officer = client_for(cast.notice_officer)
+
+    for days in ("５", "-1", "1e9"):
+        page = officer.post(
+            reverse("notice_period", args=[notice.pk]),
+            {"action": "extend", "days": days, "reason": "应申报单位请求延长", "back": "notice"},
+            follow=True,
+        ).content.decode()
+
+        assert 'value="应申报单位请求延长"' in page or ">应申报单位请求延长<" in page, days
+        assert not notice.changes.exists()
+    assert (
+        "请使用半角数字（0-9）输入。"
+        in officer.post(
+            reverse("notice_period", args=[notice.pk]),
+            {"action": "extend", "days": "５", "reason": "延长", "back": "notice"},
+            follow=True,
+        ).content.decode()
+    )

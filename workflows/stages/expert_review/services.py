@@ -274,8 +274,13 @@ def points_clean(rubric: list[dict], points: dict) -> dict[str, Decimal]:
         if raw is None or str(raw).strip() == "":
             errors[key] = [_("请为“%(name)s”评分。") % {"name": name}]
             continue
+        text = str(raw).strip()
+        if not text.isascii():
+            # Decimal() reads full-width digits (２０) too; a score is typed half-width.
+            errors[key] = [_("“%(name)s”的得分请使用半角数字（0-9）输入。") % {"name": name}]
+            continue
         try:
-            value = Decimal(str(raw).strip())
+            value = Decimal(text)
         except InvalidOperation:
             value = None
         if value is None or not value.is_finite():

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from forms.fields import NumberField
 from forms.validators import PHONE_RE
 
 from ...models import Objection
@@ -44,7 +45,10 @@ class NoticePeriodForm(forms.Form):
         choices=[("extend", _("延长公示期")), ("end", _("提前结束公示"))],
         widget=forms.HiddenInput,
     )
-    days = forms.IntegerField(label=_("延长天数"), min_value=1, max_value=60, required=False)
+    # Half-width digits only (Django's IntegerField reads ５ as 5).
+    days = NumberField(
+        kind="integer", places=None, minimum=1, maximum=60, label=_("延长天数"), required=False
+    )
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):

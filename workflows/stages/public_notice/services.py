@@ -117,6 +117,11 @@ def objection_lodge(
     if capacity == Objection.Capacity.ORGANISATION and not organisation_name.strip():
         raise ValidationError(_("以单位名义提出异议须填写单位名称并加盖公章。"), code="org")
     if capacity == Objection.Capacity.PERSON:
+        if not id_number.strip().isascii():
+            # python-stdnum reads full-width digits too; the number is kept as typed half-width.
+            raise ValidationError(
+                _("身份证号码请使用半角数字和字母输入（例如输入法切换到半角）。"), code="id_ascii"
+            )
         if not real_name.strip() or not ric.is_valid(id_number):
             raise ValidationError(
                 _("以个人名义提出异议须填写真实姓名和有效的身份证号码。"), code="person"

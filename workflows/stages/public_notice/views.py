@@ -186,6 +186,7 @@ def notice_period(request, pk):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
+        _period_input_keep(request, notice)
         return _period_back(request, notice)
     data = form.cleaned_data
     try:
@@ -198,14 +199,7 @@ def notice_period(request, pk):
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        input_keep(
-            request,
-            "notice_period",
-            notice.pk,
-            data["action"],
-            days=request.POST.get("days", ""),
-            reason=request.POST.get("reason", ""),
-        )
+        _period_input_keep(request, notice)
     else:
         notice.refresh_from_db()
         messages.success(
@@ -214,6 +208,20 @@ def notice_period(request, pk):
             % {"end": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"},
         )
     return _period_back(request, notice)
+
+
+def _period_input_keep(request, notice) -> None:
+    """What was typed into a refused period form, shown again in it (once)."""
+    action = request.POST.get("action", "")
+    if action in ("extend", "end"):
+        input_keep(
+            request,
+            "notice_period",
+            notice.pk,
+            action,
+            days=request.POST.get("days", ""),
+            reason=request.POST.get("reason", ""),
+        )
 
 
 def _period_back(request, notice):
