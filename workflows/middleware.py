@@ -3,9 +3,11 @@ a signed-in account that owes a code this session reaches nothing but the code p
 enrolment page, the login and logout, and the language switch. It sits after django-otp's
 OTPMiddleware, which tells whether this session verified a code.
 
-And text sent with NUL characters loses them before any view reads it (`NulDroppedMiddleware`).
+And text sent with NUL characters loses them before any view reads it (`NulDroppedMiddleware`);
+`client_address` says where a request came from, behind the TLS proxy as without it.
 """
 
+import ipaddress
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -58,6 +60,27 @@ class SecondFactorMiddleware:
         except Resolver404:
             return False
         return match.url_name in OPEN_WHILE_UNVERIFIED
+
+
+def client_address(request) -> str | None:
+    """The address a request came from. Behind `TRUSTED_PROXIES` proxies (the README's TLS proxy
+    is one), the one the nearest proxy saw: the N-th from the right of X-Forwarded-For, which
+    each proxy appends to (entries further left are the client's word, and could be forged);
+    otherwise REMOTE_ADDR, which behind a proxy is the proxy itself, the same for everyone.
+    Failed-login throttling (django-axes) counts by this address."""
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = settings.TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    chain = [part for part in chain if part]
+    if len(chain) < proxies:
+        return remote
+    candidate = chain[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 NUL = "\x00"

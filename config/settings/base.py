@@ -162,6 +162,11 @@ ANONYMOUS_USER_NAME = None
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The address counted is the client's, not the proxy's (workflows.middleware.client_address):
+# behind one TLS proxy every request comes from 127.0.0.1, and five wrong passwords would lock
+# everyone out. TRUSTED_PROXIES: how many proxies append to X-Forwarded-For (0: none).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "workflows.middleware.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

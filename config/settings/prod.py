@@ -25,6 +25,8 @@ CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 # Behind the TLS proxy the README describes: the proxy says the request came over HTTPS in
 # X-Forwarded-Proto; plain HTTP is redirected, and browsers are told to use HTTPS only.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxy appends the client's address to X-Forwarded-For; failed logins count by it.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=1)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)

@@ -397,3 +397,31 @@ def test_a_reason_longer_than_a_document_should_print_is_refused_and_nothing_cha
     application.refresh_from_db()
     assert application.status == Application.Status.ACCEPTED
     assert not application.documents.filter(kind="rejection_decision").exists()
+
+
+def test_behind_the_proxy_failed_logins_lock_the_clients_address_not_everyones(client, settings):
+    """Behind the TLS proxy every request came from 127.0.0.1: five wrong passwords for a
+    made-up account locked every account. The address counted is the one the proxy appends."""
+    from django.test import Client
+
+    from tests.factories import UserFactory
+    from workflows.demo import DEMO_PASSWORD
+
+    settings.TRUSTED_PROXIES = 1
+    UserFactory(username="finance", role="finance_officer")
+    login = reverse("login")
+    attacker = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.9.9.9, 203.0.113.7"}
+    for _attempt in range(settings.AXES_FAILURE_LIMIT + 1):
+        client.post(login, {"username": "nobody", "password": "wrong"}, **attacker)
+
+    colleague = Client().post(
+        login,
+        {"username": "finance", "password": DEMO_PASSWORD},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
+    again = Client().post(login, {"username": "finance", "password": DEMO_PASSWORD}, **attacker)
+
+    assert colleague.status_code == 302
+    # The forged left-hand entry (10.9.9.9) is not the address: the proxy's entry is.
+    assert again.status_code == 429
