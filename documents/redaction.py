@@ -12,9 +12,21 @@ told from other words, which is why the refusal at entry comes first."""
 import re
 
 # Not part of a longer code (a unified social credit code has 18 characters too, but is never
-# in these texts; any 15 or 18-digit run is masked all the same).
-ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
-PHONE_RE = re.compile(r"(?<![0-9A-Za-z-])(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![0-9A-Za-z])")
+# in these texts; any 15 or 18-digit run is masked all the same). Digits may be grouped with
+# spaces (110105 19491231 002X, 139 1234 5678) or hyphens, and a phone may carry +86: each
+# such way of writing one is masked as the plain one is (not the tail of a longer grouped
+# number, such as a bank account).
+_GAP = r"[ \u3000-]?"
+ID_NUMBER_RE = re.compile(
+    r"(?<![0-9A-Za-z])(?<![0-9][ \u3000-])"
+    rf"(?:\d(?:{_GAP}\d){{16}}{_GAP}[0-9Xx]|\d(?:{_GAP}\d){{14}})(?![0-9A-Za-z])"
+)
+PHONE_RE = re.compile(
+    r"(?<![0-9A-Za-z-])(?<![0-9][ \u3000])(?:(?:\+|＋)?86[ \u3000-]?)?"
+    rf"(?:1[3-9](?:{_GAP}\d){{9}}|0\d{{2,3}}{_GAP}\d(?:{_GAP}\d){{6,7}})(?![0-9A-Za-z])"
+)
+# Full-width digits (１３９…) read as the digits they are.
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９ＸＸｘ", "0123456789XXx")
 
 
 # The commonest surnames (about nine in ten people), the compound ones first so that they win.
@@ -33,7 +45,10 @@ _HAN = "[\u4e00-\u9fff]"
 # 联系人王晓梅, 经办人：李明; 王晓梅同志, 李先生.
 PERSON_LABELS = "联系人|经办人|负责人|法定代表人|法人代表|异议人|举报人|投诉人|当事人|姓名"
 ADDRESS_FORMS = "先生|女士|同志|老师|小姐"
-LABELLED_NAME_RE = re.compile(f"((?:{PERSON_LABELS})[：:\\s]*)((?:{SURNAMES}){_HAN}{{1,2}})")
+# A name may be spaced out (王 小 明) to slip past the eye; it is a name all the same.
+LABELLED_NAME_RE = re.compile(
+    f"((?:{PERSON_LABELS})[：:\\s]*)((?:{SURNAMES})(?:\\s?{_HAN}){{1,2}})"
+)
 ADDRESSED_NAME_RE = re.compile(f"((?:{SURNAMES}){_HAN}{{0,2}}?)(?=(?:{ADDRESS_FORMS}))")
 
 
@@ -47,7 +62,9 @@ def reads_as_a_name(value: str) -> bool:
 
 
 def name_mask(value: str) -> str:
-    """`王晓梅` → `王**`, `欧阳娜娜` → `欧阳**`: the surname kept, every other character `*`."""
+    """`王晓梅` → `王**`, `欧阳娜娜` → `欧阳**`: the surname kept, every other character `*`
+    (spaces inside a name dropped: `王 小 明` → `王**`)."""
+    value = re.sub(r"\s", "", value)
     kept = 2 if re.match(COMPOUND_SURNAMES, value) else 1
     return value[:kept] + "*" * (len(value) - kept)
 
@@ -67,7 +84,8 @@ def phone_mask(value: str) -> str:
 
 def personal_data_redact(text: str) -> str:
     """`text` with every ID number, phone number and name written as one (above) masked."""
-    text = ID_NUMBER_RE.sub(lambda match: id_number_mask(match.group()), text or "")
+    text = (text or "").translate(FULL_WIDTH_DIGITS)
+    text = ID_NUMBER_RE.sub(lambda match: id_number_mask(match.group()), text)
     text = PHONE_RE.sub(lambda match: phone_mask(match.group()), text)
     text = LABELLED_NAME_RE.sub(lambda match: match.group(1) + name_mask(match.group(2)), text)
     return ADDRESSED_NAME_RE.sub(lambda match: name_mask(match.group(1)), text)

@@ -4,6 +4,7 @@ visibility rule lives in one place: staff roles see every application (model per
 object permissions on `Institution`."""
 
 import functools
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -577,13 +578,15 @@ PERSONAL_NAME_COLUMNS = (
 
 
 def personal_names_in(text: str) -> list[str]:
-    """The names of people the system knows that occur in `text`, longest first, read in one
-    statement (names of one character are too common to tell apart from words)."""
+    """The names of people the system knows that occur in `text` (spaces ignored), longest
+    first, read in one statement (names of one character are too common to tell apart from
+    words)."""
     from documents.redaction import reads_as_a_name
 
     if not text:
         return []
-    probe = Value(text, output_field=TextField())
+    # 赵 六 is 赵六: spaces (and full-width ones) inside a name do not hide it.
+    probe = Value(re.sub(r"\s", "", text), output_field=TextField())
     found = [
         model.objects.annotate(_name_length=Length(column), _text=probe, _account=Value(account))
         .filter(_name_length__gte=2, _text__contains=F(column))

@@ -324,6 +324,28 @@ def test_names_written_as_names_are_masked_and_other_words_are_not():
         assert personal_data_redact(plain) == plain
 
 
+def test_numbers_and_names_written_with_gaps_or_full_width_are_masked_all_the_same():
+    """A probe got past the masks by spacing digits and names out, writing them full-width or
+    with +86; each is masked as the plain form is, and a bank account's tail is left alone."""
+    from documents.redaction import personal_data_redact
+
+    assert personal_data_redact("电话139 1234 5678") == "电话139******5678"
+    assert personal_data_redact("电话１３９１２３４５６７８") == "电话139****5678"
+    assert personal_data_redact("电话+86-139-1234-5678") == "电话+86**********5678"
+    assert personal_data_redact("身份证110105 19491231 002X") == "身份证1101************002X"
+    assert personal_data_redact("经办人王 小 明核实") == "经办人王**核实"
+    assert personal_data_redact("账号2402 0012 0900 1234 567") == "账号2402 0012 0900 1234 567"
+
+
+def test_a_known_name_spaced_out_is_still_found(db):
+    from tests.factories import UserFactory
+    from workflows.selectors import personal_names_in
+
+    UserFactory(first_name="赵六")
+    assert personal_names_in("联系人：赵 六来电") == ["赵六"]
+    assert personal_names_in("联系人：赵\u3000六来电") == ["赵六"]
+
+
 def test_a_reason_naming_a_known_person_is_refused_and_what_was_typed_is_kept(
     notice_world, other_applicant, client_for
 ):
