@@ -237,6 +237,8 @@ def _translate(error: dict) -> tuple[str, str]:
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return key, "must be an integer"
     if kind in ("bool_type", "bool_parsing"):
+        if isinstance(error.get("input"), str):
+            return key, "must be true or false, without quotes"
         return key, "must be true or false"
     if kind in ("too_short",) and name == "stages":
         return key, "needs at least one stage"

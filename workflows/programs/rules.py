@@ -1,6 +1,7 @@
 """What a program file must hold beyond its types: stages that can run in their order, unique
-keys, a rubric for every expert round, what a paying program needs, amount rules that read a
-field the form asks, and the seed's patent-count rule (patent_counts).
+keys (stages, tiers and their ranks, attachments, fields, options, criteria, grades), stage texts
+that say something, a rubric for every expert round, what a paying program needs, amount rules
+that read a field the form asks, and the seed's patent-count rule (patent_counts).
 
 Each check gives (key path, message); `loading` adds the file and the line.
 """
@@ -26,6 +27,7 @@ def program_problems(program: Program) -> list[tuple[str, str]]:
     return [
         *_stage_problems(program),
         *_rubric_problems(program),
+        *_unique_problems(program),
         *_field_problems(program),
         *_payment_problems(program),
         *tier_problems(program.tiers),
@@ -77,6 +79,14 @@ def _stage_problems(program: Program) -> list[tuple[str, str]]:
                 )
         for name, message in stage.problems(program):
             problems.append((f"stages[{i}].{name}", message))
+        for name in sorted(stage.model_fields_set):
+            value = getattr(stage, name)
+            if isinstance(value, str) and not value.strip():
+                # A text the file gives (a document title) is printed as it is: blank, it
+                # would print an empty heading instead of the default wording.
+                problems.append(
+                    (f"stages[{i}].{name}", "missing text: leave the key out to use the default")
+                )
         left |= set(stage.PROVIDES)
     return problems
 
@@ -111,13 +121,40 @@ def _rubric_problems(program: Program) -> list[tuple[str, str]]:
     return problems
 
 
+def _duplicates(
+    where: str, items: list, name: str, what: str, why: str = ""
+) -> list[tuple[str, str]]:
+    """(key path, message) for each item whose `name` an earlier item of the list has too."""
+    problems = []
+    first: dict = {}
+    for i, item in enumerate(items):
+        value = getattr(item, name)
+        if value in first:
+            message = f"duplicate {what} {value!r} (also {where}[{first[value]}])"
+            problems.append((f"{where}[{i}].{name}", f"{message}: {why}" if why else message))
+        first.setdefault(value, i)
+    return problems
+
+
+def _unique_problems(program: Program) -> list[tuple[str, str]]:
+    """Tiers, attachments, fields and a choice field's options are told apart by their key (and
+    tiers ordered by rank: a higher rank is a higher tier, for the places and the upgrades)."""
+    problems = [
+        *_duplicates("tiers", program.tiers, "key", "tier key"),
+        *_duplicates("tiers", program.tiers, "rank", "rank", "each tier needs a rank of its own"),
+        *_duplicates("attachments", program.attachments, "key", "attachment key"),
+        *_duplicates("fields", program.fields, "name", "field name"),
+    ]
+    for i, field in enumerate(program.fields):
+        problems.extend(
+            _duplicates(f"fields[{i}].options", field.options or [], "key", "option key")
+        )
+    return problems
+
+
 def _field_problems(program: Program) -> list[tuple[str, str]]:
     problems = []
-    names: dict[str, int] = {}
     for i, field in enumerate(program.fields):
-        if field.name in names:
-            problems.append((f"fields[{i}].name", f"duplicate field {field.name!r}"))
-        names.setdefault(field.name, i)
         if field.type == "tier" and not program.tiers:
             problems.append((f"fields[{i}].type", "a tier field needs [[tiers]]"))
         if field.type == "tier" and program.amount and program.amount.rule != "tier":

@@ -20,6 +20,7 @@ from ..stages import STAGE_TYPES, stage_module
 from .types import (
     Count,
     Criterion,
+    Flag,
     Key,
     Model,
     Money,
@@ -139,18 +140,18 @@ class Upgrade(Model):
 
 class Eligibility(Model):
     # The approval date must lie inside the call's designation window.
-    designation_in_call_window: bool = True
+    designation_in_call_window: Flag = True
     # Region code prefix (GB/T 2260) of the province: the institution must be registered there.
     region_prefix: str | None = None
     max_entries_per_institution: PositiveInt | None = None
-    patent_not_awarded_before: bool = False
+    patent_not_awarded_before: Flag = False
 
 
 class Attachment(Model):
     key: Key
     zh: Text
     en: Text
-    required: bool = True
+    required: Flag = True
 
 
 class Option(Model):
@@ -189,7 +190,7 @@ class FormField(Model):
     type: Literal[FIELD_TYPES]  # type: ignore[valid-type]
     zh: Text
     en: Text
-    required: bool = True
+    required: Flag = True
     max_length: PositiveInt | None = None
     # Bounds of a number, amount or date (inclusive).
     min: Number | date | None = None

@@ -1,5 +1,5 @@
-"""The building blocks of the program-file format (pydantic): text, keys, roles, amounts, points,
-a rubric criterion, and the base of every stage's parameters.
+"""The building blocks of the program-file format (pydantic): text, keys, true or false, roles,
+amounts, points, a rubric criterion, and the base of every stage's parameters.
 
 Each error a value can raise is a sentence a program author can act on; `loading` adds the file,
 the key path and the line."""
@@ -109,6 +109,8 @@ def _points(value: Any) -> Decimal:
 
 
 Text = Annotated[str, Strict(), AfterValidator(_text)]
+# True or false as TOML writes it: a quoted "no" (or a 0) would read as true or pass unnoticed.
+Flag = Annotated[bool, Strict()]
 Key = Annotated[str, Strict(), AfterValidator(_key)]
 PositiveInt = Annotated[int, Strict(), AfterValidator(_positive)]
 Count = Annotated[int, Strict(), AfterValidator(_not_negative)]

@@ -1,0 +1,230 @@
+"""What a program file may not say twice or leave blank, and how it writes true or false: each
+refusal names the file, the key path and its line (as test_program_refusals). Also: loading the
+program files into a database that was never migrated says to migrate first."""
+
+import os
+import subprocess
+import sys
+from typing import Annotated, get_args, get_origin
+
+import pytest
+from django.conf import settings
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from tests.programs_support import program_text
+from workflows import programs
+from workflows.programs.schema import Program
+from workflows.stages import STAGE_TYPES, stage_module
+
+
+def problems_of(tmp_path, slug: str, text: str) -> list[programs.ProgramProblem]:
+    path = tmp_path / f"{slug}.toml"
+    path.write_text(text, encoding="utf-8")
+    program, problems = programs.program_file_read(path)
+    assert (program is None) == bool(problems)
+    return problems
+
+
+def refused(tmp_path, slug, old, new, key, words) -> programs.ProgramProblem:
+    """The test program `slug` with `old` replaced by `new` is refused: a problem of `key` whose
+    message holds `words`, at a line of the file."""
+    text = program_text(slug)
+    assert old in text
+    problems = problems_of(tmp_path, slug, text.replace(old, new, 1))
+    found = [p for p in problems if p.key == key and words in p.message]
+    assert found, [str(p) for p in problems]
+    assert found[0].line is not None and found[0].source == f"{slug}.toml"
+    return found[0]
+
+
+# --- keys that must be unique ---------------------------------------------------------------
+
+SECOND_ATTACHMENT = (
+    '[[attachments]]\nkey = "management_rules"\n'
+    'zh = "知识产权管理制度"\nen = "IP management rules"\n'
+)
+
+
+@pytest.mark.parametrize(
+    "slug, old, new, key, words",
+    [
+        (
+            "award_two_rounds",
+            'key = "second"',
+            'key = "first"',
+            "tiers[1].key",
+            "duplicate tier key 'first' (also tiers[0])",
+        ),
+        (
+            "award_two_rounds",
+            "rank = 1",
+            "rank = 2",
+            "tiers[1].rank",
+            "duplicate rank 2 (also tiers[0])",
+        ),
+        (
+            "recognition_without_notice",
+            SECOND_ATTACHMENT,
+            SECOND_ATTACHMENT + "\n" + SECOND_ATTACHMENT.replace("制度", "文件"),
+            "attachments[1].key",
+            "duplicate attachment key 'management_rules' (also attachments[0])",
+        ),
+        (
+            "recognition_without_notice",
+            '{ key = "services"',
+            '{ key = "manufacturing"',
+            "fields[2].options[1].key",
+            "duplicate option key 'manufacturing' (also fields[2].options[0])",
+        ),
+        (
+            "recognition_without_notice",
+            'name = "employees"',
+            'name = "contact_name"',
+            "fields[1].name",
+            "duplicate field name 'contact_name' (also fields[0])",
+        ),
+    ],
+    ids=["tier-key", "tier-rank", "attachment-key", "option-key", "field-name"],
+)
+def test_a_key_given_twice_is_refused_naming_both(tmp_path, slug, old, new, key, words):
+    refused(tmp_path, slug, old, new, key, words)
+
+
+def test_two_tiers_of_one_rank_are_refused_even_without_amounts(tmp_path):
+    """Tiers that pay nothing still order the committee's places and the upgrades."""
+    text = program_text("award_two_rounds")
+    for amount in ('amount = "100000.00"\n', 'amount = "50000.00"\n'):
+        assert amount in text
+        text = text.replace(amount, "", 1)
+    text = text.replace('[[stages]]\ntype = "disbursement"\n', "")
+    problems = problems_of(tmp_path, "award_two_rounds", text.replace("rank = 2", "rank = 1", 1))
+    assert [(p.key, p.line) for p in problems if "duplicate rank 1" in p.message] == [
+        ("tiers[1].rank", 30)
+    ], [str(p) for p in problems]
+
+
+# --- titles that are there must say something -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "old, new, key",
+    [
+        (
+            'certificate_title = "贵州省知识产权示范单位"',
+            'certificate_title = "   "',
+            "stages[3].certificate_title",
+        ),
+        ("validity_years = 3", 'validity_years = 3\ntitle = "　"', "stages[3].title"),
+        ("validity_years = 3", 'validity_years = 3\ntitle = ""', "stages[3].title"),
+    ],
+    ids=["blank-certificate-title", "ideographic-space-title", "empty-title"],
+)
+def test_a_blank_document_title_is_refused(tmp_path, old, new, key):
+    problem = refused(tmp_path, "recognition_without_notice", old, new, key, "missing text")
+    assert "leave the key out" in problem.message
+
+
+# --- true or false is a TOML boolean ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "slug, old, new, key",
+    [
+        (
+            "recognition_without_notice",
+            'name = "employees"\ntype = "integer"',
+            'name = "employees"\ntype = "integer"\nrequired = "no"',
+            "fields[1].required",
+        ),
+        (
+            "recognition_without_notice",
+            'en = "IP management rules"',
+            'en = "IP management rules"\nrequired = "yes"',
+            "attachments[0].required",
+        ),
+        (
+            "recognition_without_notice",
+            'region_prefix = "52"',
+            'region_prefix = "52"\ndesignation_in_call_window = "false"',
+            "eligibility.designation_in_call_window",
+        ),
+        (
+            "recognition_without_notice",
+            'region_prefix = "52"',
+            'region_prefix = "52"\npatent_not_awarded_before = 1',
+            "eligibility.patent_not_awarded_before",
+        ),
+    ],
+    ids=["field-required", "attachment-required", "call-window", "number"],
+)
+def test_true_or_false_written_as_text_or_a_number_is_refused(tmp_path, slug, old, new, key):
+    refused(tmp_path, slug, old, new, key, "must be true or false")
+
+
+def test_a_quoted_true_or_false_is_told_to_lose_its_quotes(tmp_path):
+    problem = refused(
+        tmp_path,
+        "recognition_without_notice",
+        'name = "employees"\ntype = "integer"',
+        'name = "employees"\ntype = "integer"\nrequired = "false"',
+        "fields[1].required",
+        "without quotes",
+    )
+    assert problem.line == 36
+
+
+def _bool_keys(model: type[BaseModel], where: str, seen: set) -> list[tuple[str, object]]:
+    """(key path, its type) of every true-or-false key of `model` and the tables inside it."""
+    if model in seen:
+        return []
+    seen.add(model)
+    found = []
+    for name, field in model.model_fields.items():
+        annotation = Annotated[(field.annotation, *field.metadata)] if field.metadata else None
+        pending = [field.annotation]
+        while pending:
+            current = pending.pop()
+            if current is bool:
+                found.append((f"{where}{name}", annotation or field.annotation))
+            elif isinstance(current, type) and issubclass(current, BaseModel):
+                found.extend(_bool_keys(current, f"{where}{name}.", seen))
+            elif get_origin(current) is not None:
+                pending.extend(get_args(current))
+    return found
+
+
+def test_every_true_or_false_key_of_the_format_refuses_text():
+    """Also the stage types' parameters, and any key added later: a quoted "no" would read as
+    true."""
+    seen: set = set()
+    keys = _bool_keys(Program, "", seen)
+    for stage_type in STAGE_TYPES:
+        keys += _bool_keys(stage_module(stage_type, "params").Params, f"stages.{stage_type}.", seen)
+    assert keys
+    for key, annotation in keys:
+        with pytest.raises(ValidationError):
+            TypeAdapter(annotation).validate_python("no")
+        assert TypeAdapter(annotation).validate_python(False) is False, key
+
+
+# --- loading the program files -----------------------------------------------------------------
+
+
+def test_loading_programs_into_a_database_never_migrated_says_to_migrate_first(tmp_path):
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "load_programs"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "manage.py migrate" in result.stderr, result.stderr
