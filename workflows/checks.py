@@ -168,3 +168,28 @@ def second_factor_deploy_check(app_configs, **kwargs):
             id="workflows.W013",
         )
     ]
+
+
+@register("programs")
+def issuer_seals_check(app_configs, **kwargs):
+    """Where seals are configured, every issuer a program names (a joint one too) has one: an
+    issuer left out gets its documents without a seal, beside others that have theirs."""
+    seals = getattr(settings, "DOCUMENT_SEALS", {}) or {}
+    if not seals:
+        return []  # no seals at all: documents carry the electronic signature only
+    warnings = []
+    for program in programs_loaded().values():
+        issuer = program.content["issuer"]
+        names = [issuer["name"], *(other["name"] for other in issuer.get("joint") or [])]
+        for name in names:
+            if name not in seals:
+                warnings.append(
+                    Warning(
+                        f"Program {program.slug!r}: the issuer {name!r} has no seal in "
+                        "DOCUMENT_SEALS; its documents are issued without one.",
+                        hint="Add the seal image of that name to DOCUMENT_SEALS, or correct the "
+                        "name in the program file's [issuer] to match the configured one.",
+                        id="workflows.W014",
+                    )
+                )
+    return warnings

@@ -8,6 +8,7 @@
     {{ reason|public_text }}     ID and phone numbers masked, for a public page
     {% with w=decision_kind|decision_words %}  how a letter names the call's decision
     经{{ meeting|acted:"审议" }}        局务会审议; a name ending so (认定委员会审定) as it is
+    {{ mark|mark_size:"30,0,156" }}      the mark's font size that keeps it on one line
 
 The amount filters raise on anything but a non-negative Decimal with at most two decimals: an
 official document with a wrong or empty amount must not be produced.
@@ -78,6 +79,21 @@ def patent_award(decision_kind: str, application) -> bool:
     else:
         patent_number = getattr(application, "patent_number", "")
     return bool(patent_number) and decision_kind in ("", None, "commendation_decision")
+
+
+MM_PER_PT = 25.4 / 72
+
+
+@register.filter
+def mark_size(text: str, fit: str) -> str:
+    """`"largest pt,letter spacing em,width mm"`: the font size (CSS, in pt) at which `text`
+    stays on one line of that width, the largest size when it fits (GB/T 9704 leaves the mark's
+    size to the issuer: a long name, 贵州省市场监督管理局（贵州省知识产权局）, is set smaller
+    rather than broken over two lines). A full-width character is one em, any other half."""
+    largest, spacing, width = (float(part) for part in fit.split(","))
+    ems = sum(1.0 if ord(char) > 0x2E7F else 0.5 for char in str(text or "")) or 1.0
+    fitting = width / (ems * (1 + spacing) * MM_PER_PT)
+    return f"{min(largest, int(fitting * 10) / 10):g}pt"
 
 
 @register.filter

@@ -233,6 +233,44 @@ def test_a_joint_document_names_every_issuer_with_its_seal(settings):
     assert LEFT - 1 <= lead["x0"] and other["x1"] <= RIGHT + 1
 
 
+LONG_NAME = "贵州省市场监督管理局（贵州省知识产权局）"
+
+
+@pytest.mark.parametrize("kind", ["award_letter", "rejection_decision"])
+def test_a_long_issuer_name_is_set_smaller_on_one_line_not_broken(kind):
+    """A letter's mark (22 pt) and a decision's (30 pt, with 文件) broke a 20-character name over
+    two lines, the second crossed by the letter's red rule; the mark is set smaller instead."""
+    context = CONTEXTS[kind]()
+    issuer = {**context["issuer"], "name": LONG_NAME}
+    pages = render(kind, issuer=issuer)
+    red = [
+        (text, line)
+        for text, line in lines_of(pages[0]["chars"])
+        if line and all(is_red(c) for c in line) and min(c["top"] for c in line) < 100 * MM
+    ]
+    assert len(red) == 1, [text for text, _line in red]
+    text, line = red[0]
+    assert text.replace(" ", "").startswith(LONG_NAME)
+    assert LEFT - 1 <= min(c["x0"] for c in line) and max(c["x1"] for c in line) <= RIGHT + 1
+
+
+def test_a_joint_signature_with_a_long_name_does_not_run_into_the_next(settings):
+    """Two to a row, a 20-character lead name ran into 贵州省财政厅 beside it; it now wraps
+    inside its half of the row."""
+    settings.DOCUMENT_SEALS = {}
+    context = CONTEXTS["funding_decision"]()
+    issuer = {**context["issuer"], "name": LONG_NAME, "joint": [{"name": "贵州省财政厅"}]}
+    pages = render("funding_decision", issuer=issuer)
+    chars = [c for page in pages for c in page["chars"] if not is_red(c)]
+    other = next(
+        line for text, line in lines_of(chars) if text.endswith("贵州省财政厅") and len(text) < 40
+    )
+    neighbour = [c for c in other if c["x0"] >= max(c["x0"] for c in other) - 6 * 16]
+    left_of_it = [c for c in other if c not in neighbour]
+    assert left_of_it, "the lead's name shares the row"
+    assert max(c["x1"] for c in left_of_it) < min(c["x0"] for c in neighbour) - 2 * MM
+
+
 # --- what the demo writes -------------------------------------------------------------------------
 
 
@@ -280,3 +318,18 @@ def test_every_document_the_demo_machinery_writes_keeps_to_the_standard(
                         and max(c["bottom"] for c in line) <= BOTTOM + TOLERANCE
                     )
                     assert inside, (document.kind, document.number, number, text)
+
+
+def test_an_issuer_without_a_configured_seal_is_warned_of(settings):
+    """An issuer missing from DOCUMENT_SEALS (a joint one the office forgot) went unsealed
+    beside the others without a word; the system check names it."""
+    from workflows.checks import issuer_seals_check
+
+    settings.DOCUMENT_SEALS = {"贵州省财政厅": "documents/seals/specimen.png"}
+    warnings = issuer_seals_check(None)
+    assert warnings and all(w.id == "workflows.W014" for w in warnings)
+    assert any("'贵州省市场监督管理局'" in w.msg for w in warnings)
+    settings.DOCUMENT_SEALS = {"贵州省市场监督管理局": "documents/seals/specimen.png"}
+    assert issuer_seals_check(None) == []
+    settings.DOCUMENT_SEALS = {}
+    assert issuer_seals_check(None) == []
