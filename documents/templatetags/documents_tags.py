@@ -9,6 +9,7 @@
     {% with w=decision_kind|decision_words %}  how a letter names the call's decision
     经{{ meeting|acted:"审议" }}        局务会审议; a name ending so (认定委员会审定) as it is
     {{ mark|mark_size:"30,0,156" }}      the mark's font size that keeps it on one line
+    {{ title|tail_kept }}                 a title whose last line is never one lone character
 
 The amount filters raise on anything but a non-negative Decimal with at most two decimals: an
 official document with a wrong or empty amount must not be produced.
@@ -18,6 +19,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from documents import amounts, redaction, rendering
 
@@ -94,6 +97,24 @@ def mark_size(text: str, fit: str) -> str:
     ems = sum(1.0 if ord(char) > 0x2E7F else 0.5 for char in str(text or "")) or 1.0
     fitting = width / (ems * (1 + spacing) * MM_PER_PT)
     return f"{min(largest, int(fitting * 10) / 10):g}pt"
+
+
+# A title's last three characters (的决定, 的通知, 告知书) break together.
+TAIL_KEPT = 3
+
+
+@register.filter
+def tail_kept(title: str) -> str:
+    """`title`, its last characters kept on one line: a long title broke as …认定结果的决 / 定,
+    one character alone on its last line (GB/T 9704 §7.3.1 asks for lines of fitting
+    lengths, words kept whole)."""
+    title = str(title or "")
+    if len(title) <= TAIL_KEPT + 1:
+        return conditional_escape(title)
+    head, tail = title[:-TAIL_KEPT], title[-TAIL_KEPT:]
+    return mark_safe(
+        f'{conditional_escape(head)}<span class="kept">{conditional_escape(tail)}</span>'
+    )
 
 
 @register.filter

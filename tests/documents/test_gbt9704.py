@@ -333,3 +333,13 @@ def test_an_issuer_without_a_configured_seal_is_warned_of(settings):
     assert issuer_seals_check(None) == []
     settings.DOCUMENT_SEALS = {}
     assert issuer_seals_check(None) == []
+
+
+def test_a_long_title_never_leaves_one_character_alone_on_its_last_line():
+    """关于知识产权优势示范企业分级认定结果的决定 broke as …结果的决 / 定."""
+    title = "关于知识产权优势示范企业分级认定结果的决定"
+    pages = render("recognition_decision", title=title)
+    body = [c for c in pages[0]["chars"] if not is_red(c) and c["size"] > 20]
+    lines = [text for text, _line in lines_of(body) if text]
+    assert "".join(lines) == title
+    assert len(lines) == 2 and len(lines[-1]) >= 3, lines
