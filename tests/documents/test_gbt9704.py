@@ -343,3 +343,21 @@ def test_a_long_title_never_leaves_one_character_alone_on_its_last_line():
     lines = [text for text, _line in lines_of(body) if text]
     assert "".join(lines) == title
     assert len(lines) == 2 and len(lines[-1]) >= 3, lines
+
+
+def test_a_grants_list_keeps_serials_codes_and_a_long_tier_readable():
+    """序号 broke over two lines, and a long tier name (国家级知识产权运营服务机构) ran to five
+    lines of an 18 mm column; each credit code still sits on one line."""
+    from tests.documents.contexts import funding_rows
+
+    label = "国家级知识产权运营服务机构"
+    row = {**funding_rows()[0], "tier_label": label, "uscc": "91520100000000002Q"}
+    pages = render("funding_decision", rows=[row], total=row["amount"])
+    table = [c for page in pages for c in page["chars"] if c["size"] < 13]  # the list, 12 pt
+    texts = [text for text, _line in lines_of(table)]
+    header = next(text for text in texts if "单位名称" in text)
+    assert header.startswith("序号"), header
+    assert any("91520100000000002Q" in text for text in texts), texts
+    header_top = min(c["top"] for c in table if c["text"] == "序")
+    tier_tops = {round(c["top"]) for c in table if c["text"] in label and c["top"] > header_top + 5}
+    assert 1 <= len(tier_tops) <= 3, texts
