@@ -425,3 +425,20 @@ def test_behind_the_proxy_failed_logins_lock_the_clients_address_not_everyones(c
     assert colleague.status_code == 302
     # The forged left-hand entry (10.9.9.9) is not the address: the proxy's entry is.
     assert again.status_code == 429
+
+
+def test_the_review_and_payment_forms_are_not_found_where_that_step_is_not_open(
+    call, applicant, institution, formal_reviewer, finance_officer, client_for
+):
+    """A draft (never submitted) offered the reviewer its accept/refuse form and finance a
+    payment form with an empty amount; both are offered only while that step waits."""
+    from tests.workflows import http_steps as steps
+
+    draft, _page = steps.draft_create(client_for(applicant), call)
+    reviewer, finance = client_for(formal_reviewer), client_for(finance_officer)
+
+    assert reviewer.get(reverse("formal_review", args=[draft.pk])).status_code == 404
+    assert finance.get(reverse("payment_record", args=[draft.pk])).status_code == 404
+    application = submitted(applicant, institution, call, tier="provincial")
+    assert reviewer.get(reverse("formal_review", args=[application.pk])).status_code == 200
+    assert finance.get(reverse("payment_record", args=[application.pk])).status_code == 404

@@ -282,7 +282,8 @@ ROLE_PAGES = [
     ("formal_reviewer", "/tasks/{theirs_waiting_task}/", 302),
     ("formal_reviewer", "/programs/", 200),
     ("formal_reviewer", "/programs/tech_transfer_agency/chart/", 200),
-    ("finance_officer", "/applications/{theirs}/payment/", 200),
+    # The payment form is offered only while the payment waits (theirs is on notice).
+    ("finance_officer", "/applications/{theirs}/payment/", 404),
     ("finance_officer", "/finance/", 200),
     ("leadership", "/calls/{call}/leadership/", 200),
     ("notice_officer", "/calls/{call}/manage/", 200),

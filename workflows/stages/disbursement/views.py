@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -18,7 +18,7 @@ from documents.models import Document
 from ... import selectors
 from ...listing import APPLICATION_PATHS, Column, ExportColumn, Listing
 from ...models import Application, Call
-from ...services.tasks import TaskAlreadyDone
+from ...services.tasks import TaskAlreadyDone, open_task_or_none
 from ...views.base import form_errors, require, role_required
 from . import services
 from .forms import PaymentForm
@@ -126,6 +126,8 @@ def award_letter_issue(request, pk):
 def payment_record(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
     require(request.user, "workflows.disburse")
+    if request.method == "GET" and open_task_or_none(application, "payment") is None:
+        raise Http404  # not waiting for its payment (a draft, paid, or a program paying nothing)
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

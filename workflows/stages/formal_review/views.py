@@ -3,11 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from ... import selectors
-from ...services.tasks import TaskAlreadyDone
+from ...services.tasks import TaskAlreadyDone, open_task_or_none
 from ...views.base import form_errors, require
 from .forms import FormalReviewForm
 from .services import formal_review_complete
@@ -17,6 +18,8 @@ from .services import formal_review_complete
 def formal_review(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
     require(request.user, "workflows.formal_review")
+    if request.method == "GET" and open_task_or_none(application, "formal_review") is None:
+        raise Http404  # not waiting for a review (a draft, or reviewed): no form to offer
     form = FormalReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
