@@ -361,3 +361,13 @@ def test_a_grants_list_keeps_serials_codes_and_a_long_tier_readable():
     header_top = min(c["top"] for c in table if c["text"] == "序")
     tier_tops = {round(c["top"]) for c in table if c["text"] in label and c["top"] > header_top + 5}
     assert 1 <= len(tier_tops) <= 3, texts
+
+
+def test_a_reason_with_no_break_in_it_wraps_inside_the_type_area_and_prints_whole():
+    """Reasons of 3,000 characters with a long unbroken run printed 46 of them: the rest ran
+    off the page and was clipped. An administrative decision's reasons print in full."""
+    run = "A" * 600 + "0123456789" * 30
+    pages = render("refusal_decision", reasons=f"材料不全：{run}。")
+    chars = [c for page in pages for c in page["chars"] if c["text"] in "A0123456789"]
+    assert sum(c["text"] == "A" for c in chars) >= 600
+    assert all(LEFT - TOLERANCE <= c["x0"] and c["x1"] <= RIGHT + TOLERANCE for c in chars)
