@@ -434,6 +434,7 @@ def test_a_refused_period_change_keeps_the_reason_typed(notice_world, client_for
         ).content.decode()
 
         assert 'value="应申报单位请求延长"' in page or ">应申报单位请求延长<" in page, days
+        assert "请填写延长的天数" not in page, days  # they were filled in, only wrongly
         assert not notice.changes.exists()
     assert (
         "请使用半角数字（0-9）输入。"

@@ -53,6 +53,7 @@ class NoticePeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("action") == "extend" and not data.get("days"):
+        # Days typed but refused already say why; only days left out are asked for.
+        if data.get("action") == "extend" and not data.get("days") and "days" not in self.errors:
             self.add_error("days", _("请填写延长的天数。"))
         return data
