@@ -177,20 +177,42 @@ def program_field(field: dict, program: dict) -> forms.Field:
     if kind == "textarea":
         return forms.CharField(label=label, required=required, widget=forms.Textarea)
     if kind == "phone":
-        return forms.RegexField(
+        return HalfWidthCodeField(
             label=label,
             regex=PHONE_RE,
             required=required,
             error_messages={"invalid": _("请输入有效的电话号码。")},
         )
     if kind == "bank_account":
-        return forms.RegexField(
+        return HalfWidthCodeField(
             label=label,
             regex=BANK_ACCOUNT_RE,
             required=required,
             error_messages={"invalid": _("银行账号应为8至32位数字。")},
         )
-    return forms.CharField(label=label, required=required, max_length=field.get("max_length"))
+    return DigitsHalfWidthField(label=label, required=required, max_length=field.get("max_length"))
+
+
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+class HalfWidthCodeField(forms.RegexField):
+    """A phone number or a bank account: full-width digits are named as such (the pattern alone
+    would only say the number is not valid)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if re.search(r"[０-９]", value or ""):
+            raise ValidationError(_("请使用半角数字（0-9）输入。"), code="full_width")
+        return value
+
+
+class DigitsHalfWidthField(forms.CharField):
+    """Free text (an approval number, a name): full-width digits are kept as half-width, as
+    official documents print numbers (黔科函〔２０２６〕６９号 is stored 黔科函〔2026〕69号)."""
+
+    def to_python(self, value):
+        return super().to_python(value).translate(FULL_WIDTH_DIGITS)
 
 
 def field_value_stored(value):

@@ -50,8 +50,8 @@ def test_an_institution_with_a_full_width_region_or_credit_code_is_refused_and_k
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("bank_account", "2402001209001234567", "账号"),
-        ("contact_phone", "0851-85550000", "电话"),
+        ("bank_account", "2402001209001234567", "请使用半角数字（0-9）输入。"),
+        ("contact_phone", "0851-85550000", "请使用半角数字（0-9）输入。"),
     ],
 )
 def test_a_full_width_bank_account_or_phone_is_refused(
@@ -65,6 +65,20 @@ def test_a_full_width_bank_account_or_phone_is_refused(
 
     assert application is None
     assert any(message in e for e in steps.form_errors(response))
+
+
+def test_full_width_digits_in_an_approval_number_are_kept_half_width(
+    call, applicant, institution, client_for
+):
+    """黔科函〔２０２６〕６９号 was stored as typed and would print so in official documents."""
+    from tests.workflows import http_steps as steps
+
+    application, _response = steps.draft_create(
+        client_for(applicant), call, approval_number="国科火字〔２０２６〕６９号"
+    )
+
+    assert application is not None
+    assert application.approval_number == "国科火字〔2026〕69号"
 
 
 def test_a_full_width_patent_number_is_refused():
