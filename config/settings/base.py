@@ -186,7 +186,8 @@ OTP_RECOVERY_CODES = 10
 # password (12345678), not all digits.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # Django's rule with its refusal in our catalogue (Django 5.2's Chinese one lacks it).
+    {"NAME": "forms.validators.PasswordMinimumLength"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

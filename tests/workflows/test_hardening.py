@@ -94,7 +94,7 @@ def test_a_full_width_patent_number_is_refused():
 
 @pytest.mark.parametrize(
     ("password", "message"),
-    [("12345678", "数字"), ("password", "常见"), ("newapplicant1", "相似")],
+    [("12345678", "数字"), ("password", "常见"), ("newapplicant1", "相似"), ("q7#Lm2", "太短")],
 )
 def test_signup_refuses_weak_passwords_in_chinese_and_keeps_the_username(client, password, message):
     from tests.workflows import http_steps as steps
