@@ -9,7 +9,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from documents.amounts import amount_in_words
@@ -47,36 +47,36 @@ def _payment_value(name: str):
 
 
 PAYMENTS = Listing(
-    name=_l("资金拨付"),
+    name=gettext_lazy("资金拨付"),
     columns=[
-        Column("institution", _l("申报单位"), ("institution__name",)),
-        Column("uscc", _l("统一社会信用代码"), ("institution__uscc",)),
-        Column("call", _l("批次"), ("call__title",)),
-        Column("tier", _l("级别")),
-        Column("amount", _l("金额"), ("award_amount",)),
-        Column("letter", _l("奖励通知书文号"), ("award_letter_number",)),
-        Column("voucher", _l("凭证号"), ("payment__voucher_number",)),
-        Column("paid", _l("拨付日期"), ("payment__paid_on",)),
-        Column("status", _l("状态"), ("status",)),
+        Column("institution", gettext_lazy("申报单位"), ("institution__name",)),
+        Column("uscc", gettext_lazy("统一社会信用代码"), ("institution__uscc",)),
+        Column("call", gettext_lazy("批次"), ("call__title",)),
+        Column("tier", gettext_lazy("级别")),
+        Column("amount", gettext_lazy("金额"), ("award_amount",)),
+        Column("letter", gettext_lazy("奖励通知书文号"), ("award_letter_number",)),
+        Column("voucher", gettext_lazy("凭证号"), ("payment__voucher_number",)),
+        Column("paid", gettext_lazy("拨付日期"), ("payment__paid_on",)),
+        Column("status", gettext_lazy("状态"), ("status",)),
         Column("actions", ""),
     ],
     default_sort="call",
     paths={**APPLICATION_PATHS, "date": "payment__paid_on"},
     statuses=[(s.value, s.label) for s in PAYABLE],
-    date_label=_l("拨付日期"),
+    date_label=gettext_lazy("拨付日期"),
     export=[
-        ExportColumn(_l("申报单位"), lambda a: a.institution.name),
-        ExportColumn(_l("统一社会信用代码"), lambda a: a.institution.uscc),
-        ExportColumn(_l("批次"), lambda a: a.call.title),
-        ExportColumn(_l("开户银行"), lambda a: a.bank_name),
-        ExportColumn(_l("账户名称"), lambda a: a.account_name),
-        ExportColumn(_l("银行账号"), lambda a: a.bank_account),
-        ExportColumn(_l("金额（小写）"), _amount),
-        ExportColumn(_l("金额（大写）"), _amount_words),
-        ExportColumn(_l("奖励通知书文号"), lambda a: a.award_letter_number),
-        ExportColumn(_l("凭证号"), _payment_value("voucher_number")),
-        ExportColumn(_l("拨付日期"), _payment_value("paid_on")),
-        ExportColumn(_l("状态"), lambda a: a.get_status_display()),
+        ExportColumn(gettext_lazy("申报单位"), lambda a: a.institution.name),
+        ExportColumn(gettext_lazy("统一社会信用代码"), lambda a: a.institution.uscc),
+        ExportColumn(gettext_lazy("批次"), lambda a: a.call.title),
+        ExportColumn(gettext_lazy("开户银行"), lambda a: a.bank_name),
+        ExportColumn(gettext_lazy("账户名称"), lambda a: a.account_name),
+        ExportColumn(gettext_lazy("银行账号"), lambda a: a.bank_account),
+        ExportColumn(gettext_lazy("金额（小写）"), _amount),
+        ExportColumn(gettext_lazy("金额（大写）"), _amount_words),
+        ExportColumn(gettext_lazy("奖励通知书文号"), lambda a: a.award_letter_number),
+        ExportColumn(gettext_lazy("凭证号"), _payment_value("voucher_number")),
+        ExportColumn(gettext_lazy("拨付日期"), _payment_value("paid_on")),
+        ExportColumn(gettext_lazy("状态"), lambda a: a.get_status_display()),
     ],
 )
 

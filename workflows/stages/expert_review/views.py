@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ... import selectors
@@ -42,33 +42,33 @@ OPEN_PANELS_SHOWN = 100
 
 
 SEATS = Listing(
-    name=_l("评审任务"),
+    name=gettext_lazy("评审任务"),
     columns=[
-        Column("institution", _l("申报单位"), ("application__institution__name",)),
-        Column("program", _l("项目"), ("application__call__program_slug",)),
-        Column("call", _l("批次"), ("application__call__title",)),
-        Column("due", _l("评审期限"), ("waiting", "due_at")),
-        Column("status", _l("状态"), ("status",)),
-        Column("scored", _l("评分时间"), ("scored_at",)),
-        Column("total", _l("本人评分"), ("total",)),
+        Column("institution", gettext_lazy("申报单位"), ("application__institution__name",)),
+        Column("program", gettext_lazy("项目"), ("application__call__program_slug",)),
+        Column("call", gettext_lazy("批次"), ("application__call__title",)),
+        Column("due", gettext_lazy("评审期限"), ("waiting", "due_at")),
+        Column("status", gettext_lazy("状态"), ("status",)),
+        Column("scored", gettext_lazy("评分时间"), ("scored_at",)),
+        Column("total", gettext_lazy("本人评分"), ("total",)),
         Column("actions", ""),
     ],
     # What still waits for the expert comes first, the nearest deadline first.
     default_sort="due",
     paths=application_paths("application", status="status", date="drawn_at"),
     statuses=Seat.choices,
-    date_label=_l("抽取日期"),
+    date_label=gettext_lazy("抽取日期"),
     export=[
-        ExportColumn(_l("申报单位"), lambda s: s.application.institution.name),
-        ExportColumn(_l("统一社会信用代码"), lambda s: s.application.institution.uscc),
-        ExportColumn(_l("项目"), lambda s: s.application.program_version.title),
-        ExportColumn(_l("批次"), lambda s: s.application.call.title),
-        ExportColumn(_l("评审轮次"), lambda s: s.stage_key),
-        ExportColumn(_l("抽取时间"), lambda s: s.drawn_at),
-        ExportColumn(_l("评审期限"), lambda s: s.due_at),
-        ExportColumn(_l("状态"), lambda s: s.get_status_display()),
-        ExportColumn(_l("评分时间"), lambda s: s.scored_at),
-        ExportColumn(_l("本人评分"), lambda s: s.total),
+        ExportColumn(gettext_lazy("申报单位"), lambda s: s.application.institution.name),
+        ExportColumn(gettext_lazy("统一社会信用代码"), lambda s: s.application.institution.uscc),
+        ExportColumn(gettext_lazy("项目"), lambda s: s.application.program_version.title),
+        ExportColumn(gettext_lazy("批次"), lambda s: s.application.call.title),
+        ExportColumn(gettext_lazy("评审轮次"), lambda s: s.stage_key),
+        ExportColumn(gettext_lazy("抽取时间"), lambda s: s.drawn_at),
+        ExportColumn(gettext_lazy("评审期限"), lambda s: s.due_at),
+        ExportColumn(gettext_lazy("状态"), lambda s: s.get_status_display()),
+        ExportColumn(gettext_lazy("评分时间"), lambda s: s.scored_at),
+        ExportColumn(gettext_lazy("本人评分"), lambda s: s.total),
     ],
 )
 
@@ -304,16 +304,16 @@ def _result(application) -> str:
 
 
 RANKING_COLUMNS = [
-    Column("rank", _l("名次"), ("-round_score", "institution__name")),
-    Column("institution", _l("申报单位"), ("institution__name",)),
-    Column("score", _l("专家评审得分")),
-    Column("scored", _l("评分专家数")),
-    Column("lowest", _l("最低分")),
-    Column("highest", _l("最高分")),
-    Column("spread", _l("极差")),
+    Column("rank", gettext_lazy("名次"), ("-round_score", "institution__name")),
+    Column("institution", gettext_lazy("申报单位"), ("institution__name",)),
+    Column("score", gettext_lazy("专家评审得分")),
+    Column("scored", gettext_lazy("评分专家数")),
+    Column("lowest", gettext_lazy("最低分")),
+    Column("highest", gettext_lazy("最高分")),
+    Column("spread", gettext_lazy("极差")),
 ]
 RANKING = Listing(
-    name=_l("专家评审排名"),
+    name=gettext_lazy("专家评审排名"),
     columns=RANKING_COLUMNS,
     default_sort="rank",
     paths={
@@ -323,19 +323,21 @@ RANKING = Listing(
     },
     statuses=Application.Status.choices,
     export=[
-        ExportColumn(_l("名次"), lambda a: a.ranking.rank),
-        ExportColumn(_l("申报单位"), lambda a: a.institution.name),
-        ExportColumn(_l("统一社会信用代码"), lambda a: a.institution.uscc),
-        ExportColumn(_l("专家评审得分"), lambda a: a.round_score),
-        ExportColumn(_l("评分专家数"), lambda a: a.ranking.scored),
-        ExportColumn(_l("最低分"), lambda a: a.ranking.lowest),
-        ExportColumn(_l("最高分"), lambda a: a.ranking.highest),
-        ExportColumn(_l("极差"), lambda a: a.ranking.spread),
-        ExportColumn(_l("结果"), _result),
+        ExportColumn(gettext_lazy("名次"), lambda a: a.ranking.rank),
+        ExportColumn(gettext_lazy("申报单位"), lambda a: a.institution.name),
+        ExportColumn(gettext_lazy("统一社会信用代码"), lambda a: a.institution.uscc),
+        ExportColumn(gettext_lazy("专家评审得分"), lambda a: a.round_score),
+        ExportColumn(gettext_lazy("评分专家数"), lambda a: a.ranking.scored),
+        ExportColumn(gettext_lazy("最低分"), lambda a: a.ranking.lowest),
+        ExportColumn(gettext_lazy("最高分"), lambda a: a.ranking.highest),
+        ExportColumn(gettext_lazy("极差"), lambda a: a.ranking.spread),
+        ExportColumn(gettext_lazy("结果"), _result),
     ],
 )
 # A round that passes only its best N shows what became of each application.
-RANKING_WITH_RESULT = replace(RANKING, columns=[*RANKING_COLUMNS, Column("result", _l("结果"))])
+RANKING_WITH_RESULT = replace(
+    RANKING, columns=[*RANKING_COLUMNS, Column("result", gettext_lazy("结果"))]
+)
 
 
 @login_required

@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ... import selectors
@@ -114,36 +114,36 @@ def _objector(objection) -> str:
 
 
 OBJECTIONS = Listing(
-    name=_l("异议"),
+    name=gettext_lazy("异议"),
     columns=[
-        Column("institution", _l("申报单位"), ("application__institution__name",)),
-        Column("uscc", _l("统一社会信用代码"), ("application__institution__uscc",)),
-        Column("call", _l("批次"), ("application__call__title",)),
-        Column("objector", _l("异议人")),
-        Column("statement", _l("异议内容")),
-        Column("lodged", _l("提出时间"), ("lodged_at",)),
-        Column("status", _l("处理状态"), ("status",)),
+        Column("institution", gettext_lazy("申报单位"), ("application__institution__name",)),
+        Column("uscc", gettext_lazy("统一社会信用代码"), ("application__institution__uscc",)),
+        Column("call", gettext_lazy("批次"), ("application__call__title",)),
+        Column("objector", gettext_lazy("异议人")),
+        Column("statement", gettext_lazy("异议内容")),
+        Column("lodged", gettext_lazy("提出时间"), ("lodged_at",)),
+        Column("status", gettext_lazy("处理状态"), ("status",)),
         Column("handling", ""),
     ],
     default_sort="-lodged",
     paths=application_paths("application", status="status", date="lodged_at"),
     statuses=Objection.Status.choices,
-    status_label=_l("处理状态"),
-    date_label=_l("提出日期"),
+    status_label=gettext_lazy("处理状态"),
+    date_label=gettext_lazy("提出日期"),
     export=[
-        ExportColumn(_l("申报单位"), lambda o: o.application.institution.name),
-        ExportColumn(_l("统一社会信用代码"), lambda o: o.application.institution.uscc),
-        ExportColumn(_l("批次"), lambda o: o.application.call.title),
-        ExportColumn(_l("异议人身份"), lambda o: o.get_capacity_display()),
-        ExportColumn(_l("异议人"), _objector),
-        ExportColumn(_l("联系电话"), lambda o: o.phone),
-        ExportColumn(_l("异议内容"), lambda o: o.statement),
-        ExportColumn(_l("提出时间"), lambda o: o.lodged_at),
-        ExportColumn(_l("处理状态"), lambda o: o.get_status_display()),
-        ExportColumn(_l("处理时间"), lambda o: o.handled_at),
-        ExportColumn(_l("处理理由"), lambda o: o.handling_reason),
+        ExportColumn(gettext_lazy("申报单位"), lambda o: o.application.institution.name),
+        ExportColumn(gettext_lazy("统一社会信用代码"), lambda o: o.application.institution.uscc),
+        ExportColumn(gettext_lazy("批次"), lambda o: o.application.call.title),
+        ExportColumn(gettext_lazy("异议人身份"), lambda o: o.get_capacity_display()),
+        ExportColumn(gettext_lazy("异议人"), _objector),
+        ExportColumn(gettext_lazy("联系电话"), lambda o: o.phone),
+        ExportColumn(gettext_lazy("异议内容"), lambda o: o.statement),
+        ExportColumn(gettext_lazy("提出时间"), lambda o: o.lodged_at),
+        ExportColumn(gettext_lazy("处理状态"), lambda o: o.get_status_display()),
+        ExportColumn(gettext_lazy("处理时间"), lambda o: o.handled_at),
+        ExportColumn(gettext_lazy("处理理由"), lambda o: o.handling_reason),
         # A file leaves the site's access control: the number is masked for everyone.
-        ExportColumn(_l("身份证号码"), lambda o: id_number_mask(o.id_number)),
+        ExportColumn(gettext_lazy("身份证号码"), lambda o: id_number_mask(o.id_number)),
     ],
 )
 
