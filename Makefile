@@ -92,7 +92,7 @@ bench: install-dev ## Benchmarks (engine vs bare viewflow, lifecycles per second
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/batch.py
 
 messages: install-dev ## Rebuild the zh_Hans and en catalogues (needs gettext), keeping viewflow's
-	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+	$(MANAGE) makemessages -l zh_Hans -l en -e html,txt,py,svg --ignore=.venv --ignore=var --ignore=tests --ignore=bench
 	# Our msgids are Chinese: in zh_Hans each one translates to itself (no fuzzy guesses).
 	msgattrib --no-obsolete --clear-fuzzy --clear-previous -o $(ZH_PO) $(ZH_PO)
 	msgfilter --keep-header -i $(ZH_PO) -o $(ZH_PO) sh -c 'cat >/dev/null; printf "%s" "$$MSGFILTER_MSGID"'

@@ -322,3 +322,21 @@ def test_every_translated_string_is_marked_so_that_makemessages_finds_it():
             for match in alias.finditer(path.read_text(encoding="utf-8")):
                 found.append(f"{path.relative_to(settings.BASE_DIR)}: {match.group(0)}")
     assert not found, found
+
+
+@pytest.mark.django_db
+def test_in_english_programs_statuses_and_charts_read_in_english(client_for, formal_reviewer):
+    """The programs page headed each program with its Chinese title although the file has an
+    English one, the chart ended in 办结 (its strings, in an .svg template, were never
+    extracted), and a refused application read "Refuse"."""
+    from workflows.models import Application
+
+    browser = client_for(formal_reviewer)
+    choose_language(browser, "en")
+    text = page_text(browser.get(reverse("program_list")))
+
+    assert "Tech-transfer agency grant" in text
+    assert "技术转移机构经费资助" not in text
+    assert "办结" not in text and "workflow chart" in text
+    with translation.override("en"):
+        assert str(Application.Status.REFUSED.label) == "Refused"

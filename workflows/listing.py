@@ -19,6 +19,8 @@ from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from forms.validators import localised
+
 from .exports import EXPORT_PARAMETER, wants_xlsx, xlsx_response
 from .models import Call, Institution, OfficeRegion
 
@@ -251,7 +253,7 @@ class FilterForm(forms.Form):
             self.fields["q"].widget.attrs["placeholder"] = listing.q_placeholder
         if "program" in self.fields:
             self.fields["program"].choices = everything + [
-                (slug, program.content["title"]["zh"])
+                (slug, localised(program.content["title"]))
                 for slug, program in sorted(programs_loaded().items())
             ]
         if "call" in self.fields:

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from . import audit_chain
@@ -152,7 +153,7 @@ class Application(models.Model):
         CORRECTION = "correction", _("退回补正")
         LAPSED = "lapsed", _("逾期未补正")
         ACCEPTED = "accepted", _("已受理")
-        REFUSED = "refused", _("不予受理")
+        REFUSED = "refused", pgettext_lazy("status", "不予受理")
         SCORED = "scored", _("专家评审完成")
         NOT_ADVANCED = "not_advanced", _("未进入下一环节")
         APPROVED = "approved", _("审议通过")

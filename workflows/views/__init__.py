@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from forms.forms import ApplicationForm, InstitutionForm, SignupForm
+from forms.validators import localised
 
 from .. import selectors, services, worklist
 from ..flows import local_name
@@ -417,7 +418,7 @@ def program_chart(request, slug):
     return render(
         request,
         "workflows/program_chart.svg",
-        {"chart": chart_layout(program.content), "title": program.content["title"]["zh"]},
+        {"chart": chart_layout(program.content), "title": localised(program.content["title"])},
         content_type="image/svg+xml",
     )
 
