@@ -20,6 +20,22 @@ def test_the_panel_page_of_a_program_without_experts_is_not_found(
     assert response.status_code == 404
 
 
+def test_filling_a_seat_of_a_program_without_experts_is_not_found(
+    call, applicant, institution, client_for
+):
+    """It answered 该席位已有专家或已关闭 and redirected to a page that is not found."""
+    from tests.factories import UserFactory
+    from workflows.services.tasks import open_task
+
+    application = submitted(applicant, institution, call)  # the grant has no expert stage
+    task = open_task(application, "formal_review")
+    manager = UserFactory(role="formal_reviewer")
+
+    response = client_for(manager).post(reverse("panel_vacancy", args=[task.pk]), {})
+
+    assert response.status_code == 404
+
+
 # --- codes take ASCII digits only ---------------------------------------------------------------
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -189,8 +189,9 @@ def expert_task(request, task_pk):
     if (
         application is None
         or not selectors.applications_visible_to(request.user).filter(pk=application.pk).exists()
+        or not reads.expert_rounds(application.program)
     ):
-        raise Http404
+        raise Http404  # not visible, or a program without experts: no panel to show
     _require_panel_manager(request.user)
     return redirect("panel_detail", pk=application.pk)
 
@@ -263,8 +264,9 @@ def panel_vacancy(request, task_pk):
     if (
         application is None
         or not selectors.applications_visible_to(request.user).filter(pk=application.pk).exists()
+        or not reads.expert_rounds(application.program)
     ):
-        raise Http404
+        raise Http404  # not visible, or a program without experts: no seat to fill or close
     _require_panel_manager(request.user)
     try:
         if request.POST.get("action") == "close":
