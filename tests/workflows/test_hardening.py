@@ -472,3 +472,14 @@ def test_the_review_and_payment_forms_are_not_found_where_that_step_is_not_open(
     application = submitted(applicant, institution, call, tier="provincial")
     assert reviewer.get(reverse("formal_review", args=[application.pk])).status_code == 200
     assert finance.get(reverse("payment_record", args=[application.pk])).status_code == 404
+
+
+def test_an_action_the_call_page_does_not_offer_is_told_not_done(call, notice_officer, client_for):
+    """It redirected back with no word at all."""
+    from tests.workflows import http_steps as steps
+
+    for action in ("", "launch"):
+        response = client_for(notice_officer).post(
+            reverse("call_manage", args=[call.pk]), {"action": action}, follow=True
+        )
+        assert "该批次没有这项操作" in " ".join(steps.messages_shown(response))

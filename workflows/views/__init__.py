@@ -373,6 +373,9 @@ def call_manage(request, call_pk):
             for _stage, module in stages
             if action in getattr(module, "CALL_ACTIONS", {})
         ]
+        if not handlers:
+            # A stale page (the stage it acted on is gone from the program) or a forged form.
+            messages.error(request, _("该批次没有这项操作，请刷新页面后重试。"))
         try:
             for handler in handlers[:1]:
                 response = handler(request, call)
