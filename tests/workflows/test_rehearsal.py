@@ -240,3 +240,17 @@ def test_staff_run_a_rehearsal_from_its_page_and_read_the_report(
     # Nothing of the rehearsal reached this database or the site's files.
     assert not Application.objects.exists()
     assert not site_files.exists()
+
+
+@pytest.mark.django_db
+def test_a_rehearsal_run_here_by_hand_prints_its_report():
+    """`program_rehearse <slug> --here` (run by hand in a throw-away database) printed nothing
+    unless --json was given; it prints the report the isolated run prints."""
+    from io import StringIO
+
+    out = StringIO()
+    call_command("program_rehearse", "tech_transfer_agency", "--here", stdout=out)
+
+    text = out.getvalue()
+    assert "(tech_transfer_agency.toml):" in text and "branches" in text
+    assert "关于给予技术转移机构经费资助的决定" in text

@@ -37,6 +37,10 @@ class Command(BaseCommand):
             translation.activate(language)
         if here:
             results = self._here(programs, per_branch)
+            if not json:  # run by hand (the isolated runner reads the JSON and prints itself)
+                for result in results:
+                    for line in report_lines(result):
+                        self.stdout.write(line)
         else:
             paths = []
             for program in programs:
@@ -67,9 +71,8 @@ class Command(BaseCommand):
         serial = 1
         results = []
         for slug in slugs:
-            results.append(
-                rehearse(cast=cast, slug=slug, per_branch=per_branch, serial_start=serial)
-            )
+            result = rehearse(cast=cast, slug=slug, per_branch=per_branch, serial_start=serial)
+            results.append({"source": Path(program_get(slug).source).name, **result})
             serial += 1000
         return results
 
