@@ -1,41 +1,137 @@
-"""What an uploaded PDF may not carry: scripts (/JavaScript, /JS), launch actions (/Launch) and
-embedded files (/EmbeddedFile, /EmbeddedFiles). Reviewers open the attachments in their own PDF
-readers, so such content is refused at upload, checked with `pypdf` by walking the document's
-objects from its catalogue (names inside compressed object streams included)."""
+"""What an uploaded PDF must be for reviewers to open it safely: readable, unencrypted, with pages,
+and carrying no scripts (/JavaScript, /JS), launch actions (/Launch) or embedded files
+(/EmbeddedFile, /EmbeddedFiles). Reviewers open the attachments in their own PDF readers, and those
+readers repair a damaged file by finding every object in its bytes, so the check does not trust the
+file's cross-reference alone: `pypdf` walks the objects from the catalogue, and the names are also
+searched in the bytes of the file and of every object stream written in it, listed or not."""
 
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from enum import StrEnum
+from io import BytesIO
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+    read_object,
+)
 
 ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia"}
 ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"}
+ACTIVE_NAMES = ACTIVE_KEYS | ACTIVE_ACTIONS | {"/FileAttachment"}
 # A scanned application document has a few thousand objects; more than this is not an attachment
 # a reviewer needs, and the walk must stay cheap.
 MAX_OBJECTS = 200_000
 
+# A name as written in the file: a slash, then anything up to whitespace or a delimiter. `#xx`
+# writes a character by its hex code (/Java#53cript is /JavaScript).
+NAME = re.compile(rb"/([^\s\x00/<>\[\](){}%]*)")
+HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+OBJECT_HEADER = re.compile(rb"(?<!\d)\d+\s+\d+\s+obj\b\s*")
+# A cross-reference said to start at byte 0, where none is, makes pypdf rebuild it from the objects.
+REBUILD = b"\nstartxref\n0\n%%EOF\n"
 
-# The same names written plainly in the file: PDF readers repair files pypdf cannot parse, so a
-# damaged file is searched as bytes too.
-RAW_NAMES = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia)(?=[\s/<>\[\]()%]|$)")
+
+class PdfProblem(StrEnum):
+    """Why reviewers could not open the file."""
+
+    DAMAGED = "damaged"  # pypdf cannot read it, or an object stream in it cannot be decoded
+    ENCRYPTED = "encrypted"  # an open or a permissions password, empty or not
+    NO_PAGES = "no_pages"
 
 
-def pdf_active_content(stream) -> list[str]:
-    """The kinds of active content found in the PDF (empty when it carries none)."""
-    stream.seek(0)
-    found = {"/" + m.decode() for m in RAW_NAMES.findall(stream.read())}
-    stream.seek(0)
+@dataclass(frozen=True)
+class PdfFindings:
+    """What an uploaded file turned out to be: a problem that keeps reviewers from opening it (None
+    when there is none), and the kinds of active content it carries (empty when none)."""
+
+    problem: PdfProblem | None = None
+    active_content: list[str] = field(default_factory=list)
+
+
+def pdf_inspect(stream) -> PdfFindings:
+    """Read the uploaded PDF as reviewers' readers would and say what stands in their way."""
+    with _pypdf_quiet():
+        return _inspected(stream)
+
+
+@contextmanager
+def _pypdf_quiet():
+    """pypdf warns of every file it repairs (incorrect startxref pointer): an upload is not a
+    fault of the server's, and the finding says what matters."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
-        reader = PdfReader(stream, strict=False)
-        root = reader.trailer["/Root"]
-    except (PdfReadError, KeyError, ValueError, TypeError):
-        return sorted(found)  # unparseable: what the bytes show is all there is to see
+        yield
     finally:
-        stream.seek(0)
-    found |= _walked(root)
+        logger.setLevel(level)
+
+
+def _inspected(stream) -> PdfFindings:
     stream.seek(0)
-    return sorted(found)
+    data = stream.read()
+    stream.seek(0)
+    # pypdf raises many kinds of error on a malformed file; any of them means the file is not one
+    # a reviewer's reader would show as it was meant to be.
+    try:
+        reader = _reader(data)
+        if reader.is_encrypted:
+            return PdfFindings(problem=PdfProblem.ENCRYPTED)
+        if not len(reader.pages):
+            return PdfFindings(problem=PdfProblem.NO_PAGES)
+        found = _walked(reader.trailer["/Root"])
+        for contents in [data, *_object_streams(data, reader)]:
+            found |= _names_in(contents)
+    except Exception:
+        return PdfFindings(problem=PdfProblem.DAMAGED)
+    return PdfFindings(active_content=sorted(found))
+
+
+def _reader(data: bytes) -> PdfReader:
+    """pypdf's reading of the file; when pypdf cannot follow the file's cross-reference to a
+    catalogue with pages, its reading after rebuilding the cross-reference from the objects it
+    finds, as readers repair a file (the smallest valid PDFs have no cross-reference at all)."""
+    with suppress(Exception):
+        reader = PdfReader(BytesIO(data), strict=False)
+        if reader.is_encrypted or len(reader.pages):
+            return reader
+    return PdfReader(BytesIO(data + REBUILD), strict=False)
+
+
+def _object_streams(data: bytes, reader: PdfReader) -> Iterator[bytes]:
+    """The decoded contents of every object stream written in the file, whether its
+    cross-reference lists it or not (a repairing reader finds them all). Like pypdf's own repair,
+    text that only looks like an object is passed over; an object stream that cannot be decoded
+    raises, as what it holds cannot be checked."""
+    buffer = BytesIO(data)
+    for count, header in enumerate(OBJECT_HEADER.finditer(data)):
+        if count == MAX_OBJECTS:
+            raise ValueError("too many objects to check")
+        buffer.seek(header.end())
+        try:
+            item = read_object(buffer, reader)
+        except Exception:
+            continue
+        if isinstance(item, StreamObject) and "/First" in item:  # /First: where its objects begin
+            yield item.get_data()
+
+
+def _names_in(data: bytes) -> set[str]:
+    """The active names written in `data`."""
+    return {_name_read(written) for written in set(NAME.findall(data))} & ACTIVE_NAMES
+
+
+def _name_read(written: bytes) -> str:
+    """A name as a reader reads it, `#xx` escapes turned into the characters they stand for."""
+    return "/" + HEX_ESCAPE.sub(lambda code: bytes([int(code[1], 16)]), written).decode("latin-1")
 
 
 def _walked(root) -> set[str]:

@@ -483,3 +483,21 @@ def test_an_action_the_call_page_does_not_offer_is_told_not_done(call, notice_of
             reverse("call_manage", args=[call.pk]), {"action": action}, follow=True
         )
         assert "该批次没有这项操作" in " ".join(steps.messages_shown(response))
+
+
+def test_a_very_long_file_name_keeps_its_extension(call, applicant, institution):
+    """A 300-character name was cut to 255 and lost its .pdf."""
+    from workflows import demo, services
+
+    draft = demo.application_draft(user=applicant, call=call, institution=institution)
+    long_name = "批准文件" * 74 + ".pdf"  # 300 characters
+
+    attachment = services.attachment_add(
+        user=applicant,
+        application=draft,
+        kind="approval_document",
+        upload=demo.pdf_upload(long_name),
+    )
+
+    assert len(attachment.original_name) == 255
+    assert attachment.original_name.endswith(".pdf")

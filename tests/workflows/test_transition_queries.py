@@ -46,7 +46,9 @@ CEILINGS = {
     # statement (51 before).
     "decision (batch doc + notice)": 47,
     "award letter": 25,
-    "payment": 24,
+    # One statement reads the award letter's date: a payment dated before it is refused (24
+    # before).
+    "payment": 25,
 }
 SAVEPOINT_CEILING = 17  # per lifecycle; 36 before issue 13, 18 before the decision's chunks
 

@@ -11,7 +11,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from forms.fields import field_value_stored, program_field
-from forms.pdf_safety import pdf_active_content
+from forms.pdf_safety import PdfProblem, pdf_inspect
 from forms.validators import localised
 
 from ..amounts import amount_rule, award_figure, field_value
@@ -80,6 +80,17 @@ def application_update(*, user, application: Application, data: dict) -> Applica
     return application
 
 
+def _name_kept(name: str, limit: int = 255) -> str:
+    """An upload's file name within the column's 255 characters, its extension kept (a 300-
+    character name lost its .pdf and downloaded as a file of no type)."""
+    if len(name) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 10:
+        return name[:limit]
+    return stem[: limit - len(extension) - 1] + "." + extension
+
+
 def _draft_save(application: Application) -> None:
     """Save a draft as typed; one that would repeat another of the institution's applications
     in the call (the same tier, or the same patent) is refused. No savepoint: the error is
@@ -94,29 +105,46 @@ def _draft_save(application: Application) -> None:
 
 
 def pdf_check(upload) -> str:
-    """The SHA-256 of an uploaded PDF, after checking its size and that it is a PDF."""
+    """The SHA-256 of an uploaded PDF, after checking that reviewers can open it safely: its size,
+    that it is a PDF (by its first bytes), readable, unencrypted, with pages, and without scripts,
+    launch actions or embedded files."""
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
         raise ValidationError(
             _("文件“%(name)s”超过20 MB，请压缩后重新上传。") % {"name": upload.name},
             code="too_large",
         )
     upload.seek(0)
-    head = upload.read(1024)
+    head = upload.read(len(PDF_MAGIC))
     upload.seek(0)
-    if PDF_MAGIC not in head:
+    if head != PDF_MAGIC:
         raise ValidationError(
             _("文件“%(name)s”不是PDF文件（按文件内容判断），请上传PDF。") % {"name": upload.name},
             code="not_pdf",
         )
-    active = pdf_active_content(upload)
-    if active:
+    findings = pdf_inspect(upload)
+    problems = {
+        PdfProblem.DAMAGED: _("文件“%(name)s”已损坏或格式不规范，无法读取。请重新导出PDF后上传。"),
+        PdfProblem.ENCRYPTED: _(
+            "文件“%(name)s”已加密（设有打开密码或权限密码），审查人员可能无法打开或打印。"
+            "请取消加密，另存为未加密的PDF后重新上传。"
+        ),
+        PdfProblem.NO_PAGES: _("文件“%(name)s”没有任何页面，请检查后重新上传。"),
+    }
+    if findings.problem:
+        raise ValidationError(
+            problems[findings.problem] % {"name": upload.name}, code=f"pdf_{findings.problem}"
+        )
+    if findings.active_content:
         raise ValidationError(
             _(
                 "文件“%(name)s”含有脚本、启动外部程序的动作或嵌入的文件（%(found)s），"
                 "审查人员打开时可能不安全，系统不予接收。请另存为不含这些内容的PDF"
                 "（例如用“打印为PDF”）后重新上传。"
             )
-            % {"name": upload.name, "found": "、".join(name.lstrip("/") for name in active)},
+            % {
+                "name": upload.name,
+                "found": "、".join(name.lstrip("/") for name in findings.active_content),
+            },
             code="pdf_active_content",
         )
     digest = hashlib.sha256()
@@ -141,7 +169,7 @@ def attachment_add(*, user, application: Application, kind: str, upload) -> Atta
         application=application,
         kind=kind,
         file=upload,
-        original_name=upload.name[:255],
+        original_name=_name_kept(upload.name),
         sha256=sha256,
         size=upload.size,
         uploaded_by=user,
