@@ -340,3 +340,23 @@ def test_in_english_programs_statuses_and_charts_read_in_english(client_for, for
     assert "办结" not in text and "workflow chart" in text
     with translation.override("en"):
         assert str(Application.Status.REFUSED.label) == "Refused"
+
+
+def test_the_chart_grows_to_hold_its_english_labels():
+    """Boxes sized for Chinese names cut English ones (City office recommendation, Lapsed (no
+    correction in time)) at their edges; they are as wide as their longest label."""
+    from workflows.chart import END_PX, NAME_PX, chart_layout, text_width
+    from workflows.programs import program_get
+
+    content = program_get("ip_advantage_enterprise").content
+    with translation.override("zh-hans"):
+        chinese = chart_layout(content)
+    with translation.override("en"):
+        english = chart_layout(content)
+
+    assert english["box"]["w"] > chinese["box"]["w"] and english["width"] > chinese["width"]
+    for stage in english["stages"]:
+        assert text_width(stage.name, NAME_PX) < english["box"]["w"], stage.name
+        for end in stage.ends:
+            assert text_width(end["label"], END_PX) < english["end"]["w"], end["label"]
+    assert any(stage.name == "City office recommendation" for stage in english["stages"])

@@ -8,10 +8,17 @@ from dataclasses import dataclass, field
 from .programs.content import stage_key
 from .stages import stage_module
 
-WIDTH = 380
 BOX_X, BOX_W, BOX_H = 10, 200, 52
-END_X, END_W, END_H = 240, 130, 26
+END_W, END_H = 130, 26
 GAP = 28
+# Font sizes of the template (px): a stage's name, its loops, an ending's label.
+NAME_PX, LOOP_PX, END_PX = 17, 13, 14
+
+
+def text_width(text: str, px: int) -> int:
+    """About how wide `text` is drawn at `px`: a Chinese character one em, other characters
+    (English labels) about half of one."""
+    return int(sum(px if ord(char) > 0x2E7F else px * 0.56 for char in text))
 
 
 @dataclass
@@ -54,11 +61,20 @@ def chart_layout(content: dict) -> dict:
     for this, following in zip(stages, stages[1:], strict=False):
         this.next_y = following.y
     finish_y = y
+    # Boxes as wide as their longest label (English labels are longer than the Chinese ones
+    # the sizes were first drawn for), the chart as wide as its boxes.
+    box_w = max(
+        [BOX_W]
+        + [text_width(s.name, NAME_PX) + 24 for s in stages]
+        + [text_width("、".join(s.loops), LOOP_PX) + 16 for s in stages]
+    )
+    end_w = max([END_W] + [text_width(e["label"], END_PX) + 20 for s in stages for e in s.ends])
+    end_x = BOX_X + box_w + 30
     return {
         "stages": stages,
         "finish_y": finish_y,
         "height": finish_y + 44,
-        "width": WIDTH,
-        "box": {"x": BOX_X, "w": BOX_W, "h": BOX_H, "cx": BOX_X + BOX_W // 2},
-        "end": {"x": END_X, "w": END_W, "h": END_H, "cx": END_X + END_W // 2},
+        "width": end_x + end_w + 10,
+        "box": {"x": BOX_X, "w": box_w, "h": BOX_H, "cx": BOX_X + box_w // 2},
+        "end": {"x": end_x, "w": end_w, "h": END_H, "cx": end_x + end_w // 2},
     }
