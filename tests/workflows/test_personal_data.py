@@ -39,13 +39,13 @@ def notice_world(db):
     return cast, application, notice
 
 
-def lodged(user, application) -> Objection:
+def lodged(user, application, id_number: str = ID_NUMBER) -> Objection:
     return objection_lodge(
         user=user,
         application=application,
         capacity="person",
         real_name="王晓梅",
-        id_number=ID_NUMBER,
+        id_number=id_number,
         phone="13987654321",
         statement="获批文件与事实不符。",
         evidence=pdf_upload("evidence.pdf"),
@@ -406,16 +406,7 @@ def test_an_id_number_typed_full_width_is_refused_not_kept(notice_world, other_a
     full_width = ID_NUMBER.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
 
     with pytest.raises(ValidationError) as error:
-        objection_lodge(
-            user=other_applicant,
-            application=application,
-            capacity="person",
-            real_name="王晓梅",
-            id_number=full_width,
-            phone="13987654321",
-            statement="获批文件与事实不符。",
-            evidence=pdf_upload("evidence.pdf"),
-        )
+        lodged(other_applicant, application, id_number=full_width)
     assert "半角" in error.value.messages[0]
     assert not Objection.objects.exists()
 

@@ -12,17 +12,10 @@ from django.conf import settings
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tests.programs_support import program_text
+from tests.workflows.test_program_refusals import problems_of
 from workflows import programs
 from workflows.programs.schema import Program
 from workflows.stages import STAGE_TYPES, stage_module
-
-
-def problems_of(tmp_path, slug: str, text: str) -> list[programs.ProgramProblem]:
-    path = tmp_path / f"{slug}.toml"
-    path.write_text(text, encoding="utf-8")
-    program, problems = programs.program_file_read(path)
-    assert (program is None) == bool(problems)
-    return problems
 
 
 def refused(tmp_path, slug, old, new, key, words) -> programs.ProgramProblem:
