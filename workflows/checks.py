@@ -178,7 +178,10 @@ def issuer_seals_check(app_configs, **kwargs):
     if not seals:
         return []  # no seals at all: documents carry the electronic signature only
     warnings = []
-    for program in programs_loaded().values():
+    # Read afresh, as the file check reads them: the process's cache is not filled from a
+    # folder a check was run against.
+    programs, _problems = programs_read()
+    for program in programs:
         issuer = program.content["issuer"]
         names = [issuer["name"], *(other["name"] for other in issuer.get("joint") or [])]
         for name in names:
