@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 
 from documents.models import Document
-from tests.factories import CallFactory
+from tests.factories import CallFactory, UserFactory
 from workflows.demo import application_in_notice, batch_run, cast_make, pdf_upload
 from workflows.models import Objection, PublicNotice
 from workflows.personal_data import id_number_mask
@@ -435,3 +435,31 @@ def test_a_refused_period_change_keeps_the_reason_typed(notice_world, client_for
             follow=True,
         ).content.decode()
     )
+
+
+def test_an_id_number_written_into_a_handling_reason_is_masked_on_staff_lists(
+    notice_world, other_applicant, client_for
+):
+    """The objector's number is masked for everyone but its handler; written into the handling
+    reason (or the statement), it was shown whole to all staff on the lists."""
+    cast, application, notice = notice_world
+    objection = lodged(other_applicant, application)
+    objection_handle(
+        user=cast.notice_officer,
+        objection=objection,
+        upheld=False,
+        reason=f"经核实异议人（身份证{ID_NUMBER}）所述不实。",
+    )
+
+    # The leadership sees the objections list; the call page is the notice officers' (another
+    # officer of that role than the one who handled it).
+    other_officer = UserFactory(role="notice_officer")
+    for user, url in (
+        (cast.leadership, reverse("objection_list")),
+        (other_officer, reverse("call_manage", args=[application.call_id])),
+    ):
+        response = client_for(user).get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert ID_NUMBER not in page, url
+        assert f"身份证{MASKED}" in page, url

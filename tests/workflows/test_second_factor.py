@@ -285,6 +285,20 @@ def test_an_applicant_may_turn_the_second_factor_off_but_staff_may_not(
     assert TOTPDevice.objects.filter(user=formal_reviewer, confirmed=True).exists()
 
 
+def test_turning_off_a_second_factor_never_turned_on_says_so(second_factor_on, applicant):
+    """It answered 两步验证已关闭 and wrote an audit record of a change that was not made."""
+    from workflows.models import AuditRecord
+
+    client = Client()
+    password_login(client, applicant.username)
+
+    response = client.post(reverse("second_factor_disable"), {"confirm": "1"}, follow=True)
+
+    shown = response.content.decode()
+    assert "您的账号没有开启两步验证" in shown and "两步验证已关闭" not in shown
+    assert not AuditRecord.objects.filter(action="second_factor_disable").exists()
+
+
 def test_regenerating_recovery_codes_voids_the_old_ones(second_factor_on, formal_reviewer, client):
     password_login(client, "reviewer")
     _device, old = enrol(client, formal_reviewer)

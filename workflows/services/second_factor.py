@@ -132,6 +132,9 @@ def second_factor_disable(*, user) -> None:
     one cannot."""
     if second_factor_required(user):
         raise ValidationError(_("您的账号必须使用两步验证，不能关闭。"), code="required")
+    if not second_factor_enrolled(user):
+        # Nothing to turn off: saying 已关闭 would tell of a change that was not made.
+        raise ValidationError(_("您的账号没有开启两步验证。"), code="not_enrolled")
     _devices_delete(user)
     audit_write(actor=user, action="second_factor_disable", data={"user": user.pk})
 
