@@ -32,6 +32,13 @@ def _bound_text(value, kind: str) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
+def half_width_required(text: str, also: str = "") -> None:
+    """Refuse full-width digits (and the characters `also`) in a figure or a code, naming them:
+    they look like digits on the page but are not what a form reads as such."""
+    if re.search(f"[０-９{also}]", text):
+        raise ValidationError(_("请使用半角数字（0-9）输入。"), code="full_width")
+
+
 # Fifteen integer digits: a trillion yuan and more is never a figure on an application.
 LARGEST = Decimal(10) ** 15
 
@@ -55,8 +62,7 @@ class NumberField(forms.Field):
             number = Decimal(value)
         else:
             text = str(value).strip()
-            if re.search(r"[０-９．]", text):
-                raise ValidationError(_("请使用半角数字（0-9）输入。"), code="full_width")
+            half_width_required(text, also="．")
             text = AMOUNT_NOISE_RE.sub("", text) if self.kind == "money" else text.replace(",", "")
             try:
                 number = Decimal(text)
@@ -202,8 +208,7 @@ class HalfWidthCodeField(forms.RegexField):
 
     def to_python(self, value):
         value = super().to_python(value)
-        if re.search(r"[０-９]", value or ""):
-            raise ValidationError(_("请使用半角数字（0-9）输入。"), code="full_width")
+        half_width_required(value or "")
         return value
 
 

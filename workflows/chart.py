@@ -5,6 +5,8 @@ viewflow's node graph with its English node names."""
 
 from dataclasses import dataclass, field
 
+from documents.rendering import text_ems
+
 from .programs.content import stage_key
 from .stages import stage_module
 
@@ -18,7 +20,7 @@ NAME_PX, LOOP_PX, END_PX = 17, 13, 14
 def text_width(text: str, px: int) -> int:
     """About how wide `text` is drawn at `px`: a Chinese character one em, other characters
     (English labels) about half of one."""
-    return int(sum(px if ord(char) > 0x2E7F else px * 0.56 for char in text))
+    return int(text_ems(text, narrow=0.56) * px)
 
 
 @dataclass

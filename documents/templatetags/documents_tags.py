@@ -94,7 +94,7 @@ def mark_size(text: str, fit: str) -> str:
     size to the issuer: a long name, 贵州省市场监督管理局（贵州省知识产权局）, is set smaller
     rather than broken over two lines). A full-width character is one em, any other half."""
     largest, spacing, width = (float(part) for part in fit.split(","))
-    ems = sum(1.0 if ord(char) > 0x2E7F else 0.5 for char in str(text or "")) or 1.0
+    ems = rendering.text_ems(text) or 1.0
     fitting = width / (ems * (1 + spacing) * MM_PER_PT)
     return f"{min(largest, int(fitting * 10) / 10):g}pt"
 

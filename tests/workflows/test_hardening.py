@@ -134,13 +134,9 @@ def test_signup_refuses_weak_passwords_in_chinese_and_keeps_the_username(client,
 def test_production_settings_pass_check_deploy(tmp_path):
     """HSTS, the HTTPS redirect and the TLS proxy's header are set in production: `manage.py
     check --deploy` reports nothing (no database is reached; signing files named only)."""
-    import os
-    import subprocess
-    import sys
+    from tests.process_support import manage_py
 
-    from django.conf import settings
-
-    env = os.environ | {
+    env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
         "SECRET_KEY": "x" * 64 + "-production-like-secret-key-for-the-deploy-check",
         "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
@@ -149,15 +145,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "DOCUMENT_SIGNING_CERT": str(tmp_path / "cert.pem"),
         "PERSONAL_DATA_KEYS": "ZmRpc2Nsb3N1cmUtb25seS10ZXN0LWtleS0zMmJ5dGU=",
     }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = manage_py("check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout

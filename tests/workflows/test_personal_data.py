@@ -3,8 +3,6 @@ from settings, shown masked (`5201**********1234`) to everyone but the officer h
 objection, and rotated to a new key without loss; production refuses to start without a key."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 from cryptography.fernet import Fernet
@@ -15,6 +13,7 @@ from django.urls import reverse
 
 from documents.models import Document
 from tests.factories import CallFactory, UserFactory
+from tests.process_support import manage_py
 from workflows.demo import application_in_notice, batch_run, cast_make, pdf_upload
 from workflows.models import Objection, PublicNotice
 from workflows.personal_data import id_number_mask
@@ -106,21 +105,14 @@ def test_a_new_key_first_still_reads_old_values_and_rotation_moves_them_to_it(
 
 
 def test_production_refuses_to_start_without_personal_data_keys():
-    from django.conf import settings
-
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "SECRET_KEY": "x" * 64,
-        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
-    }
-    env.pop("PERSONAL_DATA_KEYS", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = manage_py(
+        "check",
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+            "SECRET_KEY": "x" * 64,
+            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+        },
+        unset=("PERSONAL_DATA_KEYS",),
     )
 
     assert result.returncode != 0

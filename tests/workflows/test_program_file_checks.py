@@ -2,15 +2,12 @@
 refusal names the file, the key path and its line (as test_program_refusals). Also: loading the
 program files into a database that was never migrated says to migrate first."""
 
-import os
-import subprocess
-import sys
 from typing import Annotated, get_args, get_origin
 
 import pytest
-from django.conf import settings
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from tests.process_support import manage_py
 from tests.programs_support import program_text
 from tests.workflows.test_program_refusals import problems_of
 from workflows import programs
@@ -204,18 +201,12 @@ def test_every_true_or_false_key_of_the_format_refuses_text():
 
 
 def test_loading_programs_into_a_database_never_migrated_says_to_migrate_first(tmp_path):
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "load_programs"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = manage_py(
+        "load_programs",
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        },
     )
 
     assert result.returncode == 1, result.stdout + result.stderr
