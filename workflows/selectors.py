@@ -96,14 +96,16 @@ def office_region_of(user) -> OfficeRegion | None:
 
 
 def applications_visible_to(user) -> QuerySet[Application]:
-    """Staff roles: all. Applicants: their institutions'. City offices: submitted applications
-    from their region. Experts: applications on their panels once they declared no conflict."""
+    """Staff roles: all submitted applications. Applicants: their institutions', drafts
+    included. City offices: submitted applications from their region. Experts: applications on
+    their panels once they declared no conflict. A draft is the applicant's own until it is
+    submitted (its bank account and contacts with it): no office sees it."""
     base = Application.objects.select_related("call", "institution", "program_version")
     if not user.is_authenticated:
         return base.none()
-    if user.has_perm(VIEW_ALL):
-        return base
     rule = Q(_membership(user, "institution_id"))
+    if user.has_perm(VIEW_ALL):
+        return base.filter(rule | ~Q(status=Application.Status.DRAFT))
     region = office_region_of(user)
     if region is not None:
         rule |= Q(institution__region_code__startswith=region.prefix) & ~Q(

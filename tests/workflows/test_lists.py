@@ -22,7 +22,7 @@ from documents.amounts import amount_in_words
 from documents.models import Document
 from tests.factories import ApplicationFactory, CallFactory, UserFactory, institution_for
 from tests.workflows import http_steps as steps
-from workflows.models import Application, Objection, PanelResult, PanelSeat
+from workflows.models import Application, Attachment, Objection, PanelResult, PanelSeat
 
 Status = Application.Status
 
@@ -123,10 +123,11 @@ def test_each_filter_narrows_the_application_list(
 ):
     staff = client_for(formal_reviewer)
     everyone = sorted(listed(staff))
-    assert len(everyone) == 5
+    # Every application but the applicant's draft: a draft is theirs until it is submitted.
+    assert len(everyone) == 4
 
     assert sorted(listed(staff, program="ip_operating_institution")) == sorted(
-        [world.mine_draft.institution.name, world.zunyi.institution.name, "安顺市知识产权运营中心"]
+        [world.zunyi.institution.name, "安顺市知识产权运营中心"]
     )
     assert sorted(listed(staff, call=world.grant.pk)) == sorted(
         [world.mine.institution.name, world.theirs.institution.name]
@@ -161,12 +162,11 @@ def test_the_search_box_finds_by_name_and_by_credit_code(client_for, formal_revi
 
 def test_column_headers_sort_and_sort_again_reverses(client_for, formal_reviewer, world):
     staff = client_for(formal_reviewer)
-    # In the database's own collation, whichever it is.
-    names = list(Application.objects.values_list("institution__name", flat=True))
+    # In the database's own collation, whichever it is; drafts are not listed to staff.
+    submitted = Application.objects.exclude(status=Status.DRAFT)
+    names = list(submitted.values_list("institution__name", flat=True))
     by_name = list(
-        Application.objects.order_by("institution__name", "pk").values_list(
-            "institution__name", flat=True
-        )
+        submitted.order_by("institution__name", "pk").values_list("institution__name", flat=True)
     )
     assert sorted(names) == sorted(by_name)
 
@@ -270,6 +270,37 @@ def test_an_applicant_exports_only_their_own_and_a_city_office_only_its_region(
     assert [row[0] for row in zunyi[1:]] == [world.zunyi.pk]
 
 
+def test_a_draft_is_the_applicants_own_until_it_is_submitted(
+    client_for, applicant, formal_reviewer, leadership, finance_officer, notice_officer, world
+):
+    """A draft's bank account and contacts are the applicant's until they submit: no office lists
+    it, exports it or opens it (404), the attachments included; once submitted, staff see it."""
+    draft = world.mine_draft
+    attachment = Attachment.objects.create(
+        application=draft,
+        kind="approval_document",
+        file=ContentFile(steps.MINIMAL_PDF, name="approval.pdf"),
+        original_name="approval.pdf",
+        sha256="0" * 64,
+        size=len(steps.MINIMAL_PDF),
+        uploaded_by=applicant,
+    )
+    for user in (formal_reviewer, leadership, finance_officer, notice_officer):
+        staff = client_for(user)
+        assert staff.get(reverse("application_detail", args=[draft.pk])).status_code == 404
+        assert staff.get(reverse("attachment_download", args=[attachment.pk])).status_code == 404
+        exported = sheet(staff.get(reverse("application_list"), {"export": "xlsx"}))
+        assert draft.pk not in {row[0] for row in exported[1:]}
+    own = client_for(applicant)
+    assert own.get(reverse("application_detail", args=[draft.pk])).status_code == 200
+    assert own.get(reverse("attachment_download", args=[attachment.pk])).status_code == 200
+
+    Application.objects.filter(pk=draft.pk).update(status=Status.SUBMITTED)
+    staff = client_for(formal_reviewer)
+    assert staff.get(reverse("application_detail", args=[draft.pk])).status_code == 200
+    assert staff.get(reverse("attachment_download", args=[attachment.pk])).status_code == 200
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -300,7 +331,7 @@ def test_a_bad_filter_value_is_ignored_and_shown_never_a_500(
     if field not in ("page", "sort"):
         # The refused value is named on the form; the list shows everything else.
         assert "已忽略" in steps.page(response)
-    assert len(rows_of(response)) == 5
+    assert len(rows_of(response)) == 4
     assert staff.get(reverse("application_list"), {**params, "export": "xlsx"}).status_code == 200
     for name, user in [
         ("staff_call_list", formal_reviewer),
