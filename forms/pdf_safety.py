@@ -3,10 +3,15 @@ and carrying no scripts (/JavaScript, /JS), launch actions (/Launch) or embedded
 (/EmbeddedFile, /EmbeddedFiles). Reviewers open the attachments in their own PDF readers, and those
 readers repair a damaged file by finding every object in its bytes, so the check does not trust the
 file's cross-reference alone: `pypdf` walks the objects from the catalogue, and the names are also
-searched in the bytes of the file and of every object stream written in it, listed or not."""
+searched in the bytes of the file and of every object stream written in it, listed or not.
+
+The check has a budget (`CHECK_SECONDS`, and at most `MAX_OBJECTS` objects): a file built to keep
+it busy (a million tiny objects, or arrays of references a reader must follow) is refused as too
+complex instead of holding a web process for tens of seconds."""
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -28,7 +33,10 @@ ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"}
 ACTIVE_NAMES = ACTIVE_KEYS | ACTIVE_ACTIONS | {"/FileAttachment"}
 # A scanned application document has a few thousand objects; more than this is not an attachment
 # a reviewer needs, and the walk must stay cheap.
-MAX_OBJECTS = 200_000
+MAX_OBJECTS = 100_000
+# Wall-clock seconds the check may take after pypdf has read the file (which the object limit
+# above bounds); an ordinary 20 MB scan takes well under one.
+CHECK_SECONDS = 3.0
 
 # A name as written in the file: a slash, then anything up to whitespace or a delimiter. `#xx`
 # writes a character by its hex code (/Java#53cript is /JavaScript).
@@ -45,6 +53,22 @@ class PdfProblem(StrEnum):
     DAMAGED = "damaged"  # pypdf cannot read it, or an object stream in it cannot be decoded
     ENCRYPTED = "encrypted"  # an open or a permissions password, empty or not
     NO_PAGES = "no_pages"
+    TOO_COMPLEX = "too_complex"  # more objects, or more work to check, than the budget allows
+
+
+class _OverBudget(Exception):
+    pass
+
+
+class _Budget:
+    """The check's deadline, looked at in its loops."""
+
+    def __init__(self, seconds: float):
+        self.ends = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.ends:
+            raise _OverBudget
 
 
 @dataclass(frozen=True)
@@ -56,10 +80,10 @@ class PdfFindings:
     active_content: list[str] = field(default_factory=list)
 
 
-def pdf_inspect(stream) -> PdfFindings:
+def pdf_inspect(stream, *, seconds: float = CHECK_SECONDS) -> PdfFindings:
     """Read the uploaded PDF as reviewers' readers would and say what stands in their way."""
     with _pypdf_quiet():
-        return _inspected(stream)
+        return _inspected(stream, _Budget(seconds))
 
 
 @contextmanager
@@ -75,10 +99,13 @@ def _pypdf_quiet():
         logger.setLevel(level)
 
 
-def _inspected(stream) -> PdfFindings:
+def _inspected(stream, budget: _Budget) -> PdfFindings:
     stream.seek(0)
     data = stream.read()
     stream.seek(0)
+    # Every object ends in `endobj`; pypdf's repair reads each one, so count them first.
+    if data.count(b"endobj") > MAX_OBJECTS:
+        return PdfFindings(problem=PdfProblem.TOO_COMPLEX)
     # pypdf raises many kinds of error on a malformed file; any of them means the file is not one
     # a reviewer's reader would show as it was meant to be.
     try:
@@ -87,9 +114,11 @@ def _inspected(stream) -> PdfFindings:
             return PdfFindings(problem=PdfProblem.ENCRYPTED)
         if not len(reader.pages):
             return PdfFindings(problem=PdfProblem.NO_PAGES)
-        found = _walked(reader.trailer["/Root"])
-        for contents in [data, *_object_streams(data, reader)]:
+        found = _walked(reader.trailer["/Root"], budget)
+        for contents in [data, *_object_streams(data, reader, budget)]:
             found |= _names_in(contents)
+    except _OverBudget:
+        return PdfFindings(problem=PdfProblem.TOO_COMPLEX)
     except Exception:
         return PdfFindings(problem=PdfProblem.DAMAGED)
     return PdfFindings(active_content=sorted(found))
@@ -106,15 +135,21 @@ def _reader(data: bytes) -> PdfReader:
     return PdfReader(BytesIO(data + REBUILD), strict=False)
 
 
-def _object_streams(data: bytes, reader: PdfReader) -> Iterator[bytes]:
+def _object_streams(data: bytes, reader: PdfReader, budget: _Budget) -> Iterator[bytes]:
     """The decoded contents of every object stream written in the file, whether its
     cross-reference lists it or not (a repairing reader finds them all). Like pypdf's own repair,
     text that only looks like an object is passed over; an object stream that cannot be decoded
-    raises, as what it holds cannot be checked."""
+    raises, as what it holds cannot be checked. Only objects with a stream (the keyword before
+    their `endobj`) are read."""
     buffer = BytesIO(data)
     for count, header in enumerate(OBJECT_HEADER.finditer(data)):
         if count == MAX_OBJECTS:
-            raise ValueError("too many objects to check")
+            raise _OverBudget
+        if count % 256 == 0:
+            budget.check()
+        end = data.find(b"endobj", header.end())
+        if data.find(b"stream", header.end(), len(data) if end < 0 else end) < 0:
+            continue
         buffer.seek(header.end())
         try:
             item = read_object(buffer, reader)
@@ -134,12 +169,14 @@ def _name_read(written: bytes) -> str:
     return "/" + HEX_ESCAPE.sub(lambda code: bytes([int(code[1], 16)]), written).decode("latin-1")
 
 
-def _walked(root) -> set[str]:
+def _walked(root, budget: _Budget) -> set[str]:
     found: set[str] = set()
     seen: set[tuple[int, int]] = set()
     todo = [root]
     walked = 0
     while todo and walked < MAX_OBJECTS:
+        if walked % 256 == 0:
+            budget.check()
         item = todo.pop()
         if isinstance(item, IndirectObject):
             key = (item.idnum, item.generation)

@@ -2,8 +2,9 @@
 message saying why, and the draft keeps the file it had: a file that does not start as a PDF, one
 no reader can read, one without pages, an encrypted one, and a script hidden behind a damaged
 cross-reference, where a check that follows the cross-reference does not look but a reader that
-repairs the file does. Ordinary PDFs, from pypdf and from WeasyPrint, are still accepted. Every
-file is a real PDF written with pypdf (or WeasyPrint)."""
+repairs the file does, and a file built to keep the check busy. Ordinary PDFs, from pypdf and from
+WeasyPrint, are still accepted. Every file is a real PDF written with pypdf (or WeasyPrint, or
+byte by byte where a writer would not write it so)."""
 
 import io
 import zlib
@@ -21,6 +22,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from forms.pdf_safety import MAX_OBJECTS, PdfProblem, pdf_inspect
 from tests.workflows import http_steps as steps
 from workflows.models import Application
 
@@ -182,6 +184,19 @@ def pdf_from_weasyprint(pages: int) -> bytes:
     return HTML(string=f"<html><body>{body}</body></html>").write_pdf()
 
 
+def pdf_of_many_objects(count: int) -> bytes:
+    """One page and `count` more tiny objects, none of them listed (a reader, and the check, must
+    find each in the bytes): what a file made to keep a checker busy looks like."""
+    parts = [
+        b"%PDF-1.4\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n"
+        b"2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n"
+        b"3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>> endobj\n"
+    ]
+    parts += [b"%d 0 obj 1 endobj\n" % number for number in range(4, count + 4)]
+    parts.append(b"trailer <</Root 1 0 R>>\n%%EOF\n")
+    return b"".join(parts)
+
+
 def executable_carrying(pdf: bytes) -> bytes:
     """A Windows program (`MZ` header) with `pdf` appended from byte 502."""
     return b"MZ" + b"\0" * 500 + pdf
@@ -272,3 +287,18 @@ def test_ordinary_pdfs_are_accepted(clients, call, content):
     assert "草稿已保存。" in steps.messages_shown(response), steps.form_errors(response)
     current = application.attachments.get(kind="approval_document", superseded=False)
     assert current.original_name == "approval-new.pdf"
+
+
+def test_a_file_built_to_keep_the_check_busy_is_refused_as_too_complex(clients, call):
+    """More objects than any scan has (pypdf's repair alone would take seconds): refused at once,
+    with what to do, and the draft keeps its file."""
+    errors = upload_refused(clients, call, pdf_of_many_objects(MAX_OBJECTS + 1))
+    assert any("结构过于复杂" in error and "打印为PDF" in error for error in errors), errors
+
+
+def test_the_check_stops_when_its_time_is_up():
+    """The walk and the search of object streams give up when the budget is spent, whatever the
+    file (here an ordinary one, with no time at all): too complex, never a pass."""
+    pdf = io.BytesIO(pdf_packed(pdf_written(pages=3)))
+    assert pdf_inspect(pdf).problem is None
+    assert pdf_inspect(pdf, seconds=0).problem == PdfProblem.TOO_COMPLEX

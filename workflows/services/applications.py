@@ -129,6 +129,10 @@ def pdf_check(upload) -> str:
             "请取消加密，另存为未加密的PDF后重新上传。"
         ),
         PdfProblem.NO_PAGES: _("文件“%(name)s”没有任何页面，请检查后重新上传。"),
+        PdfProblem.TOO_COMPLEX: _(
+            "文件“%(name)s”结构过于复杂（对象过多），系统无法在限定时间内完成安全检查。"
+            "请重新导出或用“打印为PDF”另存后上传。"
+        ),
     }
     if findings.problem:
         raise ValidationError(
