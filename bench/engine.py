@@ -343,6 +343,11 @@ def measure_all() -> None:
                 f"  {label:<24} {tasks:>6} {queries / tasks:>8.1f} {writes / tasks:>7.1f} "
                 f"{savepoints / tasks:>8.1f}"
             )
+        print(
+            f"  bound on the ratio at these counts: {b_queries / p_queries:.2f}x (bare's "
+            "statements over the project's: the ratio if each project statement cost no more "
+            "than one of bare viewflow's)"
+        )
 
         print(
             f"\nLifecycles per second, draft to paid ({ROUNDS} interleaved rounds of {BATCH} "
