@@ -122,12 +122,33 @@ def _key_pem(key) -> bytes:
     )
 
 
+# X.509 caps a common or organisation name at 64 (RFC 5280 ub-common-name); the library counts
+# the UTF-8 bytes, so 21 Chinese characters.
+NAME_LIMIT = 64
+
+
+def name_fitted(text: str, limit: int = NAME_LIMIT) -> str:
+    """`text` cut to the longest start that X.509 takes as a name (贵州省市场监督管理局（贵州省
+    知识产权局）… is longer); a bracketed second name is dropped first, whole."""
+    if len(text.encode()) <= limit:
+        return text
+    for bracket in ("（", "("):
+        head = text.split(bracket, 1)[0]
+        if head and len(head.encode()) <= limit:
+            return head
+    fitted = text
+    while len(fitted.encode()) > limit:
+        fitted = fitted[:-1]
+    return fitted
+
+
 def _certificate(subject: str, public_key, issuer_name: x509.Name, issuer_key, ca: bool):
     now = datetime.datetime.now(datetime.UTC)
+    fitted = name_fitted(subject)
     name = x509.Name(
         [
-            x509.NameAttribute(NameOID.COMMON_NAME, subject),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, subject),
+            x509.NameAttribute(NameOID.COMMON_NAME, fitted),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, fitted),
         ]
     )
     usage = x509.KeyUsage(

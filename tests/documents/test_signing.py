@@ -149,3 +149,27 @@ def test_start_up_refuses_without_a_signing_identity(settings):
     settings.DOCUMENT_SIGNER = None
     settings.DOCUMENT_SIGNERS = {}
     assert [error.id for error in check_signing(None)] == ["documents.E002"]
+
+
+@pytest.mark.parametrize(
+    ("issuer", "signer"),
+    [
+        # 27 characters, 81 bytes: X.509 takes at most 64 bytes in a name.
+        (
+            "黔南布依族苗族自治州市场监督管理局（黔南州知识产权局）",
+            "黔南布依族苗族自治州市场监督管理局",
+        ),
+        (
+            "黔东南苗族侗族自治州黎平县市场监督管理局知识产权服务中心",
+            "黔东南苗族侗族自治州黎平县市场监督管理局",
+        ),
+    ],
+)
+def test_an_issuer_with_a_long_name_still_signs(issuer, signer):
+    """The name is the certificate's subject: a long one is cut to what X.509 holds (a bracketed
+    second name dropped whole), not refused with a traceback on every document."""
+    from weasyprint import HTML
+
+    signed = signing.pdf_sign(HTML(string="<p>通知</p>").write_pdf(), issuer)
+    check = pdf_signature_check(signed)
+    assert check.valid and signer in check.signer
