@@ -371,3 +371,61 @@ def test_a_reason_with_no_break_in_it_wraps_inside_the_type_area_and_prints_whol
     chars = [c for page in pages for c in page["chars"] if c["text"] in "A0123456789"]
     assert sum(c["text"] == "A" for c in chars) >= 600
     assert all(LEFT - TOLERANCE <= c["x0"] and c["x1"] <= RIGHT + TOLERANCE for c in chars)
+
+
+def certificate_seals(pages) -> list[dict]:
+    """The seals of a certificate: its images larger than the 16 mm QR code."""
+    return [image for image in pages[0]["images"] if image["width"] > 18 * MM]
+
+
+def test_a_certificate_carries_its_issuers_seal_over_the_name_and_date(settings):
+    """A certificate is sealed like a decision (§7.3.5): it printed the name and date alone."""
+    settings.DOCUMENT_SEALS = {"贵州省市场监督管理局": "documents/seals/specimen.png"}
+    pages = render("certificate")
+    (seal,) = certificate_seals(pages)
+    lines = dict(lines_of(pages[0]["chars"]))
+    name, date = lines["贵州省市场监督管理局"], lines["2026年3月5日"]
+    centre_x = (min(c["x0"] for c in name) + max(c["x1"] for c in name)) / 2
+    assert abs((seal["x0"] + seal["x1"]) / 2 - centre_x) < 3 * MM
+    for line in (name, date):
+        assert seal["top"] < min(c["top"] for c in line) < seal["bottom"]
+    settings.DOCUMENT_SEALS = {}
+    assert certificate_seals(render("certificate")) == []
+
+
+def test_a_joint_certificate_names_every_issuer_each_under_its_seal(settings):
+    """Four issuers: each named, each seal on its own name, no seal on another's, and nothing
+    over the verification note or the certificate's text."""
+    settings.DOCUMENT_SEALS = {
+        name: "documents/seals/specimen.png"
+        for name in (
+            "贵州省市场监督管理局",
+            "贵州省财政厅",
+            "贵州省人力资源和社会保障厅",
+            "贵州省教育厅",
+        )
+    }
+    context = CONTEXTS["certificate"]()
+    joint = [{"name": n} for n in ("贵州省财政厅", "贵州省人力资源和社会保障厅", "贵州省教育厅")]
+    pages = render("certificate", issuer={**context["issuer"], "joint": joint})
+    assert len(pages) == 1
+    lines = lines_of(pages[0]["chars"])
+    printed = "".join(text for text, _line in lines).replace(" ", "")
+    assert all(name in printed for name in settings.DOCUMENT_SEALS), printed
+    seals = certificate_seals(pages)
+    assert len(seals) == 4
+    for n, one in enumerate(seals):
+        assert not [other for other in seals[n + 1 :] if overlapping(one, other)]
+    kept_clear = [c for text, line in lines if "验证码" in text or "有效期至" in text for c in line]
+    assert kept_clear
+    for seal in seals:
+        assert not [char["text"] for char in kept_clear if overlapping(seal, char)]
+
+
+def overlapping(one: dict, other: dict) -> bool:
+    return (
+        one["x0"] < other["x1"]
+        and other["x0"] < one["x1"]
+        and one["top"] < other["bottom"]
+        and other["top"] < one["bottom"]
+    )
