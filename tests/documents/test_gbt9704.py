@@ -429,3 +429,18 @@ def overlapping(one: dict, other: dict) -> bool:
         and one["top"] < other["bottom"]
         and other["top"] < one["bottom"]
     )
+
+
+def test_the_verification_note_never_stands_alone_on_a_letters_last_page():
+    """A letter whose text ended low on its page put its verification note alone on a second
+    page (§7.3.5.1: the lines are set closer instead). Whatever the number of items, the note
+    stays under the date, on a page that holds text."""
+    reasons = "获批文件扫描件不清晰，请重新上传清晰完整的扫描件并加盖单位公章。"
+    pages_seen = set()
+    for items in range(1, 13):
+        pages = render("correction_notice", reasons="\n".join([reasons] * items))
+        pages_seen.add(len(pages))
+        texts = [text for text, _line in lines_of(pages[-1]["chars"]) if not FOLIO_RE.match(text)]
+        own = [text for text in texts if "验证码" not in text and "/verify/" not in text]
+        assert own, f"{items} items: the last page holds only {texts}"
+    assert pages_seen == {1, 2}  # the letters did run onto a second page
