@@ -65,8 +65,12 @@ class Run:
     program: dict
     entries: list[Entry] = field(default_factory=list)
 
-    def user_for(self, role: str):
-        """The cast's user of a role (a stage's `role` parameter)."""
+    def user_for(self, role: str, application=None):
+        """The cast's user of a role (a stage's `role` parameter); for a city office acting on an
+        application, the office of the application's region."""
+        if role == "city_office" and application is not None:
+            prefix = application.institution.region_code[:4]
+            return self.cast.city_offices.get(prefix, self.cast.city_office)
         return getattr(self.cast, role)
 
     def waiting(self, stage: dict, local: str | None = None) -> list[Entry]:

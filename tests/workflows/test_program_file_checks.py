@@ -2,6 +2,7 @@
 refusal names the file, the key path and its line (as test_program_refusals). Also: loading the
 program files into a database that was never migrated says to migrate first."""
 
+import tomllib
 from typing import Annotated, get_args, get_origin
 
 import pytest
@@ -212,3 +213,30 @@ def test_loading_programs_into_a_database_never_migrated_says_to_migrate_first(t
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     assert "manage.py migrate" in result.stderr, result.stderr
+
+
+# --- who acts at a stage -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stage, role, holders",
+    [
+        # The decision was refused at issue with an empty PermissionDenied.
+        ("decision", "leadership", "notice_officer"),
+        # The rehearsal crashed (no one of that role publishes a list).
+        ("public_notice", "expert", "notice_officer"),
+        # Only a city office has a region to recommend from.
+        ("city_recommendation", "leadership", "city_office"),
+    ],
+)
+def test_a_stage_given_a_role_that_cannot_act_there_is_refused(tmp_path, stage, role, holders):
+    slug = "city_first_committee_grant"
+    types = [one["type"] for one in tomllib.loads(program_text(slug))["stages"]]
+    refused(
+        tmp_path,
+        slug,
+        f'type = "{stage}"\n',
+        f'type = "{stage}"\nrole = "{role}"\n',
+        f"stages[{types.index(stage)}].role",
+        f"role {role!r} cannot act at this stage; roles that can: {holders}",
+    )

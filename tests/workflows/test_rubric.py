@@ -195,9 +195,10 @@ def test_the_panel_must_be_run_by_a_role_that_manages_panels(tmp_path):
         'type = "expert_review"\nrole = "formal_reviewer"',
         'type = "expert_review"\nrole = "leadership"',
     )
-    assert ("stages[2].role", "the role must hold workflows.manage_panels") in problems_of(
-        tmp_path, text
-    )
+    assert (
+        "stages[2].role",
+        "role 'leadership' cannot act at this stage; roles that can: formal_reviewer",
+    ) in problems_of(tmp_path, text)
 
 
 def test_a_rubric_that_is_not_a_list_is_refused(tmp_path):

@@ -77,7 +77,7 @@ def _stage_problems(program: Program) -> list[tuple[str, str]]:
                         ),
                     )
                 )
-        for name, message in stage.problems(program):
+        for name, message in [*stage.role_problems(), *stage.problems(program)]:
             problems.append((f"stages[{i}].{name}", message))
         for name in sorted(stage.model_fields_set):
             value = getattr(stage, name)

@@ -191,10 +191,23 @@ class StageBase(Model):
     NEEDS: ClassVar[tuple[str, ...]] = ("submitted",)
     PROVIDES: ClassVar[tuple[str, ...]] = ()
     FORBIDS: ClassVar[tuple[str, ...]] = ("decided",)
+    # The permission the stage's `role` must hold where the stage's own pages check one rather
+    # than the permission of the role's tasks (None: any role with tasks will do).
+    ROLE_MUST_HOLD: ClassVar[str | None] = None
 
     def problems(self, program) -> list[tuple[str, str]]:
         """(parameter, message) for what needs the rest of the program file."""
         return []
+
+    def role_problems(self) -> list[tuple[str, str]]:
+        """The stage's `role` lacks the permission its pages ask of whoever acts
+        (ROLE_MUST_HOLD): say which roles hold it."""
+        needed = self.ROLE_MUST_HOLD
+        role = getattr(self, "role", None)
+        if needed is None or role is None or role_holds(role, needed):
+            return []
+        holders = ", ".join(sorted(key for key in ROLES if role_holds(key, needed)))
+        return [("role", f"role {role!r} cannot act at this stage; roles that can: {holders}")]
 
     @property
     def stage_key(self) -> str:

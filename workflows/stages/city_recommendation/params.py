@@ -11,6 +11,8 @@ CITY_PREFIX_RE = re.compile(r"^\d{4}$")
 class CityRecommendationStage(StageBase):
     type: Literal["city_recommendation"]
     role: Role = "city_office"
+    # A city office recommends its own region's applications.
+    ROLE_MUST_HOLD = "workflows.recommend"
     # Places per city and call; 0 means no quota.
     quota_per_city: Count = 0
     # Per-city overrides keyed by the city's 4-digit region prefix, e.g. {"5201" = 3}.

@@ -8,6 +8,8 @@ from ...programs.types import Count, Role, StageBase
 class DecisionStage(StageBase):
     type: Literal["decision"]
     role: Role = "notice_officer"
+    # The call page that issues the decision asks this of whoever issues it.
+    ROLE_MUST_HOLD = "workflows.issue_decision"
     # The batch document and what each applicant receives.
     document: Literal["funding_decision", "recognition_decision", "commendation_decision"] = (
         "funding_decision"

@@ -17,9 +17,9 @@ def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
 
 
 def rehearse(run, stage: dict, entries) -> None:
-    officer = run.user_for(stage["role"])
     for entry in entries:
         application = entry.application
+        officer = run.user_for(stage["role"], application)
         award_letter_issue(user=officer, application=application)
         payment_record(
             user=officer,

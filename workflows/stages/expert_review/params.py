@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from ...programs.types import Count, Criterion, PositiveInt, Role, StageBase, role_holds
+from ...programs.types import Count, Criterion, PositiveInt, Role, StageBase
 
 MANAGE_PANELS = "workflows.manage_panels"
 
@@ -22,13 +22,9 @@ class ExpertReviewStage(StageBase):
     advance_top: Count = 0
 
     PROVIDES = ("list_decided", "scored")
-
-    def problems(self, program) -> list[tuple[str, str]]:
-        """The staff role must be able to manage panels (replace late experts, fill or close
-        vacant seats). The rubric is checked with the program's (programs.rubric)."""
-        if not role_holds(self.role, MANAGE_PANELS):
-            return [("role", f"the role must hold {MANAGE_PANELS}")]
-        return []
+    # The staff role must be able to manage panels (replace late experts, fill or close vacant
+    # seats). The rubric is checked with the program's (programs.rubric).
+    ROLE_MUST_HOLD = MANAGE_PANELS
 
 
 Params = ExpertReviewStage

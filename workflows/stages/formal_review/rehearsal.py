@@ -28,10 +28,10 @@ def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
 def rehearse(run, stage: dict, entries) -> None:
     from ...rehearsal import timers_fire
 
-    reviewer = run.user_for(stage["role"])
     lapsing = []
     for entry in entries:
         application = entry.application
+        reviewer = run.user_for(stage["role"], application)
         outcome = run.outcome(entry, stage)
         if outcome == "refuse":
             formal_review_complete(

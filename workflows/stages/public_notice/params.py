@@ -11,6 +11,8 @@ class PublicNoticeStage(StageBase):
 
     type: Literal["public_notice"]
     role: Role = "notice_officer"
+    # The call page that publishes the list and handles the period asks this.
+    ROLE_MUST_HOLD = "workflows.run_public_notice"
     days: PositiveInt = 7
     day_kind: Literal["calendar", "working"] = "calendar"
 
