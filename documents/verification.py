@@ -3,6 +3,7 @@ whether a file someone holds is byte-identical to the archived one."""
 
 import hashlib
 import hmac
+import unicodedata
 from dataclasses import dataclass
 
 from .models import VERIFICATION_ALPHABET, Document
@@ -12,8 +13,10 @@ UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 
 
 def verification_code_normalize(code: str) -> str:
-    """The code as stored: upper case, without the spaces or dashes people type between groups."""
-    return "".join(code.split()).replace("-", "").upper()
+    """The code as stored: upper case, half-width (a code typed with a Chinese input method comes
+    full-width: Ｕ９…), without the spaces or dashes people type between groups."""
+    half = unicodedata.normalize("NFKC", code)
+    return "".join(half.split()).replace("-", "").upper()
 
 
 def document_by_verification_code(code: str) -> Document | None:

@@ -8,7 +8,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .verification import UPLOAD_MAX_BYTES, document_by_verification_code, document_file_check
+from .verification import (
+    UPLOAD_MAX_BYTES,
+    document_by_verification_code,
+    document_file_check,
+    verification_code_normalize,
+)
 
 # Multipart overhead on top of the file itself.
 REQUEST_MAX_BYTES = UPLOAD_MAX_BYTES + 64 * 1024
@@ -32,9 +37,14 @@ class VerificationUploadForm(forms.Form):
 
 def verify_lookup(request):
     """Public: a box to type the verification code printed on a paper document."""
-    code = "".join(request.GET.get("code", "").split())
-    if code:
+    typed = request.GET.get("code", "")
+    code = verification_code_normalize(typed)
+    if code and all(char.isascii() and char.isalnum() for char in code):
         return redirect("documents:verify", code=code)
+    if typed.strip():
+        # Nothing a code could be (a slash, a tag): no document has it, and no address is made
+        # of it.
+        return render(request, "documents/verify.html", {"code": typed.strip()}, status=404)
     return render(request, "documents/verify_lookup.html")
 
 

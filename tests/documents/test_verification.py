@@ -161,6 +161,24 @@ def test_code_is_found_whatever_the_case(notice):
     assert notice.number in response.content.decode()
 
 
+def test_the_lookup_box_takes_a_code_typed_full_width_or_in_groups(notice):
+    """A Chinese input method types the code full-width (Ｕ９…)."""
+    code = notice.verification_code
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in code[:5]) + " - " + code[5:].lower()
+    response = Client().get(reverse("documents:verify_lookup"), {"code": full_width}, follow=True)
+    assert response.status_code == 200
+    assert notice.number in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["<script>x</script>", "a/b", "../..", "５２０１？"])
+def test_the_lookup_box_answers_not_found_for_what_no_code_could_be(notice, typed):
+    """A tag or a slash typed into the box answered 500 (no address can be made of it)."""
+    response = Client().get(reverse("documents:verify_lookup"), {"code": typed})
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "未找到该验证码对应的文书" in page and "<script>x" not in page
+
+
 def test_the_same_file_is_confirmed(notice):
     response = Client().post(verify_url(notice), upload(stored_pdf(notice)))
 
