@@ -286,9 +286,12 @@ def objections_pending_on(notice: PublicNotice) -> bool:
 
 
 def call_applications(call: Call) -> QuerySet[Application]:
-    """The call's applications for its page, by institution."""
-    return call.applications.select_related("institution", "program_version").order_by(
-        "institution__name", "pk"
+    """The call's submitted applications for its page, by institution (a draft is its
+    applicant's own until submitted; the status counts still say how many there are)."""
+    return (
+        call.applications.exclude(status=Application.Status.DRAFT)
+        .select_related("institution", "program_version")
+        .order_by("institution__name", "pk")
     )
 
 

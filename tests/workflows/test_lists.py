@@ -291,6 +291,17 @@ def test_a_draft_is_the_applicants_own_until_it_is_submitted(
         assert staff.get(reverse("attachment_download", args=[attachment.pk])).status_code == 404
         exported = sheet(staff.get(reverse("application_list"), {"export": "xlsx"}))
         assert draft.pk not in {row[0] for row in exported[1:]}
+    # The call's page lists the call's submitted applications only, and the calls list counts
+    # those.
+    manage = client_for(notice_officer).get(reverse("call_manage", args=[world.operating.pk]))
+    assert reverse("application_detail", args=[draft.pk]) not in manage.content.decode()
+    assert reverse("application_detail", args=[world.zunyi.pk]) in manage.content.decode()
+    calls = sheet(
+        client_for(formal_reviewer).get(reverse("staff_call_list"), {"export": "xlsx"})
+    )
+    column = calls[0].index("申报数")
+    counts = {row[0]: row[column] for row in calls[1:]}
+    assert counts[world.operating.title] == 2  # zunyi's and anshun's, not the draft
     own = client_for(applicant)
     assert own.get(reverse("application_detail", args=[draft.pk])).status_code == 200
     assert own.get(reverse("attachment_download", args=[attachment.pk])).status_code == 200

@@ -3,7 +3,7 @@ selector and declares its filters, sort columns and export for `workflows.listin
 package declares its own lists the same way (payments, objections, rankings, seats)."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, CharField, Count, F, Value, When
+from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -128,7 +128,10 @@ def staff_call_list(request):
             default=Value("open"),
             output_field=CharField(),
         ),
-        application_count=Count("applications"),
+        # Submitted ones: a draft is its applicant's own until submitted.
+        application_count=Count(
+            "applications", filter=~Q(applications__status=Application.Status.DRAFT)
+        ),
         budget_left_sum=F("budget_total") - F("budget_paid"),
     )
     listed = CALLS.run(request, calls)
