@@ -685,3 +685,22 @@ def test_the_flow_chart_renders_the_expert_review_stage(client_for, panel_progra
     assert "v 9 m 5 -9 v 9" in svg  # expert_score carries the parallel multi-instance marker
     response = client_for(formal_reviewer).get(reverse("program_chart", args=[panel_program]))
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+
+
+def test_experts_see_the_merits_not_the_applicants_contact_or_bank(
+    client_for, application, formal_reviewer
+):
+    """PIPL's minimum: an expert needs what is scored, not whom to call or where money goes."""
+    application.bank_account = "6222000011112222"
+    application.save(update_fields=["bank_account"])
+    seat = seats_open(application)[0]
+    browser = client_for(seat.expert.user)
+    scoring = text_of(declare(browser, seat))
+    detail = text_of(browser.get(reverse("application_detail", args=[application.pk])))
+    for page in (scoring, detail):
+        assert "建立知识产权管理体系" in page
+        assert "张敏" not in page and "6222000011112222" not in page
+    staff = text_of(
+        client_for(formal_reviewer).get(reverse("application_detail", args=[application.pk]))
+    )
+    assert "张敏" in staff

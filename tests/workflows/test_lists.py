@@ -296,9 +296,7 @@ def test_a_draft_is_the_applicants_own_until_it_is_submitted(
     manage = client_for(notice_officer).get(reverse("call_manage", args=[world.operating.pk]))
     assert reverse("application_detail", args=[draft.pk]) not in manage.content.decode()
     assert reverse("application_detail", args=[world.zunyi.pk]) in manage.content.decode()
-    calls = sheet(
-        client_for(formal_reviewer).get(reverse("staff_call_list"), {"export": "xlsx"})
-    )
+    calls = sheet(client_for(formal_reviewer).get(reverse("staff_call_list"), {"export": "xlsx"}))
     column = calls[0].index("申报数")
     counts = {row[0]: row[column] for row in calls[1:]}
     assert counts[world.operating.title] == 2  # zunyi's and anshun's, not the draft
@@ -310,6 +308,21 @@ def test_a_draft_is_the_applicants_own_until_it_is_submitted(
     staff = client_for(formal_reviewer)
     assert staff.get(reverse("application_detail", args=[draft.pk])).status_code == 200
     assert staff.get(reverse("attachment_download", args=[attachment.pk])).status_code == 200
+
+
+def test_a_city_office_sees_whom_to_call_but_not_the_bank_account(
+    client_for, city_office, formal_reviewer, world
+):
+    """A city office recommends; finance pays. Only provincial staff and the applicant see the
+    account money goes to."""
+    Application.objects.filter(pk=world.mine.pk).update(
+        bank_account="6222000011112222", contact_phone="13912345678"
+    )
+    url = reverse("application_detail", args=[world.mine.pk])
+    office = client_for(city_office).get(url).content.decode()
+    assert "13912345678" in office and "6222000011112222" not in office
+    staff = client_for(formal_reviewer).get(url).content.decode()
+    assert "13912345678" in staff and "6222000011112222" in staff
 
 
 @pytest.mark.parametrize(

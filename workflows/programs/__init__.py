@@ -29,10 +29,11 @@ from .loading import (
     programs_loaded,
     programs_read,
 )
-from .rules import PAYMENT_FIELDS
+from .rules import CONTACT_FIELDS, PAYMENT_FIELDS
 
 __all__ = [
     "COLUMN_FIELDS",
+    "CONTACT_FIELDS",
     "PAYMENT_FIELDS",
     "ProgramFile",
     "ProgramProblem",

@@ -14,6 +14,9 @@ from .types import FACTS
 
 # A program that pays (a disbursement stage) needs a bank account on its form.
 PAYMENT_FIELDS = ("bank_name", "bank_account", "account_name")
+# The applicant's contact person and phone: for the offices that deal with the applicant, not for
+# the experts who score the application.
+CONTACT_FIELDS = ("contact_name", "contact_phone")
 
 
 def stage_label(stage) -> str:

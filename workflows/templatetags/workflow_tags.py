@@ -51,13 +51,17 @@ def abs_value(number) -> int:
 
 
 @register.inclusion_tag("workflows/_application_fields.html")
-def application_fields(application, without_payment=False):
+def application_fields(application, without_payment=False, without_contact=False):
     """The application's fields as <dt>/<dd> pairs, in the program file's order with its labels
-    (bank details left out for readers who have no use for them, such as experts)."""
+    (bank details left out for readers who have no use for them, such as experts and city
+    offices; the contact person and phone left out for experts)."""
     from ..facts import field_rows
-    from ..programs import PAYMENT_FIELDS
+    from ..programs import CONTACT_FIELDS, PAYMENT_FIELDS
 
-    return {"rows": field_rows(application, leave_out=PAYMENT_FIELDS if without_payment else ())}
+    leave_out = (PAYMENT_FIELDS if without_payment else ()) + (
+        CONTACT_FIELDS if without_contact else ()
+    )
+    return {"rows": field_rows(application, leave_out=leave_out)}
 
 
 @register.inclusion_tag("workflows/_application_attachments.html")

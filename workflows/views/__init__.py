@@ -249,6 +249,11 @@ def application_detail(request, pk):
             ),
             "audit": selectors.audit_of(application) if is_staff_role(request.user) else None,
             "is_member": is_member,
+            # Bank details for the applicant and provincial staff (finance pays from them);
+            # contact details for whoever deals with the applicant, not for the experts.
+            "without_payment": not (is_member or is_staff_role(request.user)),
+            "without_contact": not (is_member or is_staff_role(request.user))
+            and selectors.office_region_of(request.user) is None,
             "outcome_reason": selectors.outcome_reason(application),
             "payment": selectors.payment_of(application),
             "tasks": [
