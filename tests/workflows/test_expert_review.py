@@ -431,6 +431,23 @@ def test_points_outside_the_range_are_refused_in_chinese_and_the_typed_values_ke
     assert seat.task.status == STATUS.ASSIGNED
 
 
+def test_points_written_as_exponents_and_a_comment_of_pages_are_refused(client_for, application):
+    """Decimal() read 1e1 as 10 and the comment had no limit (5,000 characters were stored)."""
+    seat = seats_open(application)[0]
+    browser = client_for(seat.expert.user)
+    declare(browser, seat)
+
+    response = score(browser, seat, ("1e1", "1_0", "+5", "20", "10"), comment="意见" * 1001)
+
+    text = text_of(response)
+    assert "“技术先进性与专利质量”的得分应为数字。" in text
+    assert "“专利转化运用效益”的得分应为数字。" in text
+    assert "“知识产权管理体系”的得分应为数字。" in text
+    assert "理由不能超过2000字（现为2002字）" in text
+    assert input_value(response, "points_quality") == "1e1"
+    assert not ReviewScore.objects.filter(seat=seat).exists()
+
+
 # --- recusal, late experts, vacant seats -------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ When the pool has nobody left, the task is unassigned and waits for a panel mana
 again or closes the seat. Every draw is on the record (`draw`).
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,6 +43,7 @@ OPEN_SEATS = (Seat.DRAWN, Seat.DECLARED)
 ACTIVE_SEATS = (Seat.DRAWN, Seat.DECLARED, Seat.SCORED)
 OPEN_TASK = (STATUS.NEW, STATUS.ASSIGNED)
 TWO_PLACES = Decimal("0.01")
+POINTS_RE = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
 METHOD_LABELS = {
     "mean": gettext_noop("平均分"),
     "trimmed_mean": gettext_noop("去掉一个最高分和一个最低分后的平均分"),
@@ -280,7 +282,9 @@ def points_clean(rubric: list[dict], points: dict) -> dict[str, Decimal]:
             errors[key] = [_("“%(name)s”的得分请使用半角数字（0-9）输入。") % {"name": name}]
             continue
         try:
-            value = Decimal(text)
+            # Digits with at most one point (a minus is told the range): Decimal() also reads
+            # 1e1, +5 and 1_0.
+            value = Decimal(text) if POINTS_RE.fullmatch(text) else None
         except InvalidOperation:
             value = None
         if value is None or not value.is_finite():
@@ -308,6 +312,10 @@ def seat_score(*, user, seat: PanelSeat, points: dict, comment: str) -> PanelSea
     comment = comment.strip()
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Decimal] = {}
+    try:
+        reason_length_check(comment)
+    except ValidationError as error:
+        errors["comment"] = error.messages
     try:
         cleaned = points_clean(rubric, points)
     except ValidationError as error:
