@@ -11,7 +11,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .validators import BANK_ACCOUNT_RE, PHONE_RE, localised, patent_number_clean
+from .validators import (
+    BANK_ACCOUNT_RE,
+    PHONE_RE,
+    localised,
+    patent_number_clean,
+    phone_valid,
+)
 
 TWO_PLACES = Decimal("0.01")
 # What people type around an amount: the currency sign, thousands separators, spaces.
@@ -183,12 +189,7 @@ def program_field(field: dict, program: dict) -> forms.Field:
     if kind == "textarea":
         return forms.CharField(label=label, required=required, widget=forms.Textarea)
     if kind == "phone":
-        return HalfWidthCodeField(
-            label=label,
-            regex=PHONE_RE,
-            required=required,
-            error_messages={"invalid": _("请输入有效的电话号码。")},
-        )
+        return PhoneField(label=label, required=required)
     if kind == "bank_account":
         return HalfWidthCodeField(
             label=label,
@@ -210,6 +211,24 @@ class HalfWidthCodeField(forms.RegexField):
         value = super().to_python(value)
         half_width_required(value or "")
         return value
+
+
+class PhoneField(HalfWidthCodeField):
+    """A phone number: PHONE_RE's shape, half-width, and digits one could dial
+    (validators.phone_valid)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", {})
+        kwargs["error_messages"].setdefault("invalid", _("请输入有效的电话号码。"))
+        super().__init__(regex=PHONE_RE, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not phone_valid(value):
+            raise ValidationError(
+                _("请输入有效的电话号码：手机号码11位，固定电话请加区号（如0851-85551234）。"),
+                code="invalid",
+            )
 
 
 class DigitsHalfWidthField(forms.CharField):

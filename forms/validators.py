@@ -3,6 +3,7 @@
 The forms layer sits below the engine: nothing here imports `workflows`."""
 
 import re
+import unicodedata
 
 from django.contrib.auth.password_validation import MinimumLengthValidator
 from django.core.exceptions import ValidationError
@@ -12,6 +13,20 @@ from stdnum.cn import uscc as uscc_module
 from stdnum.exceptions import ValidationError as StdnumError
 
 PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
+# What the digits of a phone number can be, once spaces, dashes and brackets are dropped: a
+# mobile (with or without +86), a fixed line with its area code (0851 85551234, an extension
+# after it), or a 400/800 service number. A date (9999-12-31) has the shape but not the digits.
+PHONE_DIGITS_RE = re.compile(
+    r"(?:(?:\+|00)?86)?1[3-9]\d{9}|0[1-9]\d{1,2}[2-9]\d{6,7}\d{0,6}|[48]00\d{7}"
+)
+PHONE_SEPARATORS_RE = re.compile(r"[\s\-()]")
+
+
+def phone_valid(value: str) -> bool:
+    """Whether `value` (of PHONE_RE's shape) is a number one could dial in China."""
+    return bool(PHONE_DIGITS_RE.fullmatch(PHONE_SEPARATORS_RE.sub("", value)))
+
+
 BANK_ACCOUNT_RE = re.compile(r"^[0-9 ]{8,32}$")
 PATENT_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 
@@ -85,3 +100,26 @@ class PasswordMinimumLength(MinimumLengthValidator):
             "密码太短，至少需要%(min_length)d个字符。",
             self.min_length,
         ) % {"min_length": self.min_length}
+
+
+NAME_MARKS = set(" ·•.-'")
+
+
+def person_name_valid(name: str) -> bool:
+    """Whether `name` can be a person's name: letters of any script (王小明, Anna Müller), with the
+    spaces and marks names are written with (阿依古丽·买买提), and no digits or symbols."""
+    name = name.strip()
+    return (
+        bool(name)
+        and any(unicodedata.category(c).startswith("L") for c in name)
+        and all(unicodedata.category(c).startswith("L") or c in NAME_MARKS for c in name)
+    )
+
+
+def organisation_name_valid(name: str) -> bool:
+    """Whether `name` can be an organisation's name: some letters (digits may come with them, as
+    in 贵州第3建筑工程公司), and none of the brackets of markup."""
+    name = name.strip()
+    return any(unicodedata.category(c).startswith("L") for c in name) and not set(name) & set(
+        "<>{}\\"
+    )

@@ -489,3 +489,31 @@ def test_a_very_long_file_name_keeps_its_extension(call, applicant, institution)
 
     assert len(attachment.original_name) == 255
     assert attachment.original_name.endswith(".pdf")
+
+
+@pytest.mark.parametrize(
+    ("typed", "taken"),
+    [
+        ("13912345678", True),
+        ("139 1234 5678", True),
+        ("+86 139-1234-5678", True),
+        ("0851-85551234", True),
+        ("(0851) 8555 1234", True),
+        ("0851-85551234-801", True),
+        ("400-123-4567", True),
+        ("9999-12-31", False),
+        ("0001-01-01", False),
+        ("1234567", False),
+        ("12345678901", False),
+    ],
+)
+def test_a_phone_number_must_be_one_that_can_be_dialled(typed, taken):
+    """A date has a phone number's shape (digits and dashes) and was taken as one."""
+    from forms.fields import PhoneField
+
+    field = PhoneField(label="联系电话")
+    if taken:
+        assert field.clean(typed) == typed
+    else:
+        with pytest.raises(ValidationError, match="请输入有效的电话号码"):
+            field.clean(typed)

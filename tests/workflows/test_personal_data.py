@@ -6,6 +6,7 @@ import os
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
@@ -455,3 +456,52 @@ def test_an_id_number_written_into_a_handling_reason_is_masked_on_staff_lists(
         page = response.content.decode()
         assert ID_NUMBER not in page, url
         assert f"身份证{MASKED}" in page, url
+
+
+@pytest.mark.parametrize("name", ["-5", "１２３", "9999-12-31", "<script>x</script>", "王 5"])
+def test_an_objectors_name_must_be_a_name(notice_world, name):
+    """A person objects under their real name: digits, dates and markup were taken as one."""
+    cast, application, _notice = notice_world
+    with pytest.raises(ValidationError) as refused:
+        objection_lodge(
+            user=cast.applicant,
+            application=application,
+            capacity="person",
+            real_name=name,
+            id_number=ID_NUMBER,
+            phone="13987654321",
+            statement="获批文件与事实不符。",
+            evidence=pdf_upload("evidence.pdf"),
+        )
+    assert "真实姓名只能由文字组成" in " ".join(refused.value.messages)
+    assert not Objection.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["王晓梅", "阿依古丽·买买提", "Anna Müller-Smith"])
+def test_names_of_every_script_and_their_marks_are_taken(notice_world, name):
+    cast, application, _notice = notice_world
+    objection = objection_lodge(
+        user=cast.applicant,
+        application=application,
+        capacity="person",
+        real_name=name,
+        id_number=ID_NUMBER,
+        phone="13987654321",
+        statement="获批文件与事实不符。",
+        evidence=pdf_upload("evidence.pdf"),
+    )
+    assert objection.real_name == name
+
+
+def test_a_statement_longer_than_a_reason_may_be_is_refused(notice_world):
+    cast, application, _notice = notice_world
+    with pytest.raises(ValidationError, match="不能超过2000字"):
+        objection_lodge(
+            user=cast.applicant,
+            application=application,
+            capacity="organisation",
+            organisation_name="贵州某科技有限公司",
+            phone="0851-85551234",
+            statement="事实" * 1001,
+            evidence=pdf_upload("evidence.pdf"),
+        )

@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from forms.fields import NumberField
-from forms.validators import PHONE_RE
+from documents.services import REASON_MAX_CHARS
+from forms.fields import NumberField, PhoneField
 
 from ...models import Objection
 
@@ -16,12 +16,12 @@ class ObjectionForm(forms.Form):
     organisation_name = forms.CharField(label=_("单位名称"), max_length=200, required=False)
     real_name = forms.CharField(label=_("真实姓名"), max_length=50, required=False)
     id_number = forms.CharField(label=_("身份证号码"), max_length=18, required=False)
-    phone = forms.RegexField(
-        label=_("联系电话"),
-        regex=PHONE_RE,
-        error_messages={"invalid": _("请输入有效的电话号码。")},
+    phone = PhoneField(label=_("联系电话"))
+    statement = forms.CharField(
+        label=_("异议事实和理由"),
+        max_length=REASON_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
-    statement = forms.CharField(label=_("异议事实和理由"), widget=forms.Textarea(attrs={"rows": 6}))
     evidence = forms.FileField(
         label=_("证据材料（PDF；以单位名义提出的须加盖公章）"),
         help_text=_("PDF，不超过20 MB"),

@@ -10,6 +10,7 @@ from viewflow.workflow.status import STATUS
 
 from documents.models import Document
 from documents.services import reason_length_check
+from forms.validators import organisation_name_valid, person_name_valid
 
 from ... import calendar, selectors
 from ...flows import nodes_named
@@ -116,6 +117,16 @@ def objection_lodge(
         raise ValidationError(_("公示期已结束或该申报不在公示中，不能再提出异议。"), code="closed")
     if capacity == Objection.Capacity.ORGANISATION and not organisation_name.strip():
         raise ValidationError(_("以单位名义提出异议须填写单位名称并加盖公章。"), code="org")
+    if capacity == Objection.Capacity.ORGANISATION and not organisation_name_valid(
+        organisation_name
+    ):
+        raise ValidationError(_("请填写单位的全称。"), code="org_name")
+    if capacity == Objection.Capacity.PERSON and real_name.strip():
+        if not person_name_valid(real_name):
+            raise ValidationError(
+                _("真实姓名只能由文字组成（可含间隔号“·”），请核对后重新填写。"),
+                code="person_name",
+            )
     if capacity == Objection.Capacity.PERSON:
         if not id_number.strip().isascii():
             # python-stdnum reads full-width digits too; the number is kept as typed half-width.
@@ -128,6 +139,7 @@ def objection_lodge(
             )
     if not statement.strip():
         raise ValidationError(_("请写明异议的事实和理由。"), code="statement")
+    reason_length_check(statement)
     if evidence is None:
         raise ValidationError(_("请上传证据材料。"), code="evidence")
     pdf_check(evidence)
