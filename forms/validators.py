@@ -86,7 +86,8 @@ def localised(item: dict) -> str:
     """An item's `en` text when English is active, else its `zh` text (labels in program files)."""
     from django.utils.translation import get_language
 
-    return item["en"] if (get_language() or "").startswith("en") else item["zh"]
+    english = (get_language() or "").startswith("en")
+    return (item.get("en") or item["zh"]) if english else item["zh"]
 
 
 class PasswordMinimumLength(MinimumLengthValidator):

@@ -301,7 +301,7 @@ class Application(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.institution} · {self.tier_label}"
+        return " · ".join(part for part in (str(self.institution), self.tier_label) if part)
 
     @property
     def program(self) -> dict:
@@ -311,12 +311,20 @@ class Application(models.Model):
     def tier_label(self) -> str:
         from forms.validators import localised
 
-        return localised(self.program_version.tier(self.tier)) if self.tier else ""
+        tier = self._tier()
+        return localised(tier) if tier else ""
 
     @property
     def tier_label_zh(self) -> str:
         """For official documents, which are Chinese whatever the reader's language."""
-        return self.program_version.tier(self.tier)["zh"] if self.tier else ""
+        tier = self._tier()
+        return tier["zh"] if tier else ""
+
+    def _tier(self) -> dict | None:
+        """The application's tier in its program file (None without one, or when the file no
+        longer lists it)."""
+        tiers = (self.program_version.content.get("tiers") or []) if self.tier else []
+        return next((tier for tier in tiers if tier["key"] == self.tier), None)
 
     @property
     def is_expired(self) -> bool:

@@ -325,6 +325,20 @@ def test_a_city_office_sees_whom_to_call_but_not_the_bank_account(
     assert "13912345678" in staff and "6222000011112222" in staff
 
 
+def test_an_application_without_a_level_shows_none_and_no_dangling_mark(
+    client_for, formal_reviewer, world
+):
+    """The heading read 探针测试科技有限公司 · and the export's level None."""
+    Application.objects.filter(pk=world.zunyi.pk).update(tier="")
+    staff = client_for(formal_reviewer)
+    page = steps.page(staff.get(reverse("application_detail", args=[world.zunyi.pk])))
+    assert world.zunyi.institution.name in page and f"{world.zunyi.institution.name} ·" not in page
+    rows = sheet(staff.get(reverse("application_list"), {"export": "xlsx"}))
+    level = rows[0].index("级别")
+    (row,) = [row for row in rows[1:] if row[0] == world.zunyi.pk]
+    assert row[level] in (None, "")
+
+
 @pytest.mark.parametrize(
     "params",
     [
