@@ -645,3 +645,28 @@ def test_a_call_of_a_program_that_pays_nothing_shows_no_budget(client_for, forma
 
     assert rows["优势企业认定批次"][6:8] == ["—", "—"]
     assert rows["技术转移批次"][6:8] == ["¥2,000,000.00", "¥2,000,000.00"]
+
+
+def test_every_link_on_the_calls_list_opens_for_each_staff_role(
+    client_for, formal_reviewer, leadership, notice_officer, finance_officer, db
+):
+    """The list linked every call to 审议, 专家评审排名 and 评审委员会表决 by permission alone, and
+    the pages of the stages a program does not have answered 404."""
+    from workflows.permissions import ROLES
+
+    committee = UserFactory(role="award_committee")
+    assert "award_committee" in ROLES
+    for slug in ("tech_transfer_agency", "ip_advantage_enterprise", "patent_award"):
+        CallFactory(program_slug=slug, title=f"链接{slug}")
+    for user in (formal_reviewer, leadership, notice_officer, finance_officer, committee):
+        browser = client_for(user)
+        page = browser.get(reverse("staff_call_list"))
+        links = set(
+            re.findall(
+                r'href="(/(?:calls|expert-review|committee|applications)/[^"]+)"',
+                page.content.decode(),
+            )
+        )
+        assert links, user
+        for href in links:
+            assert browser.get(html.unescape(href)).status_code == 200, (user.username, href)

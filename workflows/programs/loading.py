@@ -137,6 +137,13 @@ def program_pays(slug: str) -> bool:
     return program is None or program_stage(program.content, "disbursement") is not None
 
 
+def program_has_stage(slug: str, stage_type: str) -> bool:
+    """Whether the program of `slug` has a stage of `stage_type` (pages link to a stage's page
+    only for the calls that have it)."""
+    program = programs_loaded().get(slug)
+    return program is not None and program_stage(program.content, stage_type) is not None
+
+
 # --- pydantic's errors in the words of a program file ------------------------------------------
 
 

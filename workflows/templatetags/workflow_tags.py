@@ -107,6 +107,14 @@ def program_pays(slug: str) -> bool:
 
 
 @register.filter
+def has_stage(slug: str, stage_type: str) -> bool:
+    """Whether the program of `slug` has a stage of `stage_type`."""
+    from ..programs import program_has_stage
+
+    return program_has_stage(slug, stage_type)
+
+
+@register.filter
 def program_title(slug: str) -> str:
     """A program's title in the reader's language, from its file (the slug when none is loaded)."""
     from ..programs import localised, programs_loaded
