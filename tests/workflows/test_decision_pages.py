@@ -200,6 +200,8 @@ def test_call_page_paginates_a_long_list(clients, call):
             institution=institution_for(owner, name=f"贵州测试单位{n:02d}"),
             data=steps.application_fields(call) | {"approval_date": call.designation_from},
         )
+    # Submitted: drafts are their applicants' own and not listed to the office.
+    call.applications.update(status=Application.Status.SUBMITTED)
     first = text(clients.notice.get(reverse("call_manage", args=[call.pk])))
     assert "申报（51） " in first and "1 / 2" in first
     assert "贵州测试单位00" in first and "贵州测试单位50" not in first
