@@ -445,6 +445,24 @@ def test_finance_exports_what_a_payment_needs_with_the_amount_in_capitals(client
     assert other.status_code == 403
 
 
+def test_finance_lists_only_programs_that_pay(client_for, finance_officer, db):
+    """A recognition's decided applications were listed with 印发奖励通知书, a button that always
+    failed (the program pays nothing)."""
+    recognised = ApplicationFactory(
+        call=CallFactory(program_slug="ip_advantage_enterprise", title="认定批次"),
+        institution=institution_for(UserFactory(role="applicant"), name="认定单位"),
+        status=Status.DECIDED,
+    )
+    granted = ApplicationFactory(
+        call=CallFactory(title="资助批次"),
+        institution=institution_for(UserFactory(role="applicant"), name="资助单位"),
+        status=Status.DECIDED,
+    )
+    page = client_for(finance_officer).get(reverse("finance_list"))
+    assert names_listed(page, 0) == [granted.institution.name]
+    assert recognised.institution.name not in page.content.decode()
+
+
 # --- documents ---------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from documents.models import Document
 from ... import selectors
 from ...listing import APPLICATION_PATHS, Column, ExportColumn, Listing
 from ...models import Application, Call
+from ...programs import program_pays, programs_loaded
 from ...services.tasks import TaskAlreadyDone, open_task_or_none
 from ...views.base import form_errors, require, role_required
 from . import services
@@ -92,9 +93,11 @@ def finance_list(request):
         superseded_at__isnull=True,
         voided_at__isnull=True,
     ).values("number")[:1]
+    # Only programs that pay: a recognition's decided applications have no letter to issue.
+    paying = [slug for slug in programs_loaded() if program_pays(slug)]
     applications = (
         selectors.applications_visible_to(request.user)
-        .filter(status__in=PAYABLE)
+        .filter(status__in=PAYABLE, call__program_slug__in=paying)
         .select_related("payment")
         .annotate(award_letter_number=Subquery(letters))
     )
