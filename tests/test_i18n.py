@@ -360,3 +360,25 @@ def test_the_chart_grows_to_hold_its_english_labels():
         for end in stage.ends:
             assert text_width(end["label"], END_PX) < english["end"]["w"], end["label"]
     assert any(stage.name == "City office recommendation" for stage in english["stages"])
+
+
+@pytest.mark.django_db
+def test_in_english_labels_take_an_english_colon_and_dates_an_english_form(
+    client_for, formal_reviewer
+):
+    """English pages read "Status：" and "Approval date 2025年1月31日"."""
+    from datetime import date
+
+    from tests.factories import ApplicationFactory
+    from workflows.models import Application
+
+    application = ApplicationFactory(status=Application.Status.SUBMITTED)
+    Application.objects.filter(pk=application.pk).update(approval_date=date(2025, 1, 31))
+    browser = client_for(formal_reviewer)
+    choose_language(browser, "en")
+    text = page_text(browser.get(reverse("application_detail", args=[application.pk])))
+    assert "Status: " in text and "Status：" not in text
+    assert "Jan. 31, 2025" in text and "2025年1月31日" not in text
+    choose_language(browser, "zh-hans")
+    text = page_text(browser.get(reverse("application_detail", args=[application.pk])))
+    assert "状态：" in text and "2025年1月31日" in text

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from forms.fields import field_value_stored
@@ -45,6 +47,18 @@ def chinese_date(value) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def reader_date(value) -> str:
+    """A date as the page's reader writes it: 2025年1月31日 in Chinese, Jan. 31, 2025 in English."""
+    if (get_language() or "").startswith("en"):
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                return value
+        return date_format(value, "DATE_FORMAT")
+    return chinese_date(value)
+
+
 def value_text(item: dict, value, program: dict) -> str:
     """How a reader sees the value of the field `item` of `program`."""
     kind = item["type"]
@@ -59,7 +73,7 @@ def value_text(item: dict, value, program: dict) -> str:
         option = next((o for o in item.get("options", []) if o["key"] == value), None)
         return localised(option) if option else str(value)
     if kind == "date":
-        return chinese_date(value)
+        return reader_date(value)
     if kind in ("money", "decimal", "integer"):
         try:
             number = Decimal(str(value))

@@ -45,6 +45,14 @@ def provisional_reason(moment) -> str:
     )
 
 
+@register.simple_tag
+def colon() -> str:
+    """The colon after a label: full-width in Chinese (状态：), ": " in English."""
+    from django.utils.translation import pgettext
+
+    return pgettext("punctuation", "：")
+
+
 @register.filter
 def abs_value(number) -> int:
     return abs(number or 0)
