@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from documents.models import Document
 from workflows import demo
-from workflows.models import Application, Notification
+from workflows.models import Application, NoticePeriodChange, Notification, PublicNotice
 from workflows.programs import programs_loaded
 from workflows.rehearsal import branches_plan, rehearse
 from workflows.services import program_version_current
@@ -56,6 +56,7 @@ class Command(BaseCommand):
                     progress=lambda _stage, bar=bar: bar.update(1),
                 )
             self._report(result, Path(out))
+            _notice_periods_closed(result["calls"], cast.notice_officer)
             failed += [row for row in result["branches"] if row["failure"]]
         self.stdout.write(self.style.SUCCESS("Documents written, by kind:"))
         for label, n in sorted(self.written.items(), key=lambda item: -item[1]):
@@ -109,3 +110,24 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label}: {n}")
             self.written[label] = self.written.get(label, 0) + n
         self.stdout.write(f"  {documents.count()} PDFs written to {folder}")
+
+
+def _notice_periods_closed(call_ids: list[int], officer) -> None:
+    """The rehearsal lets a notice's timer fire at once and keeps the notice's legal dates for its
+    report, so the public notice of a demo call read as open (提出异议 on every row) while its
+    applications were already decided. In the demo data the period is ended early, on the record
+    as the notice officer would end it (原截止时间 → 新截止时间, with the reason)."""
+    now = timezone.now()
+    for notice in PublicNotice.objects.filter(call_id__in=call_ids, ends_at__gt=now):
+        if notice.applications.filter(status=Application.Status.IN_NOTICE).exists():
+            continue
+        NoticePeriodChange.objects.create(
+            notice=notice,
+            kind=NoticePeriodChange.Kind.END_EARLY,
+            old_ends_at=notice.ends_at,
+            new_ends_at=now,
+            reason="演示数据：名单上的申报均已办结，公示期提前结束。",
+            changed_by=officer,
+        )
+        notice.ends_at = now
+        notice.save(update_fields=["ends_at"])
