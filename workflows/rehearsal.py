@@ -380,17 +380,29 @@ def _stopped_at(run: Run, application: Application) -> str:
 
 
 def _deadlines(application: Application) -> list[dict]:
+    """The deadlines the application met, each marked 暂定 when the calendar of a year it counts
+    through was not entered yet (as the pages mark it)."""
     found = []
     if application.correction_deadline:
-        found.append({"what": str(_("补正期限")), "when": _when(application.correction_deadline)})
+        found.append(
+            {
+                "what": str(_("补正期限")),
+                "when": _when(
+                    application.correction_deadline, application.correction_deadline_provisional
+                ),
+            }
+        )
     if application.public_notice_id:
-        found.append({"what": str(_("公示截止")), "when": _when(application.public_notice.ends_at)})
+        notice = application.public_notice
+        found.append(
+            {"what": str(_("公示截止")), "when": _when(notice.ends_at, notice.ends_provisional)}
+        )
     for seat in application.seats.order_by("pk"):
         if seat.due_at:
             found.append(
                 {
                     "what": _("专家评审期限（%(expert)s）") % {"expert": seat.expert.name},
-                    "when": _when(seat.due_at),
+                    "when": _when(seat.due_at, seat.due_provisional),
                 }
             )
     if application.valid_until:
@@ -398,8 +410,9 @@ def _deadlines(application: Application) -> list[dict]:
     return found
 
 
-def _when(moment) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+def _when(moment, provisional: bool = False) -> str:
+    when = f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+    return f"{when}（{_('暂定')}）" if provisional else when
 
 
 # --- on a throw-away database ---------------------------------------------------------------------
