@@ -645,7 +645,7 @@ def test_staff_filter_the_calls_by_program_and_phase(client_for, formal_reviewer
     ]
     operating = staff.get(reverse("staff_call_list"), {"program": "ip_operating_institution"})
     assert names_listed(operating, 0) == ["运营服务机构第一批"]
-    assert rows_of(operating)[0][5] == "3"  # its applications
+    assert rows_of(operating)[0][5] == "2"  # its submitted applications (not the draft)
     assert rows_of(operating)[0][1] == "知识产权运营服务机构经费资助"  # the program's title
     rows = sheet(staff.get(reverse("staff_call_list"), {"q": "技术转移", "export": "xlsx"}))
     assert [r[0] for r in rows[1:]] == ["技术转移机构资助第一批"]
