@@ -240,3 +240,64 @@ def test_a_stage_given_a_role_that_cannot_act_there_is_refused(tmp_path, stage, 
         f"stages[{types.index(stage)}].role",
         f"role {role!r} cannot act at this stage; roles that can: {holders}",
     )
+
+
+# --- numbers a program file writes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "slug, old, new, key, words",
+    [
+        # Python reads full-width digits; the file printed ¥500,000.00 from ５０００００.00.
+        (
+            "award_two_rounds",
+            'amount = "100000.00"',
+            'amount = "１０００００.00"',
+            "tiers[0].amount",
+            "half-width",
+        ),
+        # The decision failed at issue: 'too large to write in words'.
+        (
+            "award_two_rounds",
+            'amount = "100000.00"',
+            'amount = "99999999999999.00"',
+            "tiers[0].amount",
+            "too large",
+        ),
+        ("award_two_rounds", "rank = 2", "rank = -7", "tiers[0].rank", "positive"),
+        ("award_two_rounds", "days = 5\n", "days = 3650\n", None, "at most 90 days"),
+        (
+            "city_first_committee_grant",
+            'type = "decision"\n',
+            'type = "decision"\nvalidity_years = 500\n',
+            None,
+            "at most 30 years",
+        ),
+    ],
+)
+def test_numbers_no_office_means_are_refused(tmp_path, slug, old, new, key, words):
+    text = program_text(slug)
+    assert old in text
+    problems = problems_of(tmp_path, slug, text.replace(old, new, 1))
+    found = [p for p in problems if (key is None or p.key == key) and words in p.message]
+    assert found, [str(p) for p in problems]
+    assert found[0].line is not None
+
+
+@pytest.mark.parametrize(
+    "quota, words",
+    [
+        ('"9901" = 3', "no city of Guizhou has this prefix"),
+        # The program admits 贵阳 (5201) only.
+        ('"5203" = 1', "outside the program's region_prefix '5201'"),
+    ],
+)
+def test_a_city_quota_must_name_a_city_the_program_admits(tmp_path, quota, words):
+    refused(
+        tmp_path,
+        "city_first_committee_grant",
+        "quota_per_city = 2\n",
+        f"quota_per_city = 2\nquotas = {{ {quota} }}\n",
+        "stages[1].quotas." + quota.split('"')[1],
+        words,
+    )

@@ -128,7 +128,8 @@ class Tier(Model):
     zh: Text
     en: Text
     amount: PositiveMoney | None = None
-    rank: Annotated[int, SchemaField(strict=True)]
+    # 1 is the highest; a lower tier has a larger rank.
+    rank: PositiveInt
 
 
 class Upgrade(Model):

@@ -13,6 +13,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Str
 from pydantic import Field as SchemaField
 from pydantic_core import PydanticCustomError
 
+from documents.amounts import LIMIT as AMOUNT_LIMIT
+
 from ..permissions import ROLE_TASK_PERMISSION, ROLES
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -55,13 +57,33 @@ def _not_negative(value: int) -> int:
     return value
 
 
+def at_most(limit: int, what: str):
+    """A check that a count is no more than `limit` (a longer period is a slip of the pen: a
+    notice of 3,650 days, a validity of 500 years)."""
+
+    def check(value: int) -> int:
+        if value > limit:
+            _fail("at_most", "at most {limit} {what}", limit=limit, what=what)
+        return value
+
+    return AfterValidator(check)
+
+
 def _role(value: str) -> str:
     if value not in ROLE_TASK_PERMISSION:
         _fail("role", "unknown role; known: {known}", known=str(sorted(ROLE_TASK_PERMISSION)))
     return value
 
 
+def _half_width(value: str) -> None:
+    """Python reads full-width digits (５００) as numbers; a program file writes them half-width,
+    as the documents print them."""
+    if not value.isascii():
+        _fail("half_width", "write the number with half-width digits (0-9), not full-width")
+
+
 def _money(value: str) -> str:
+    _half_width(value)
     try:
         amount = Decimal(value)
     except InvalidOperation:
@@ -73,6 +95,8 @@ def _money(value: str) -> str:
         or amount != amount.quantize(TWO_PLACES)
     ):
         _fail("money", 'must be an amount written as a string with two decimals, e.g. "300000.00"')
+    if amount >= AMOUNT_LIMIT:
+        _fail("money", "too large: documents write amounts in words below one trillion yuan")
     return value
 
 
@@ -87,6 +111,8 @@ def _number(value: Any) -> Decimal:
     """A number written as an integer, a decimal or a string, kept exact."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         _fail("number", "must be a number")
+    if isinstance(value, str):
+        _half_width(value)
     try:
         number = Decimal(str(value))
     except InvalidOperation:

@@ -19,11 +19,23 @@ class CityRecommendationStage(StageBase):
     quotas: dict[str, PositiveInt] = {}
 
     def problems(self, program) -> list[tuple[str, str]]:
-        return [
-            (f"quotas.{prefix}", "must be a 4-digit region prefix, e.g. 5201")
-            for prefix in self.quotas
-            if not CITY_PREFIX_RE.match(prefix)
-        ]
+        """Each quota's key is a city of the province (its 4-digit prefix, 5201 for 贵阳市) that
+        the program admits (its eligibility's `region_prefix`)."""
+        from forms.regions import region_names
+
+        cities = {code[:4] for code in region_names() if code.endswith("00")}
+        admitted = program.eligibility.region_prefix or ""
+        problems = []
+        for prefix in self.quotas:
+            if not CITY_PREFIX_RE.match(prefix):
+                problems.append((f"quotas.{prefix}", "must be a 4-digit region prefix, e.g. 5201"))
+            elif prefix not in cities:
+                problems.append((f"quotas.{prefix}", "no city of Guizhou has this prefix"))
+            elif not (prefix.startswith(admitted) or admitted.startswith(prefix)):
+                problems.append(
+                    (f"quotas.{prefix}", f"outside the program's region_prefix {admitted!r}")
+                )
+        return problems
 
 
 def quota_for(stage: dict, prefix: str) -> int | None:

@@ -1,8 +1,8 @@
 """Parameters of the decision stage: which documents it issues, their titles, the validity."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from ...programs.types import Count, Role, StageBase
+from ...programs.types import Count, Role, StageBase, at_most
 
 
 class DecisionStage(StageBase):
@@ -16,7 +16,7 @@ class DecisionStage(StageBase):
     )
     per_applicant: Literal["decision_notice", "certificate"] = "decision_notice"
     # Years a recognition or certificate stays valid; 0 means no expiry.
-    validity_years: Count = 0
+    validity_years: Annotated[Count, at_most(30, "years")] = 0
     # Headings printed on the documents; empty means the default wording.
     title: str = ""
     certificate_title: str = ""

@@ -1,8 +1,8 @@
 """Parameters of the expert review stage (one round: 初评 or 终评, say, each with its own)."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from ...programs.types import Count, Criterion, PositiveInt, Role, StageBase
+from ...programs.types import Count, Criterion, PositiveInt, Role, StageBase, at_most
 
 MANAGE_PANELS = "workflows.manage_panels"
 
@@ -14,7 +14,7 @@ class ExpertReviewStage(StageBase):
     panel_size: PositiveInt = 5
     score_method: Literal["mean", "trimmed_mean"] = "trimmed_mean"
     # Working days an expert has from the draw to the score; later, staff may replace them.
-    review_days: PositiveInt = 10
+    review_days: Annotated[PositiveInt, at_most(60, "working days")] = 10
     # This round's own rubric ([[stages.rubric]]); without one, the program's [[rubric]].
     rubric: list[Criterion] | None = None
     # Only the best N of the call go on to the next stage (0: all); the others end with a

@@ -1,8 +1,8 @@
 """Parameters of the public notice stage."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from ...programs.types import PositiveInt, Role, StageBase
+from ...programs.types import PositiveInt, Role, StageBase, at_most
 
 
 class PublicNoticeStage(StageBase):
@@ -13,7 +13,7 @@ class PublicNoticeStage(StageBase):
     role: Role = "notice_officer"
     # The call page that publishes the list and handles the period asks this.
     ROLE_MUST_HOLD = "workflows.run_public_notice"
-    days: PositiveInt = 7
+    days: Annotated[PositiveInt, at_most(90, "days")] = 7
     day_kind: Literal["calendar", "working"] = "calendar"
 
 
