@@ -305,6 +305,20 @@ def test_void_keeps_the_number_and_it_is_not_reused(notice, notice_officer, call
     assert not Document.objects.filter(number=notice.number).exclude(pk=notice.pk).exists()
 
 
+def test_the_applicants_home_and_the_verification_page_say_a_document_is_void(
+    notice, notice_officer, applicant, client_for
+):
+    """The home page's 收到的文书 listed a voided notice like any other; the verification page
+    headed it 受理通知书（受理通知书）."""
+    home = client_for(applicant).get(reverse("home")).content.decode()
+    assert notice.number in home and "已作废" not in home
+    document_void(document=notice, user=notice_officer, reason="误发")
+    home = client_for(applicant).get(reverse("home")).content.decode()
+    assert notice.number in home and "已作废" in home
+    page = Client().get(verify_url(notice)).content.decode()
+    assert "受理通知书（受理通知书）" not in page and "受理通知书" in page
+
+
 def test_applicant_may_not_reissue_or_void_in_the_service(notice, applicant):
     with pytest.raises(PermissionDenied):
         document_void(document=notice, user=applicant, reason="误发")
