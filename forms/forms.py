@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from .fields import program_field
@@ -31,7 +32,11 @@ class InstitutionForm(forms.Form):
         label=_("统一社会信用代码"),
         max_length=18,
         min_length=18,
-        help_text=_("18位，含校验码，例如 %(example)s") % {"example": USCC_EXAMPLE},
+        # Interpolated when shown (a lazy string formatted here would be fixed in the language
+        # of the process that imported the form).
+        help_text=lazy(
+            lambda: _("18位，含校验码，例如 %(example)s") % {"example": USCC_EXAMPLE}, str
+        )(),
     )
     region_code = forms.ChoiceField(
         label=_("所在地区（市州、区县）"),

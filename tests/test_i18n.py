@@ -382,3 +382,15 @@ def test_in_english_labels_take_an_english_colon_and_dates_an_english_form(
     choose_language(browser, "zh-hans")
     text = page_text(browser.get(reverse("application_detail", args=[application.pk])))
     assert "状态：" in text and "2025年1月31日" in text
+
+
+@pytest.mark.django_db
+def test_a_forms_help_text_follows_the_readers_language(client_for, applicant):
+    """The credit code's help text was formatted when the form was imported, so it stayed
+    Chinese on the English page."""
+    browser = client_for(applicant)
+    choose_language(browser, "en")
+    page = page_text(browser.get(reverse("institution_register")))
+    assert "91520100MA6DK1234H" in page and "例如" not in page
+    choose_language(browser, "zh-hans")
+    assert "例如 91520100MA6DK1234H" in page_text(browser.get(reverse("institution_register")))
