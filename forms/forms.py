@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .fields import program_field
 from .regions import region_choices, region_clean
-from .validators import localised, uscc_clean
+from .validators import localised, organisation_name_valid, uscc_clean
 
 # Shown as the example of a unified social credit code; a test checks that it is valid.
 USCC_EXAMPLE = "91520100MA6DK1234H"
@@ -55,6 +55,12 @@ class InstitutionForm(forms.Form):
     class Media:
         # Progressive enhancement: a 市州 select that narrows this one to its 区县.
         js = ["region_select.js"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not organisation_name_valid(name):
+            raise ValidationError(_("请填写单位的全称。"), code="name")
+        return name
 
     def clean_uscc(self):
         return uscc_clean(self.cleaned_data["uscc"])

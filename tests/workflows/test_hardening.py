@@ -63,6 +63,21 @@ def test_an_institution_with_a_full_width_region_or_credit_code_is_refused_and_k
     assert steps.input_value(code, "name") == "全角代码测试中心"  # what was typed is kept
 
 
+@pytest.mark.parametrize("name", ["１２３", "<b>x</b>", "----"])
+def test_an_institution_must_be_registered_under_a_name(client_for, name):
+    from tests.factories import UserFactory
+    from tests.workflows import http_steps as steps
+    from workflows.demo import uscc_make
+    from workflows.models import Institution
+
+    browser = client_for(UserFactory(role="applicant"))
+    response = steps.institution_register(
+        browser, name=name, uscc=uscc_make(78), region_code="520102"
+    )
+    assert not Institution.objects.filter(uscc=uscc_make(78)).exists()
+    assert "请填写单位的全称。" in steps.form_errors(response)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
