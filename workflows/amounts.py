@@ -121,7 +121,7 @@ def rule_amount(application: Application) -> tuple[Decimal, str, str, str]:
             if (low is None or value >= Decimal(str(low))) and (
                 high is None or value < Decimal(str(high))
             ):
-                basis = _("按%(field)s%(value)s确定为%(grade)s") % {
+                basis = _("按%(field)s（%(value)s）所属的“%(grade)s”档确定") % {
                     "field": _field_label(application, rule["field"]),
                     "value": money(value) if _is_money(application, rule["field"]) else value,
                     "grade": grade["zh"],
@@ -249,3 +249,13 @@ def budget_outlook(call, proposed: list[Decimal | None], exclude=()) -> BudgetOu
     listed = sum((amount for amount in proposed if amount is not None), Decimal("0.00"))
     left = call.budget_total - call.budget_paid - committed
     return BudgetOutlook(call.budget_total, call.budget_paid, committed, left, listed)
+
+
+def award_label_into(context: dict, application: Application, label: str) -> None:
+    """Put the label of the amount an application is paid into its document's context: a tier
+    of the program is its level (`tier_label`, 获批级别); a grade of a figure (一至二项) is a
+    grade (`grade_label`), not printed as a level."""
+    if amount_rule(application.program)["rule"] == "grades":
+        context["application"]["grade_label"] = label
+    else:
+        context["application"]["tier_label"] = label

@@ -446,7 +446,17 @@ def test_a_grant_graded_by_the_contract_value_which_the_applicant_cannot_pick(ca
         payment = Payment.objects.get(application=application)
         assert payment.amount == Decimal(amount) and payment.tier.startswith("grade_")
         letter = compact(steps.document_text(clients.applicant, application, "奖励通知书"))
-        assert f"确定为{grade}" in letter
+        assert f"所属的“{grade}”档确定" in letter
+        # A grade of a figure is not a level: the letter did read 你单位获批一档.
+        assert f"获批{grade}" not in letter
+        notice = compact(steps.document_text(clients.applicant, application, "资助决定通知书"))
+        assert f"资助档次：{grade}" in notice and f"获批级别：{grade}" not in notice
+    from documents.models import Document
+    from tests.documents.pdfs import document_pdf
+
+    decision = Document.objects.get(call=call, kind=Document.Kind.FUNDING_DECISION)
+    listed = compact(steps.pdf_text(document_pdf(decision)))
+    assert "档次" in listed and "级别" not in listed
 
 
 # --- a joint document ------------------------------------------------------------------------

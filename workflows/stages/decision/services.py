@@ -18,7 +18,7 @@ from documents.models import Document
 from documents.services import document_issued
 
 from ... import selectors
-from ...amounts import award_figure, paid_for_many
+from ...amounts import amount_rule, award_figure, award_label_into, paid_for_many
 from ...models import Application, Call, Objection, PublicNotice
 from ...programs import program_get, program_stage
 from ...services import issuing
@@ -262,6 +262,12 @@ def _decision_issue_prepare(*, user, call, applications, stage):
         decision_context = document_context(None, call, program=program)
         decision_context.update(
             rows=rows,
+            # The list's level column: the grade of a program paying by grades; none when no
+            # row has a level or a grade (a percentage of a figure).
+            tier_heading="档次"
+            if amount_rule(applications[0].program)["rule"] == "grades"
+            else "级别",
+            without_tiers=not any(r["tier_label"] for r in rows),
             total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
             valid_until=valid_until,
             validity_years=stage["validity_years"],
@@ -284,7 +290,7 @@ def _decision_issue_prepare(*, user, call, applications, stage):
         context = document_context(application, call)
         award = awards[application.pk]
         if award and award.label:
-            context["application"]["tier_label"] = award.label
+            award_label_into(context, application, award.label)
         context.update(
             amount=application.award_amount,
             amount_basis=award.basis if award else "",

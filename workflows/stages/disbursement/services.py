@@ -12,7 +12,7 @@ from documents.amounts import amount_in_words
 from documents.models import Document
 
 from ... import selectors
-from ...amounts import award_figure
+from ...amounts import award_figure, award_label_into
 from ...models import Application, Call, Payment
 from ...services.audit import application_move, audit_write
 from ...services.issuing import document_context, issue
@@ -28,7 +28,7 @@ def award_letter_issue(*, user, application: Application) -> Document:
         amount, lower = award.amount, award.previously_paid
         context = document_context(application, application.call)
         if award.label:
-            context["application"]["tier_label"] = award.label
+            award_label_into(context, application, award.label)
         decision = selectors.call_decision(application.call)
         context.update(
             amount=amount,
