@@ -301,3 +301,14 @@ def test_a_city_quota_must_name_a_city_the_program_admits(tmp_path, quota, words
         "stages[1].quotas." + quota.split('"')[1],
         words,
     )
+
+
+def test_a_bound_that_is_neither_a_number_nor_a_date_gets_one_plain_message(tmp_path):
+    """It got two, one naming pydantic's insides: fields[2].max.function-before[_number(),
+    decimal]: must be a number, and fields[2].max.date: must be a number or a date."""
+    text = program_text("brand_commendation").replace("min = 1\n", 'min = 1\nmax = "abc"\n', 1)
+    problems = problems_of(tmp_path, "brand_commendation", text)
+    about_max = [p for p in problems if ".max" in p.key]
+    assert len(about_max) == 1, [str(p) for p in problems]
+    assert about_max[0].key.endswith("].max") and "must be a number" in about_max[0].message
+    assert about_max[0].line is not None

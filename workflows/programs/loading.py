@@ -58,7 +58,7 @@ def program_check(content: dict, source: str, text: str = "") -> tuple[dict | No
     try:
         program = Program.model_validate(content)
     except ValidationError as error:
-        return None, _problems(source, lines, [_translate(e) for e in error.errors()])
+        return None, _problems(source, lines, _one_per_key([_translate(e) for e in error.errors()]))
     found = program_problems(program)
     if found:
         return None, _problems(source, lines, found)
@@ -147,18 +147,35 @@ def program_has_stage(slug: str, stage_type: str) -> bool:
 # --- pydantic's errors in the words of a program file ------------------------------------------
 
 
+# The members of a union pydantic names in an error's path (`max` is a number or a date):
+# 'function-before[_number(), decimal]', 'date'. They are not keys of the file.
+UNION_MEMBER_RE = re.compile(r"^(date|decimal|int|str|bool|float)$|[\[(]")
+
+
 def _path(loc: tuple) -> str:
     """('stages', 3, 'expert_review', 'rubric', 0, 'key') -> 'stages[3].rubric[0].key' (the
-    tag pydantic adds for the stage type is left out)."""
+    tag pydantic adds for the stage type, and the members of a union, are left out)."""
     from ..stages import STAGE_TYPES
 
     parts: list[str] = []
     for i, item in enumerate(loc):
         if isinstance(item, int):
             parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        elif i == len(loc) - 1 and UNION_MEMBER_RE.search(str(item)) and i > 0:
+            continue
         elif not (i == 2 and loc[0] == "stages" and item in STAGE_TYPES):
             parts.append(str(item))
     return ".".join(parts)
+
+
+def _one_per_key(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One message per key: a value that fits none of a union's members got one from each (must
+    be a number; must be a number or a date); the last, the widest, is kept."""
+    kept: dict[str, str] = {}
+    for key, message in problems:
+        kept.pop(key, None)
+        kept[key] = message
+    return list(kept.items())
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:
