@@ -39,12 +39,12 @@ def notice_world(db):
     return cast, application, notice
 
 
-def lodged(user, application, id_number: str = ID_NUMBER) -> Objection:
+def lodged(user, application, id_number: str = ID_NUMBER, real_name: str = "王晓梅") -> Objection:
     return objection_lodge(
         user=user,
         application=application,
         capacity="person",
-        real_name="王晓梅",
+        real_name=real_name,
         id_number=id_number,
         phone="13987654321",
         statement="获批文件与事实不符。",
@@ -463,16 +463,7 @@ def test_an_objectors_name_must_be_a_name(notice_world, name):
     """A person objects under their real name: digits, dates and markup were taken as one."""
     cast, application, _notice = notice_world
     with pytest.raises(ValidationError) as refused:
-        objection_lodge(
-            user=cast.applicant,
-            application=application,
-            capacity="person",
-            real_name=name,
-            id_number=ID_NUMBER,
-            phone="13987654321",
-            statement="获批文件与事实不符。",
-            evidence=pdf_upload("evidence.pdf"),
-        )
+        lodged(cast.applicant, application, real_name=name)
     assert "真实姓名只能由文字组成" in " ".join(refused.value.messages)
     assert not Objection.objects.exists()
 
@@ -480,17 +471,7 @@ def test_an_objectors_name_must_be_a_name(notice_world, name):
 @pytest.mark.parametrize("name", ["王晓梅", "阿依古丽·买买提", "Anna Müller-Smith"])
 def test_names_of_every_script_and_their_marks_are_taken(notice_world, name):
     cast, application, _notice = notice_world
-    objection = objection_lodge(
-        user=cast.applicant,
-        application=application,
-        capacity="person",
-        real_name=name,
-        id_number=ID_NUMBER,
-        phone="13987654321",
-        statement="获批文件与事实不符。",
-        evidence=pdf_upload("evidence.pdf"),
-    )
-    assert objection.real_name == name
+    assert lodged(cast.applicant, application, real_name=name).real_name == name
 
 
 def test_a_statement_longer_than_a_reason_may_be_is_refused(notice_world):
