@@ -312,3 +312,19 @@ def test_a_bound_that_is_neither_a_number_nor_a_date_gets_one_plain_message(tmp_
     assert len(about_max) == 1, [str(p) for p in problems]
     assert about_max[0].key.endswith("].max") and "must be a number" in about_max[0].message
     assert about_max[0].line is not None
+
+
+def test_a_file_saved_as_gbk_is_told_to_be_saved_as_utf8(tmp_path):
+    """Chinese Windows editors save GBK by default; the refusal quoted Python's codec error."""
+    path = tmp_path / "brand_commendation.toml"
+    path.write_bytes(program_text("brand_commendation").encode("gb18030"))
+    program, problems = programs.program_file_read(path)
+    assert program is None
+    (problem,) = problems
+    assert "save the file as UTF-8" in problem.message and "codec" not in problem.message
+    first_chinese = next(
+        n
+        for n, line in enumerate(program_text("brand_commendation").splitlines(), 1)
+        if not line.isascii()
+    )
+    assert problem.line == first_chinese

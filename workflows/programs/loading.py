@@ -85,8 +85,20 @@ def program_file_read(path: Path) -> tuple[ProgramFile | None, list[ProgramProbl
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # Saved by an editor in GBK or GB 18030, as Chinese Windows does by default.
+        line = raw[: error.start].count(b"\n") + 1
+        return None, [
+            ProgramProblem(
+                source,
+                "(file)",
+                "not UTF-8 text (saved as GBK or GB 18030?): save the file as UTF-8",
+                line,
+            )
+        ]
+    try:
         content = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except tomllib.TOMLDecodeError as error:
         line = re.search(r"at line (\d+)", str(error))
         return None, [
             ProgramProblem(
