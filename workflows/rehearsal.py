@@ -29,6 +29,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from documents.models import Document
 from documents.services import documents_render_pending
+from forms.validators import localised
 
 from . import demo, services
 from .flows import local_name
@@ -314,7 +315,7 @@ def report(runs: list[Run], seconds: float, check_plan: bool = True) -> dict:
     program = runs[0].program
     return {
         "program": runs[0].call.program_slug,
-        "title": program["title"]["zh"],
+        "title": localised(program["title"]),  # in the language of the report
         "calls": [call.pk for call in calls],
         "stages": [stage_name(s) for s in program["stages"]],
         "branches": rows,
