@@ -328,3 +328,17 @@ def test_a_file_saved_as_gbk_is_told_to_be_saved_as_utf8(tmp_path):
         if not line.isascii()
     )
     assert problem.line == first_chinese
+
+
+def test_a_committee_vote_is_not_given_to_a_city_office(tmp_path):
+    """Any city office could have decided a whole call's list."""
+    text = program_text("brand_commendation")
+    types = [one["type"] for one in tomllib.loads(text)["stages"]]
+    refused(
+        tmp_path,
+        "brand_commendation",
+        'role = "leadership"',
+        'role = "city_office"',
+        f"stages[{types.index('committee_vote')}].role",
+        "a city office cannot vote on a whole call",
+    )

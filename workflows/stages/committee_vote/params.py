@@ -18,6 +18,11 @@ class CommitteeVoteStage(StageBase):
 
     def problems(self, program) -> list[tuple[str, str]]:
         problems = []
+        if self.role == "city_office":
+            # A city office acts for its own region; the vote decides the whole call's list.
+            problems.append(
+                ("role", "a city office cannot vote on a whole call; choose a provincial role")
+            )
         tier_keys = {tier.key for tier in program.tiers}
         if self.outcome == "tier" and not tier_keys:
             problems.append(("outcome", "a committee that assigns tiers needs [[tiers]]"))
