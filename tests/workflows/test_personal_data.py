@@ -486,3 +486,19 @@ def test_a_statement_longer_than_a_reason_may_be_is_refused(notice_world):
             statement="事实" * 1001,
             evidence=pdf_upload("evidence.pdf"),
         )
+
+
+def test_a_statement_over_the_limit_is_refused_on_the_page_and_kept(notice_world, client_for):
+    """The browser is not told a maximum (it would cut a pasted statement short without a word);
+    the server refuses it in Chinese and the form keeps it."""
+    from tests.workflows import http_steps as steps
+
+    cast, application, notice = notice_world
+    statement = "事实" * 1001
+    browser = client_for(cast.applicant)
+    form = browser.get(reverse("objection_lodge", args=[notice.pk, application.pk]))
+    assert "maxlength" not in form.content.decode().split('name="statement"')[1].split(">")[0]
+    response = steps.objection_lodge(browser, notice, application, statement=statement)
+    assert any("不能超过2000字" in error for error in steps.form_errors(response))
+    assert statement in response.content.decode()
+    assert not Objection.objects.exists()

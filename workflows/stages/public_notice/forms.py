@@ -3,7 +3,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from documents.services import REASON_MAX_CHARS
 from forms.fields import NumberField, PhoneField
 
 from ...models import Objection
@@ -17,11 +16,9 @@ class ObjectionForm(forms.Form):
     real_name = forms.CharField(label=_("真实姓名"), max_length=50, required=False)
     id_number = forms.CharField(label=_("身份证号码"), max_length=18, required=False)
     phone = PhoneField(label=_("联系电话"))
-    statement = forms.CharField(
-        label=_("异议事实和理由"),
-        max_length=REASON_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 6}),
-    )
+    # No maxlength: a browser would cut a pasted statement silently; the service refuses one
+    # over the limit with a message, and the form keeps what was typed.
+    statement = forms.CharField(label=_("异议事实和理由"), widget=forms.Textarea(attrs={"rows": 6}))
     evidence = forms.FileField(
         label=_("证据材料（PDF；以单位名义提出的须加盖公章）"),
         help_text=_("PDF，不超过20 MB"),
