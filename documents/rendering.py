@@ -14,6 +14,7 @@
 import functools
 import mimetypes
 import threading
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -145,24 +146,23 @@ def _note_alone(document) -> bool:
     document (its page number, in the margin, aside)."""
     if len(document.pages) < 2:
         return False
-    found = _classes_with_text(document.pages[-1]._page_box, frozenset())
-    return found == {"verification"}
+    return set(_texts_in_note(document.pages[-1]._page_box)) == {True}
 
 
-def _classes_with_text(box, within: frozenset) -> set[str]:
-    """`within` (the classes of the boxes around `box`) of each piece of text under `box`, reduced
-    to "verification" for text inside the note and "" for any other; margin boxes skipped."""
+def _texts_in_note(box, in_note: bool = False) -> Iterator[bool]:
+    """For each piece of text under `box` (margin boxes skipped), whether it is the note's."""
     if isinstance(box, boxes.MarginBox):
-        return set()
+        return
     element = getattr(box, "element", None)
-    if element is not None and "verification" in (element.get("class") or "").split():
-        within = frozenset({"verification"})
+    in_note = in_note or (
+        element is not None and "verification" in (element.get("class") or "").split()
+    )
     if isinstance(box, boxes.TextBox):
-        return ({"verification"} if within else {""}) if box.text.strip() else set()
-    found: set[str] = set()
+        if box.text.strip():
+            yield in_note
+        return
     for child in getattr(box, "children", ()):
-        found |= _classes_with_text(child, within)
-    return found
+        yield from _texts_in_note(child, in_note)
 
 
 def harfbuzz_subset_available() -> bool:

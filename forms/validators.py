@@ -82,12 +82,16 @@ def uscc_clean(value: str) -> str:
         ) from error
 
 
-def localised(item: dict) -> str:
-    """An item's `en` text when English is active, else its `zh` text (labels in program files)."""
+def english_active() -> bool:
+    """Whether the reader works in English (else Chinese, the default)."""
     from django.utils.translation import get_language
 
-    english = (get_language() or "").startswith("en")
-    return (item.get("en") or item["zh"]) if english else item["zh"]
+    return (get_language() or "").startswith("en")
+
+
+def localised(item: dict) -> str:
+    """An item's `en` text when English is active, else its `zh` text (labels in program files)."""
+    return (item.get("en") or item["zh"]) if english_active() else item["zh"]
 
 
 class PasswordMinimumLength(MinimumLengthValidator):
@@ -106,21 +110,20 @@ class PasswordMinimumLength(MinimumLengthValidator):
 NAME_MARKS = set(" ·•.-'")
 
 
+def _letter(char: str) -> bool:
+    """A letter of any script (汉字, Latin, Uyghur…)."""
+    return unicodedata.category(char).startswith("L")
+
+
 def person_name_valid(name: str) -> bool:
     """Whether `name` can be a person's name: letters of any script (王小明, Anna Müller), with the
     spaces and marks names are written with (阿依古丽·买买提), and no digits or symbols."""
     name = name.strip()
-    return (
-        bool(name)
-        and any(unicodedata.category(c).startswith("L") for c in name)
-        and all(unicodedata.category(c).startswith("L") or c in NAME_MARKS for c in name)
-    )
+    return any(map(_letter, name)) and all(_letter(c) or c in NAME_MARKS for c in name)
 
 
 def organisation_name_valid(name: str) -> bool:
     """Whether `name` can be an organisation's name: some letters (digits may come with them, as
     in 贵州第3建筑工程公司), and none of the brackets of markup."""
     name = name.strip()
-    return any(unicodedata.category(c).startswith("L") for c in name) and not set(name) & set(
-        "<>{}\\"
-    )
+    return any(map(_letter, name)) and not set(name) & set("<>{}\\")

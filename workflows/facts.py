@@ -10,11 +10,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from documents.rendering import chinese_date as official_date
 from forms.fields import field_value_stored
-from forms.validators import localised
+from forms.validators import english_active, localised
 
 from .programs import COLUMN_FIELDS
 
@@ -36,27 +36,30 @@ def fields_stored(application) -> dict:
     }
 
 
-def chinese_date(value) -> str:
+def _date_of(value) -> date | None:
+    """The office's date of a stored value (a date, a moment, ISO text); None for text that is
+    not a date."""
     if isinstance(value, datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value)
+            return date.fromisoformat(value)
         except ValueError:
-            return value
-    return f"{value.year}年{value.month}月{value.day}日"
+            return None
+    return value
+
+
+def chinese_date(value) -> str:
+    day = _date_of(value)
+    return official_date(day) if day else value
 
 
 def reader_date(value) -> str:
     """A date as the page's reader writes it: 2025年1月31日 in Chinese, Jan. 31, 2025 in English."""
-    if (get_language() or "").startswith("en"):
-        if isinstance(value, str):
-            try:
-                value = date.fromisoformat(value)
-            except ValueError:
-                return value
-        return date_format(value, "DATE_FORMAT")
-    return chinese_date(value)
+    if not english_active():
+        return chinese_date(value)
+    day = _date_of(value)
+    return date_format(day, "DATE_FORMAT") if day else value
 
 
 def value_text(item: dict, value, program: dict) -> str:

@@ -48,7 +48,16 @@ class ProgramVersion(models.Model):
         return self.content["title"]["zh"]
 
     def tier(self, key: str) -> dict:
-        return next(t for t in self.content["tiers"] if t["key"] == key)
+        tier = self.tier_or_none(key)
+        if tier is None:
+            raise KeyError(f"{self.slug} has no tier {key!r}")
+        return tier
+
+    def tier_or_none(self, key: str) -> dict | None:
+        """The tier of `key` in the file (None without a key, or when the file lists no such
+        tier)."""
+        tiers = self.content.get("tiers") or []
+        return next((tier for tier in tiers if key and tier["key"] == key), None)
 
     def stage(self, stage_type: str) -> dict | None:
         from .programs import program_stage
@@ -311,20 +320,14 @@ class Application(models.Model):
     def tier_label(self) -> str:
         from forms.validators import localised
 
-        tier = self._tier()
+        tier = self.program_version.tier_or_none(self.tier)
         return localised(tier) if tier else ""
 
     @property
     def tier_label_zh(self) -> str:
         """For official documents, which are Chinese whatever the reader's language."""
-        tier = self._tier()
+        tier = self.program_version.tier_or_none(self.tier)
         return tier["zh"] if tier else ""
-
-    def _tier(self) -> dict | None:
-        """The application's tier in its program file (None without one, or when the file no
-        longer lists it)."""
-        tiers = (self.program_version.content.get("tiers") or []) if self.tier else []
-        return next((tier for tier in tiers if tier["key"] == self.tier), None)
 
     @property
     def is_expired(self) -> bool:

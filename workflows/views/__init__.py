@@ -233,6 +233,10 @@ def application_submit(request, pk):
 def application_detail(request, pk):
     application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
     is_member = request.user.has_perm(APPLICANT_PERMISSION, application.institution)
+    is_staff = is_staff_role(request.user)
+    # Bank details for the applicant and provincial staff (finance pays from them); contact
+    # details also for a city office, which deals with the applicant, but not for experts.
+    sees_all = is_member or is_staff
     return render(
         request,
         "workflows/application_detail.html",
@@ -247,13 +251,10 @@ def application_detail(request, pk):
             "call_documents": selectors.documents_visible_to(request.user).filter(
                 call=application.call, application__isnull=True
             ),
-            "audit": selectors.audit_of(application) if is_staff_role(request.user) else None,
+            "audit": selectors.audit_of(application) if is_staff else None,
             "is_member": is_member,
-            # Bank details for the applicant and provincial staff (finance pays from them);
-            # contact details for whoever deals with the applicant, not for the experts.
-            "without_payment": not (is_member or is_staff_role(request.user)),
-            "without_contact": not (is_member or is_staff_role(request.user))
-            and selectors.office_region_of(request.user) is None,
+            "without_payment": not sees_all,
+            "without_contact": not sees_all and selectors.office_region_of(request.user) is None,
             "outcome_reason": selectors.outcome_reason(application),
             "payment": selectors.payment_of(application),
             "tasks": [
