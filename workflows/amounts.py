@@ -121,7 +121,7 @@ def rule_amount(application: Application) -> tuple[Decimal, str, str, str]:
             if (low is None or value >= Decimal(str(low))) and (
                 high is None or value < Decimal(str(high))
             ):
-                basis = _("按%(field)s（%(value)s）所属的“%(grade)s”档确定") % {
+                basis = _("按%(field)s（%(value)s）所属档次“%(grade)s”确定") % {
                     "field": _field_label(application, rule["field"]),
                     "value": money(value) if _is_money(application, rule["field"]) else value,
                     "grade": grade["zh"],

@@ -446,7 +446,7 @@ def test_a_grant_graded_by_the_contract_value_which_the_applicant_cannot_pick(ca
         payment = Payment.objects.get(application=application)
         assert payment.amount == Decimal(amount) and payment.tier.startswith("grade_")
         letter = compact(steps.document_text(clients.applicant, application, "奖励通知书"))
-        assert f"所属的“{grade}”档确定" in letter
+        assert f"所属档次“{grade}”确定" in letter
         # A grade of a figure is not a level: the letter did read 你单位获批一档.
         assert f"获批{grade}" not in letter
         notice = compact(steps.document_text(clients.applicant, application, "资助决定通知书"))
