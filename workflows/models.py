@@ -18,6 +18,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from . import audit_chain
 from .personal_data import EncryptedTextField
+from .wording import wording_body, wording_title
 
 
 class AppendOnlyError(Exception):
@@ -959,6 +960,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    # The title's and body's msgids with their arguments (workflows.wording), so that the
+    # messages page reads them in the reader's language; `title` and `body` hold them written
+    # in the site's, for the email. Empty for a message written before.
+    wording = models.JSONField(_("措辞"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("消息")
@@ -980,6 +985,15 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def title_shown(self) -> str:
+        """The title in the reader's language (the written one for a message without wording)."""
+        return wording_title(self.wording) if self.wording else self.title
+
+    @property
+    def body_shown(self) -> str:
+        return wording_body(self.wording) if self.wording else self.body
 
 
 class CommandLease(models.Model):

@@ -384,3 +384,66 @@ def test_the_messages_page_lists_newest_first_unread_marked_and_in_pages(client_
     assert "消息04" not in listing and "未读" in listing
     second = page(client_for(applicant).get(reverse("notification_list") + "?page=2"))
     assert "消息04" in second
+
+
+def test_messages_read_in_the_language_each_reader_chose_and_email_in_the_sites(
+    client_for,
+    applicant_with_email,
+    institution,
+    call,
+    formal_reviewer,
+    leadership,
+    django_capture_on_commit_callbacks,
+    tasks_run,
+):
+    """A message is written once, in Chinese, for its email; the messages page shows it to a
+    reader who chose English in English: its title, its lines, the stage and the document it
+    names and the date in the English form, the applicant's own words as written."""
+    from tests.test_i18n import choose_language
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    application = submitted_grant(applicant_with_email, institution, call)
+    with django_capture_on_commit_callbacks(execute=True):
+        formal_review(client_for(formal_reviewer), application, "correction", "营业执照不清晰。")
+    tasks_run()
+    application.refresh_from_db()
+    deadline = timezone.localtime(application.correction_deadline)
+
+    english = client_for(applicant_with_email)
+    choose_language(english, "en")
+    listing = page(english.get(reverse("notification_list")))
+    assert f"Application returned for correction: {call.title}" in listing
+    assert "营业执照不清晰。" in listing  # the reviewer's own words
+    assert f"{deadline:%b}. {deadline.day}, {deadline.year}" in listing or (
+        f"{deadline:%B} {deadline.day}, {deadline.year}" in listing
+    )
+    assert "补正" not in listing.replace("营业执照不清晰。", "")
+    assert "年" not in listing.split("<main", 1)[-1].replace(call.title, "")
+
+    # The email and the record stay in the site's language; so does a Chinese reader's page.
+    (message,) = messages_of(applicant_with_email, Kind.CORRECTION_REQUESTED)
+    assert message.title == f"申报被退回补正：{call.title}"
+    (email,) = [e for e in emails_to("applicant@example.cn") if e.subject == message.title]
+    assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in email.body
+    chinese = page(client_for(formal_reviewer).get(reverse("notification_list")))
+    assert f"新的待办：补正申报材料（{call.title}）" not in chinese  # the applicant's task
+    application.refresh_from_db()
+
+    # Work arriving for a role names its stage in the reader's language.
+    services.application_submit(user=applicant_with_email, application=application)
+    reviewer = client_for(formal_reviewer)
+    assert f"新的待办：形式审查（{call.title}）" in page(reviewer.get(reverse("notification_list")))
+    choose_language(reviewer, "en")
+    assert f"New to-do: Formal review ({call.title})" in page(
+        reviewer.get(reverse("notification_list"))
+    )
+
+    # A decision names its document and its status in English too.
+    application.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        formal_review_complete(user=formal_reviewer, application=application, outcome="accept")
+        leadership_decide(user=leadership, decisions=[(application, False, "材料与事实不符。")])
+    listing = page(english.get(reverse("notification_list")))
+    (decision,) = messages_of(applicant_with_email, Kind.DECISION)
+    assert decision.title.startswith("已印发") and decision.title not in listing
+    assert f"issued: {call.title}" in listing and "已印发" not in listing

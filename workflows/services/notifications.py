@@ -12,7 +12,9 @@ objection lodged; `deadlines_sweep` (run by `manage.py workflow_timers`) sends t
 escalations.
 
 Messages are written in the site's language (like official text), whatever the language of the
-person whose action caused them.
+person whose action caused them: so they are emailed and recorded. Each also keeps its wording
+(`workflows.wording`: msgids and arguments), and the messages page reads it to each person in the
+language they chose.
 """
 
 from datetime import datetime, timedelta
@@ -24,7 +26,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -34,6 +35,7 @@ from documents.models import Document
 from .. import calendar, selectors
 from ..models import Application, Notification, PanelSeat, PublicNotice
 from ..permissions import APPLICANT_PERMISSION
+from ..wording import Phrase, Term, phrase, wording_stored
 
 Kind = Notification.Kind
 Status = Application.Status
@@ -69,8 +71,8 @@ def notify(
     *,
     recipients,
     kind: str,
-    title: str,
-    body: str = "",
+    title: Phrase | str,
+    body: Phrase | list[Phrase] | str = (),
     link: str = "",
     application: Application | None = None,
     dedupe_key: str = "",
@@ -78,7 +80,8 @@ def notify(
     """One message per recipient who may see `application` (when given) and has none under
     `dedupe_key` yet; the emails go to a background job after the transaction commits.
     `recipients` is a list of users, or a rule (`selectors.HoldersOf`, `selectors.MembersOf`)
-    read together with who may see the application in one statement."""
+    read together with who may see the application in one statement. The title and the body's
+    lines are written in the active language and kept as wording (`message_parts`)."""
     if isinstance(recipients, (selectors.HoldersOf, selectors.MembersOf)):
         if application is None:
             raise ValueError("A recipient rule needs the application the message is about.")
@@ -96,15 +99,15 @@ def notify(
                     emails.pop(pk, None)
     if not emails:
         return []
+    parts = message_parts(title, body)
     rows = [
         Notification(
             recipient_id=pk,
             kind=kind,
-            title=title[:200],
-            body=body,
             link=link,
             application=application,
             dedupe_key=dedupe_key,
+            **parts,
         )
         for pk in emails
     ]
@@ -123,6 +126,19 @@ def notify(
         if emailed:
             transaction.on_commit(lambda: emails_enqueue(emailed))
     return created
+
+
+def message_parts(title: Phrase | str, body: Phrase | list[Phrase] | str = ()) -> dict:
+    """A message's title and body written in the active language, and its wording (none for a
+    text given as written)."""
+    if not isinstance(title, Phrase):
+        return {"title": title[:200], "body": body or "", "wording": {}}
+    lines = [body] if isinstance(body, Phrase) else list(body)
+    return {
+        "title": str(title)[:200],
+        "body": "\n".join(str(line) for line in lines),
+        "wording": wording_stored(title=title, body=lines),
+    }
 
 
 def messages_write(rows: list[Notification], emails: dict[int, str]) -> list[Notification]:
@@ -178,9 +194,9 @@ def site_language():
     return translation.override(settings.LANGUAGE_CODE)
 
 
-def _day(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    return _("%(y)d年%(m)d月%(d)d日") % {"y": local.year, "m": local.month, "d": local.day}
+def _task_title(node) -> Term:
+    """A stage's title as a label the catalogues translate (its name when it has none)."""
+    return Term(node.task_title or node.name)
 
 
 def _members(application: Application) -> selectors.MembersOf:
@@ -211,20 +227,27 @@ def document_issued_notify(*, document: Document, application: Application) -> N
 
 
 def document_issued_message(*, document: Document, application: Application):
-    """(kind, title, body) of the message telling the applicant of `document`, in the active
-    language (`document_issued_notify`, and notifications_bulk for a batch's chunk)."""
-    names = {"title": document.title, "number": document.number, "call": application.call}
+    """(kind, title, body lines) of the message telling the applicant of `document`
+    (`document_issued_notify`, and notifications_bulk for a batch's chunk)."""
+    names = {"title": Term(document.title), "number": document.number, "call": application.call}
     if document.kind == Document.Kind.CORRECTION_NOTICE:
-        body = _("补正要求：%(reason)s\n请在%(deadline)s前提交补正材料，逾期视为放弃申报。") % {
-            "reason": application.correction_reason,
-            "deadline": _day(application.correction_deadline),
-        }
+        body = [
+            phrase(
+                gettext_noop(
+                    "补正要求：%(reason)s\n请在%(deadline)s前提交补正材料，逾期视为放弃申报。"
+                ),
+                reason=application.correction_reason,
+                deadline=application.correction_deadline,
+            )
+        ]
         if application.correction_deadline_provisional:
-            body += "\n" + _("（期限暂定：当年节假日安排尚未录入。）")
-        return Kind.CORRECTION_REQUESTED, _("申报被退回补正：%(call)s") % names, body
+            body.append(phrase(gettext_noop("（期限暂定：当年节假日安排尚未录入。）")))
+        title = phrase(gettext_noop("申报被退回补正：%(call)s"), **names)
+        return Kind.CORRECTION_REQUESTED, title, body
     kind = Kind.DECISION if document.kind in DECISION_DOCUMENTS else Kind.DOCUMENT_ISSUED
-    title = _("已印发%(title)s：%(call)s") % names
-    return kind, title, _("《%(title)s》（%(number)s）已印发，请登录查看和下载。") % names
+    title = phrase(gettext_noop("已印发%(title)s：%(call)s"), **names)
+    body = phrase(gettext_noop("《%(title)s》（%(number)s）已印发，请登录查看和下载。"), **names)
+    return kind, title, [body]
 
 
 def application_moved_notify(*, application: Application, to: str, reason: str = "") -> None:
@@ -233,14 +256,17 @@ def application_moved_notify(*, application: Application, to: str, reason: str =
     if to not in STATUS_NEWS:
         return
     with site_language():
-        body = _(STATUS_NEWS[to])
+        body = [phrase(STATUS_NEWS[to])]
         if reason:
-            body += "\n" + _("意见：%(reason)s") % {"reason": reason}
+            body.append(phrase(gettext_noop("意见：%(reason)s"), reason=reason))
         notify(
             recipients=_members(application),
             kind=Kind.DECISION,
-            title=_("%(status)s：%(call)s")
-            % {"status": Status(to).label, "call": application.call},
+            title=phrase(
+                gettext_noop("%(status)s：%(call)s"),
+                status=Term(Status(to).label),
+                call=application.call,
+            ),
             body=body,
             link=reverse("application_detail", args=[application.pk]),
             application=application,
@@ -279,12 +305,15 @@ def task_created_notify(task: Task) -> None:
         task_assigned_notify(task=task, application=application)
         return
     with site_language():
-        names = {"task": str(node.task_title or node.name), "call": application.call}
+        names = {"task": _task_title(node), "call": application.call}
         notify(
             recipients=selectors.HoldersOf(permission),
             kind=Kind.WORK_ARRIVED,
-            title=_("新的待办：%(task)s（%(call)s）") % names,
-            body=_("《%(call)s》有申报等待您办理「%(task)s」，请到待办事项查看。") % names,
+            title=phrase(gettext_noop("新的待办：%(task)s（%(call)s）"), **names),
+            body=phrase(
+                gettext_noop("《%(call)s》有申报等待您办理「%(task)s」，请到待办事项查看。"),
+                **names,
+            ),
             link=reverse("inbox"),
             application=application,
             dedupe_key=f"work:{node.name}:{application.call_id}:{timezone.localdate()}",
@@ -300,14 +329,19 @@ def task_assigned_notify(
     seat = seat or PanelSeat.objects.filter(pk=(task.data or {}).get("seat")).first()
     node = task.flow_task
     with site_language():
-        names = {"task": str(node.task_title or node.name), "call": application.call}
-        body = _("您有一项新的待办「%(task)s」（%(call)s），请到待办事项办理。") % names
+        names = {"task": _task_title(node), "call": application.call}
+        body = [
+            phrase(
+                gettext_noop("您有一项新的待办「%(task)s」（%(call)s），请到待办事项办理。"),
+                **names,
+            )
+        ]
         if seat is not None and seat.due_at is not None:
-            body += "\n" + _("请在%(due)s前完成。") % {"due": _day(seat.due_at)}
+            body.append(phrase(gettext_noop("请在%(due)s前完成。"), due=seat.due_at))
         notify(
             recipients=[task.owner],
             kind=Kind.WORK_ARRIVED,
-            title=_("新的待办：%(task)s（%(call)s）") % names,
+            title=phrase(gettext_noop("新的待办：%(task)s（%(call)s）"), **names),
             body=body,
             link=reverse("task_detail", args=[task.pk]),
             dedupe_key=f"task:{task.pk}:{task.owner_id}",
@@ -320,9 +354,14 @@ def objection_lodged_notify(*, objection) -> None:
         notify(
             recipients=selectors.HoldersOf("workflows.run_public_notice"),
             kind=Kind.WORK_ARRIVED,
-            title=_("收到异议：%(institution)s") % {"institution": application.institution},
-            body=_("《%(call)s》公示期间收到对%(institution)s的异议，请及时处理。")
-            % {"call": application.call, "institution": application.institution},
+            title=phrase(
+                gettext_noop("收到异议：%(institution)s"), institution=application.institution
+            ),
+            body=phrase(
+                gettext_noop("《%(call)s》公示期间收到对%(institution)s的异议，请及时处理。"),
+                call=application.call,
+                institution=application.institution,
+            ),
             link=reverse("application_detail", args=[application.pk]),
             application=application,
         )
@@ -370,9 +409,14 @@ def _corrections_remind(now: datetime) -> int:
             notify(
                 recipients=_members(application),
                 kind=Kind.REMINDER,
-                title=_("补正期限提醒：%(call)s") % {"call": application.call},
-                body=_("请在%(deadline)s前提交补正材料，逾期视为放弃申报。\n补正要求：%(reason)s")
-                % {"deadline": _day(deadline), "reason": application.correction_reason},
+                title=phrase(gettext_noop("补正期限提醒：%(call)s"), call=application.call),
+                body=phrase(
+                    gettext_noop(
+                        "请在%(deadline)s前提交补正材料，逾期视为放弃申报。\n补正要求：%(reason)s"
+                    ),
+                    deadline=deadline,
+                    reason=application.correction_reason,
+                ),
                 link=reverse("application_detail", args=[application.pk]),
                 application=application,
                 dedupe_key=f"remind:correction:{application.pk}:{deadline.isoformat()}",
@@ -394,9 +438,11 @@ def _seats_remind(now: datetime) -> int:
             notify(
                 recipients=[seat.expert.user],
                 kind=Kind.REMINDER,
-                title=_("评审期限提醒：%(call)s") % {"call": seat.application.call},
-                body=_("您的一项专家评审须在%(due)s前完成，请到待办事项办理。")
-                % {"due": _day(seat.due_at)},
+                title=phrase(gettext_noop("评审期限提醒：%(call)s"), call=seat.application.call),
+                body=phrase(
+                    gettext_noop("您的一项专家评审须在%(due)s前完成，请到待办事项办理。"),
+                    due=seat.due_at,
+                ),
                 link=reverse("task_detail", args=[seat.task_id]) if seat.task_id else "",
                 dedupe_key=f"remind:seat:{seat.pk}:{seat.due_at.isoformat()}",
             )
@@ -414,9 +460,10 @@ def _notices_remind(now: datetime) -> int:
             notify(
                 recipients=officers,
                 kind=Kind.REMINDER,
-                title=_("公示期即将届满：%(title)s") % {"title": notice.title},
-                body=_("公示期于%(end)s届满，请及时处理收到的异议。")
-                % {"end": _day(notice.ends_at)},
+                title=phrase(gettext_noop("公示期即将届满：%(title)s"), title=notice.title),
+                body=phrase(
+                    gettext_noop("公示期于%(end)s届满，请及时处理收到的异议。"), end=notice.ends_at
+                ),
                 dedupe_key=f"remind:notice:{notice.pk}:{notice.ends_at.isoformat()}",
             )
         )
@@ -429,14 +476,18 @@ def _supervisors(permission: str):
 
 
 def _escalate(*, permission: str, task_title, application, due: datetime, key: str) -> int:
-    names = {"task": task_title, "institution": application.institution, "due": _day(due)}
+    names = {"task": task_title, "institution": application.institution, "due": due}
     return len(
         notify(
             recipients=_supervisors(permission),
             kind=Kind.OVERDUE,
-            title=_("逾期督办：%(task)s（%(institution)s）") % names,
-            body=_("%(institution)s的申报「%(task)s」已超过期限（%(due)s）仍未办理，请督办。")
-            % names,
+            title=phrase(gettext_noop("逾期督办：%(task)s（%(institution)s）"), **names),
+            body=phrase(
+                gettext_noop(
+                    "%(institution)s的申报「%(task)s」已超过期限（%(due)s）仍未办理，请督办。"
+                ),
+                **names,
+            ),
             link=reverse("application_detail", args=[application.pk]),
             application=application,
             dedupe_key=key,
@@ -452,7 +503,7 @@ def _seats_escalate(now: datetime) -> int:
     for seat in late:
         sent += _escalate(
             permission="workflows.expert_review",
-            task_title=_("专家评分（%(expert)s）") % {"expert": seat.expert.name},
+            task_title=phrase(gettext_noop("专家评分（%(expert)s）"), expert=seat.expert.name),
             application=seat.application,
             due=seat.due_at,
             key=f"overdue:seat:{seat.pk}:{seat.due_at.isoformat()}",
@@ -483,7 +534,7 @@ def _tasks_escalate(now: datetime) -> int:
                 continue
             sent += _escalate(
                 permission=permission,
-                task_title=str(task.flow_task.task_title or task.flow_task.name),
+                task_title=_task_title(task.flow_task),
                 application=application,
                 due=due,
                 key=f"overdue:task:{task.pk}",

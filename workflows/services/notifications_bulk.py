@@ -26,6 +26,7 @@ def documents_issued_notify(*, issued: list[tuple[Document, Application]]) -> li
             kind, title, body = notifications.document_issued_message(
                 document=document, application=application
             )
+            parts = notifications.message_parts(title, body)
             members = selectors.MembersOf(application.institution_id)
             for pk, email in selectors.recipients_seeing(members, application):
                 emails[pk] = email
@@ -33,10 +34,9 @@ def documents_issued_notify(*, issued: list[tuple[Document, Application]]) -> li
                     Notification(
                         recipient_id=pk,
                         kind=kind,
-                        title=title[:200],
-                        body=body,
                         link=reverse("application_detail", args=[application.pk]),
                         application=application,
+                        **parts,
                     )
                 )
     return notifications.messages_write(rows, emails) if rows else []
