@@ -9,6 +9,7 @@
     {% with w=decision_kind|decision_words %}  how a letter names the call's decision
     经{{ meeting|acted:"审议" }}        局务会审议; a name ending so (认定委员会审定) as it is
     {{ mark|mark_size:"30,0,156" }}      the mark's font size that keeps it on one line
+    {% joint_mark issuer "文件" as mark %}  a joint mark's size and its names spread alike
     {{ title|tail_kept }}                 a title whose last line is never one lone character
 
 The amount filters raise on anything but a non-negative Decimal with at most two decimals: an
@@ -99,6 +100,31 @@ def mark_size(text: str, fit: str) -> str:
     return f"{min(largest, int(fitting * 10) / 10):g}pt"
 
 
+# A joint mark's suffix (文件) stands this far to the right of the names.
+JOINT_SUFFIX_GAP_MM = 4.0
+
+
+@register.simple_tag
+def joint_mark(issuer: dict, suffix: str = "", largest: float = 30.0, width: float = 156.0):
+    """The mark of a joint document (GB/T 9704 §7.2.4): every issuer's name on a line of its
+    own, the lead first, each spread to the longest one's width (分散对齐), the suffix beside
+    them. `size` (CSS pt) is the largest that keeps the longest name and the suffix on one line
+    of the type area: 贵州省人力资源和社会保障厅 at 30 pt broke, its 厅 alone on a line.
+    Each name comes with `spacing`, the em added between its characters (CSS letter-spacing,
+    taken back after the last one)."""
+    names = [issuer["name"], *(other["name"] for other in issuer.get("joint") or [])]
+    longest = max(rendering.text_ems(name) for name in names)
+    room = width - (JOINT_SUFFIX_GAP_MM if suffix else 0.0)
+    fitting = room / ((longest + rendering.text_ems(suffix)) * MM_PER_PT)
+    size = min(largest, int(fitting * 10) / 10)
+    spread = []
+    for name in names:
+        gaps = len(name) - 1
+        extra = (longest - rendering.text_ems(name)) / gaps if gaps > 0 else 0.0
+        spread.append({"name": name, "spacing": f"{extra:.3f}em"})
+    return {"size": f"{size:g}pt", "names": spread}
+
+
 # A title's last three characters (的决定, 的通知, 告知书) break together.
 TAIL_KEPT = 3
 
@@ -149,6 +175,11 @@ def signers(issuer: dict, seals: dict | None = None) -> list[dict]:
     seals = seals or {}
     names = [issuer["name"], *(other["name"] for other in issuer.get("joint") or [])]
     return [{"name": name, "seal": seals.get(name)} for name in names]
+
+
+@register.filter
+def any_sealed(signed: list[dict]) -> bool:
+    return any(signer["seal"] for signer in signed)
 
 
 @register.filter

@@ -444,3 +444,71 @@ def test_the_verification_note_never_stands_alone_on_a_letters_last_page():
         own = [text for text in texts if "验证码" not in text and "/verify/" not in text]
         assert own, f"{items} items: the last page holds only {texts}"
     assert pages_seen == {1, 2}  # the letters did run onto a second page
+
+
+FOUR_ISSUERS = (
+    "贵州省市场监督管理局",
+    "贵州省财政厅",
+    "贵州省人力资源和社会保障厅",
+    "贵州省科学技术厅",
+)
+
+
+def joint_of(names: tuple[str, ...], kind: str = "funding_decision") -> dict:
+    context = CONTEXTS[kind]()
+    return {**context["issuer"], "name": names[0], "joint": [{"name": n} for n in names[1:]]}
+
+
+def test_a_joint_mark_keeps_each_name_on_one_line_spread_to_the_longest(settings):
+    """§7.2.4 with four issuers: at 30 pt 贵州省人力资源和社会保障厅 broke, its 厅 alone on a
+    line. The mark is set at the size that keeps the longest name beside 文件 inside the type
+    area, and every name spreads to the same width (分散对齐), the lead first."""
+    settings.DOCUMENT_SEALS = {}
+    pages = render("funding_decision", issuer=joint_of(FOUR_ISSUERS))
+    mark = [
+        (text.replace(" ", ""), line)
+        for text, line in lines_of(pages[0]["chars"])
+        if line and all(is_red(c) for c in line) and min(c["top"] for c in line) < 140 * MM
+    ]
+    names = [(text, line) for text, line in mark if text != "文件"]
+    assert [text for text, _line in names] == list(FOUR_ISSUERS), [t for t, _l in mark]
+    lefts = [min(c["x0"] for c in line) for _text, line in names]
+    rights = [max(c["x1"] for c in line) for _text, line in names]
+    assert max(lefts) - min(lefts) <= 1 and max(rights) - min(rights) <= 2, (lefts, rights)
+    (suffix,) = [line for text, line in mark if text == "文件"]
+    assert min(c["x0"] for c in suffix) > max(rights)
+    every = [c for _t, line in mark for c in line]
+    assert LEFT - 1 <= min(c["x0"] for c in every) and max(c["x1"] for c in every) <= RIGHT + 1
+
+
+@pytest.mark.parametrize("kind", ["funding_decision", "award_letter"])
+@pytest.mark.parametrize("count", [3, 4])
+def test_joint_seals_in_rows_never_touch_and_the_last_covers_the_date(settings, kind, count):
+    """§7.3.5.2: each seal on its own issuer's name, no two seals touching, none over the text
+    above the signature, and the last one over the date: three issuers put the third alone on
+    the right of its row, over the date (a seal of a row below used to cover the row above's
+    names)."""
+    names = FOUR_ISSUERS[:count]
+    settings.DOCUMENT_SEALS = {name: "documents/seals/specimen.png" for name in names}
+    pages = render(kind, issuer=joint_of(names, kind))
+    seals = seals_of(pages)
+    assert len(seals) == count and len({number for number, _seal in seals}) == 1
+    number = seals[0][0]
+    placed = [seal for _n, seal in seals]
+    for n, one in enumerate(placed):
+        assert not [other for other in placed[n + 1 :] if overlapping(one, other)]
+        assert LEFT - 1 <= one["x0"] and one["x1"] <= RIGHT + 1
+    lines = [(t.replace(" ", ""), line) for t, line in lines_of(pages[number - 1]["chars"])]
+    for name in names:
+        line = next(line for text, line in lines if name in text)
+        text = "".join(c["text"] for c in line)
+        own = line[text.index(name) : text.index(name) + len(name)]
+        mine = [seal for seal in placed if overlapping(seal, own[len(own) // 2])]
+        assert len(mine) == 1, name  # its own seal, and only that one
+    date = next(line for text, line in lines if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", text))
+    assert overlapping(placed[-1], date[len(date) // 2])
+    top = min(seal["top"] for seal in placed)
+    above = [line for text, line in lines if max(c["bottom"] for c in line) <= top + 1]
+    assert above and not [
+        c["text"] for line in above for c in line for seal in placed if overlapping(seal, c)
+    ]
