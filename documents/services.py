@@ -121,7 +121,8 @@ def document_reissue(
     The new version `replaces` the old one, which keeps its file and number and is marked
     superseded. It is rendered (in the background, like any issue) from `context` when given
     (e.g. corrected data), else from the context the old version was rendered from. A document
-    whose PDF is still pending is not reissued: what it says cannot be read yet. Who may
+    whose PDF is still pending is not reissued: what it says cannot be read yet; nor is a void
+    one, which has no effect to correct. Who may
     reissue, and the audit record, are the caller's (the engine's) business.
     """
     reason = reason_length_check(reason)
@@ -129,6 +130,10 @@ def document_reissue(
         raise ValidationError(_("重新印发必须写明理由。"), code="reason_required")
     with transaction.atomic():
         current = Document.objects.select_for_update().get(pk=document.pk)
+        if current.is_void:
+            # A void document has no effect: a new version would bring it back under a new
+            # number. What it decided is decided again through the program's own steps.
+            raise ValidationError(_("该文书已作废，不能重新印发。"), code="void")
         if current.is_superseded:
             raise ValidationError(
                 _("该文书已被新版本替代，请对最新版本重新印发。"), code="superseded"

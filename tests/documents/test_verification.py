@@ -305,6 +305,17 @@ def test_void_keeps_the_number_and_it_is_not_reused(notice, notice_officer, call
     assert not Document.objects.filter(number=notice.number).exclude(pk=notice.pk).exists()
 
 
+def test_a_void_document_is_not_reissued(notice, notice_officer):
+    """A void document has no effect; reissuing it would bring it back under a new number."""
+    document_void(document=notice, user=notice_officer, reason="误发")
+    with pytest.raises(ValidationError) as refused:
+        document_reissue(document=notice, user=notice_officer, reason="更正")
+    assert refused.value.messages == ["该文书已作废，不能重新印发。"]
+    assert Document.objects.count() == 1
+    notice.refresh_from_db()
+    assert notice.is_void and not notice.is_superseded
+
+
 def test_the_applicants_home_and_the_verification_page_say_a_document_is_void(
     notice, notice_officer, applicant, client_for
 ):
