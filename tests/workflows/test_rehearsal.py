@@ -175,6 +175,46 @@ def test_in_one_call_with_few_city_places_every_branch_still_reaches_its_end(
         assert title in [d["kind"] for d in ended[0]["documents"]]
 
 
+def test_a_meeting_held_by_city_offices_is_held_by_each_office_for_its_region(
+    tmp_path, monkeypatch, settings
+):
+    """A program may give its leadership meeting to the city offices: the rehearsal had every
+    application decided by Guiyang's office, which may not act on another region's. Each
+    office now decides the applications of its own region."""
+    from tests.programs_support import program_installed, program_text
+    from workflows import demo, programs
+    from workflows.models import AuditRecord
+    from workflows.rehearsal import rehearse
+    from workflows.selectors import office_region_of
+
+    text = program_text("joint_grant").replace('slug = "joint_grant"', 'slug = "city_meeting"')
+    text = text.replace(
+        'type = "leadership_meeting"\n', 'type = "leadership_meeting"\nrole = "city_office"\n'
+    )
+    assert 'role = "city_office"' in text
+    program_installed(tmp_path, monkeypatch, settings, {"city_meeting": text})
+    try:
+        report = rehearse(
+            cast=demo.cast_make(logins=False), slug="city_meeting", per_branch=2, one_call=True
+        )
+    finally:
+        programs.programs_loaded.cache_clear()
+    assert report["ok"], [
+        (b["branch"], b.get("error"), b.get("stopped")) for b in report["branches"]
+    ]
+    decided = AuditRecord.objects.filter(
+        action__in=["leadership_approve", "leadership_reject"]
+    ).select_related("actor", "application__institution")
+    regions = set()
+    for record in decided:
+        office = office_region_of(record.actor)
+        assert record.application.institution.region_code.startswith(office.prefix)
+        regions.add(office.prefix)
+    assert len(regions) > 1, [
+        (r.application.institution.region_code, r.actor.username) for r in decided
+    ]
+
+
 def test_branches_are_one_per_outcome_and_a_cut_comes_with_companions():
     from workflows.programs import programs_read
 

@@ -15,14 +15,14 @@ def outcomes(stage: dict, program: dict) -> list[tuple[str, str]]:
 
 
 def rehearse(run, stage: dict, entries) -> None:
-    leadership_decide(
-        user=run.user_for(stage["role"]),
-        decisions=[
-            (
-                entry.application,
-                run.outcome(entry, stage) != "reject",
-                "材料与事实不符（预演）。" if run.outcome(entry, stage) == "reject" else "",
-            )
-            for entry in entries
-        ],
-    )
+    """One meeting per deciding user: a stage given to city offices is held by each office for
+    the applications of its own region."""
+    meetings: dict = {}
+    for entry in entries:
+        user = run.user_for(stage["role"], entry.application)
+        rejected = run.outcome(entry, stage) == "reject"
+        meetings.setdefault(user, []).append(
+            (entry.application, not rejected, "材料与事实不符（预演）。" if rejected else "")
+        )
+    for user, decisions in meetings.items():
+        leadership_decide(user=user, decisions=decisions)
