@@ -306,6 +306,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="知识产权专项资助
 # Reminders go this many working days before a correction deadline, an expert's review
 # deadline or the end of a notice period (manage.py workflow_timers sends them).
 NOTIFY_REMIND_WORKING_DAYS = env.int("NOTIFY_REMIND_WORKING_DAYS", default=2)
+# How often workflow_timers (run by cron every minute) reads the deadlines for reminders and
+# escalations: a reminder is due days ahead, so once in a while is enough.
+NOTIFY_SWEEP_EVERY = timedelta(minutes=env.int("NOTIFY_SWEEP_MINUTES", default=10))
 # Working days a role has for an open task before it is overdue (practice: each office sets its
 # own; an expert's seat has its own deadline), and who is told when a task of a role is overdue.
 NOTIFY_TASK_WORKING_DAYS: dict[str, int] = {

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from .base import *  # noqa: F401,F403
@@ -49,3 +50,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # unless a test switches it on (tests/workflows/test_second_factor.py does, with `settings`).
 # An account with a confirmed authenticator is still asked for its code.
 OTP_REQUIRED = False
+
+# Every `workflow_timers` a test runs reads the deadlines (production: once in ten minutes).
+NOTIFY_SWEEP_EVERY = timedelta(0)

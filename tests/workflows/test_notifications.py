@@ -269,6 +269,35 @@ def test_a_correction_reminder_is_sent_once_n_working_days_before_the_deadline(
     assert [e.subject for e in emails_to("applicant@example.cn")].count(reminder.title) == 1
 
 
+def test_the_deadlines_are_read_once_in_a_while_not_on_every_run_of_cron(
+    settings, applicant, institution, call, formal_reviewer
+):
+    """cron runs workflow_timers every minute; the deadlines are read at most once in
+    NOTIFY_SWEEP_EVERY by any machine, and a reminder that falls due between two sweeps goes
+    with the next one."""
+    from workflows import calendar
+    from workflows.stages.formal_review.services import formal_review_complete
+
+    settings.NOTIFY_SWEEP_EVERY = timedelta(minutes=10)
+    application = submitted_grant(applicant, institution, call)
+    formal_review_complete(
+        user=formal_reviewer, application=application, outcome="correction", reason="补充材料。"
+    )
+    assert "0 reminder(s) sent" in timers_run()  # swept: nothing due yet
+    near = calendar.working_days_until(timezone.now(), 2).at
+    Application.objects.filter(pk=application.pk).update(correction_deadline=near)
+    assert "0 reminder(s) sent" in timers_run()  # a minute later: not swept again
+    assert messages_of(applicant, Kind.REMINDER) == []
+
+    from workflows.models import CommandLease
+
+    CommandLease.objects.filter(name="deadlines_sweep").update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )  # ten minutes on
+    assert "1 reminder(s) sent" in timers_run()
+    assert len(messages_of(applicant, Kind.REMINDER)) == 1
+
+
 def test_an_expert_is_reminded_once_before_their_review_deadline(
     panel_call,  # noqa: F811
     applicant,

@@ -1,7 +1,9 @@
 """What cron runs every minute (`manage.py workflow_timers`), safe on several machines at once.
 
 `timers_run` fires viewflow's due timers (a notice period that ends), then sends the reminders
-and escalations (`notifications.deadlines_sweep`). Each piece is idempotent on its own: viewflow
+and escalations (`notifications.deadlines_sweep`) when `NOTIFY_SWEEP_EVERY` has passed since the
+last sweep of any machine (a reminder is due days ahead: reading every deadline every minute would
+send nothing more). Each piece is idempotent on its own: viewflow
 re-reads a timer under its process's row lock (`select_for_update_lock`) and fires it only while
 it is still scheduled, and every reminder or escalation carries a dedupe key that a unique
 constraint holds to one message per person. `single_run` adds a lock around the whole run so
@@ -18,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
@@ -26,23 +29,36 @@ from ..models import CommandLease
 from .notifications import deadlines_sweep
 
 TIMERS_COMMAND = "workflow_timers"
+SWEEP = "deadlines_sweep"
 # Longer than any run (a run renews it between its steps); a crashed holder's lease lapses
 # after this, so the command runs again at the latest this long after a crash.
 LEASE = timedelta(minutes=10)
 
 
 def timers_run(*, renew=lambda: None) -> dict[str, int]:
-    """Fire due timers, then send reminders and escalations; the count of each.
-    `renew` is called between the steps (it extends the caller's lease)."""
+    """Fire due timers, then send reminders and escalations when a sweep is due; the count of
+    each. `renew` is called between the steps (it extends the caller's lease)."""
     counts = {
         "timers": fire_due_timers(),
         "started": fire_due_start_timers(),
         "conditions": fire_due_conditions(),
+        "reminders": 0,
+        "overdue": 0,
     }
-    renew()
-    sent = deadlines_sweep()
-    counts.update(reminders=sent["reminder"], overdue=sent["overdue"])
+    if sweep_due():
+        renew()
+        sent = deadlines_sweep()
+        counts.update(reminders=sent["reminder"], overdue=sent["overdue"])
     return counts
+
+
+def sweep_due() -> bool:
+    """Whether this run sweeps the deadlines: it takes the sweep's lease for
+    `NOTIFY_SWEEP_EVERY` and keeps it, so no run on any machine sweeps again before it lapses.
+    One upsert; a sweep that fails is simply done by the next run after the lease."""
+    every = settings.NOTIFY_SWEEP_EVERY
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return _lease_take(SWEEP, holder, every)
 
 
 @contextmanager
