@@ -13,7 +13,8 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from tests.factories import UserFactory, institution_for
 from tests.workflows.http_steps import formal_review, page
@@ -443,9 +444,8 @@ def test_messages_read_in_the_language_each_reader_chose_and_email_in_the_sites(
     listing = page(english.get(reverse("notification_list")))
     assert f"Application returned for correction: {call.title}" in listing
     assert "营业执照不清晰。" in listing  # the reviewer's own words
-    assert f"{deadline:%b}. {deadline.day}, {deadline.year}" in listing or (
-        f"{deadline:%B} {deadline.day}, {deadline.year}" in listing
-    )
+    with translation.override("en"):
+        assert date_format(deadline.date(), "DATE_FORMAT") in listing  # e.g. Dec. 11, 2026
     assert "补正" not in listing.replace("营业执照不清晰。", "")
     assert "年" not in listing.split("<main", 1)[-1].replace(call.title, "")
 
@@ -454,8 +454,6 @@ def test_messages_read_in_the_language_each_reader_chose_and_email_in_the_sites(
     assert message.title == f"申报被退回补正：{call.title}"
     (email,) = [e for e in emails_to("applicant@example.cn") if e.subject == message.title]
     assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in email.body
-    chinese = page(client_for(formal_reviewer).get(reverse("notification_list")))
-    assert f"新的待办：补正申报材料（{call.title}）" not in chinese  # the applicant's task
     application.refresh_from_db()
 
     # Work arriving for a role names its stage in the reader's language.
