@@ -839,6 +839,13 @@ class AuditRecord(models.Model):
         return str(AUDIT_ACTIONS.get(self.action, self.action))
 
     @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language when the system wrote it (its wording kept in
+        `data`), else as recorded."""
+        stored = (self.data or {}).get("reason_wording")
+        return wording_body({"body": [stored]}) if stored else self.reason
+
+    @property
     def from_label(self) -> str:
         return Application.Status(self.from_status).label if self.from_status else ""
 

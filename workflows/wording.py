@@ -62,6 +62,8 @@ def _args_stored(args: dict) -> dict:
             stored[name] = {"day": timezone.localtime(value).date().isoformat()}
         elif isinstance(value, date):
             stored[name] = {"day": value.isoformat()}
+        elif isinstance(value, int) and not isinstance(value, bool):
+            stored[name] = value  # a count, for %(n)d
         else:
             stored[name] = str(value)
     return stored
@@ -73,11 +75,11 @@ def _phrase_shown(stored: dict) -> str:
     return text % args if args else text
 
 
-def _arg_shown(value) -> str:
+def _arg_shown(value) -> str | int:
     if isinstance(value, dict) and "phrase" in value:
         return _phrase_shown(value["phrase"])
     if isinstance(value, dict) and "term" in value:
         return gettext(value["term"]) if value["term"] else ""
     if isinstance(value, dict) and "day" in value:
         return date_format(date.fromisoformat(value["day"]), "DATE_FORMAT")
-    return str(value)
+    return value if isinstance(value, int) else str(value)

@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from viewflow.workflow import chart
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -395,6 +395,15 @@ def test_five_experts_declare_and_score_and_the_panel_closes_with_the_trimmed_me
     assert ReviewScore.objects.filter(seat__application=application).count() == 25
     close = AuditRecord.objects.get(application=application, action="panel_close")
     assert close.to_status == Status.SCORED and "78.92" in close.reason
+    assert (
+        close.reason
+        == "专家评审得分78.92分（5位专家评分，计分方法：去掉一个最高分和一个最低分后的平均分）。"
+    )
+    with translation.override("en"):  # the audit trail reads it in the reader's language
+        assert close.reason_shown == (
+            "Expert review score: 78.92 points (5 experts scored; method: Mean score after "
+            "dropping the highest and the lowest score)."
+        ), close.reason_shown
     assert AuditRecord.objects.filter(application=application, action="seat_score").count() == 5
     assert AuditRecord.objects.filter(application=application, action="seat_declare").count() == 5
     # The flow moved on to the leadership meeting, which decides on the scored application.

@@ -1,5 +1,6 @@
 """Service-level rules: working days, audit trail, upgrade rules, the notice timer."""
 
+import html
 import io
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -215,7 +216,17 @@ def test_correction_deadline_passing_lapses_the_application(db, client_for):
     application.process.refresh_from_db()
     assert application.status == Application.Status.LAPSED
     assert application.process.status == "DONE"
-    assert AuditRecord.objects.filter(application=application, action="correction_lapse").exists()
+    lapse = AuditRecord.objects.get(application=application, action="correction_lapse")
+    # The record and the lapse notice say it in Chinese; the audit trail reads it to an officer
+    # working in English in English.
+    assert lapse.reason == "逾期未提交补正材料，视为放弃申报。"
+    page_url = reverse("application_detail", args=[application.pk])
+    officer = client_for(cast.formal_reviewer)
+    assert lapse.reason in officer.get(page_url).content.decode()
+    officer.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = html.unescape(officer.get(page_url).content.decode())
+    assert "<td>No correction materials were submitted by the deadline" in english
+    assert f"<td>{lapse.reason}" not in english  # (the lapse notice's reasons stay as issued)
 
     response = client_for(cast.applicant).post(
         reverse("application_submit", args=[application.pk]), {"confirm": "1"}, follow=True

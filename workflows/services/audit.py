@@ -5,16 +5,17 @@ from django.utils.translation import gettext as _
 
 from .. import audit_chain
 from ..models import Application, AuditRecord, Call
+from ..wording import Phrase
 
 
 class IllegalTransition(Exception):
     """An application was asked to move to a status its current status does not allow."""
 
 
-def official_text(message: str) -> str:
+def official_text(message: str | Phrase) -> str:
     """Text published on the public record stays Chinese, whatever language the officer uses."""
     with translation.override("zh-hans"):
-        return _(message)
+        return str(message) if isinstance(message, Phrase) else _(message)
 
 
 def audit_record(
@@ -65,11 +66,17 @@ def application_move(
     to: str,
     actor,
     action: str,
-    reason: str = "",
+    reason: str | Phrase = "",
     also_saved: tuple[str, ...] = (),
 ) -> Application:
     """The only place an application's status changes; the allowed moves are data on the model.
-    `also_saved`: other fields the step changed, saved in the same UPDATE."""
+    `also_saved`: other fields the step changed, saved in the same UPDATE. A reason the system
+    writes is a `Phrase`: recorded in Chinese, its wording kept so that the audit trail reads it
+    in the reader's language (`AuditRecord.reason_shown`)."""
+    data = {}
+    if isinstance(reason, Phrase):
+        data = {"reason_wording": reason.stored()}
+        reason = official_text(reason)
     source = application.status
     if to not in Application.TRANSITIONS.get(source, set()):
         raise IllegalTransition(f"{application.pk}: {source} -> {to}")
@@ -82,6 +89,7 @@ def application_move(
         from_status=source,
         to_status=to,
         reason=reason,
+        data=data,
     )
     from .notifications import application_moved_notify
 

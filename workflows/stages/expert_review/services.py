@@ -31,6 +31,7 @@ from ...programs import stage_by_key
 from ...services.audit import application_move, audit_write, official_text
 from ...services.notifications import task_assigned_notify
 from ...services.tasks import TaskAlreadyDone, task_activation
+from ...wording import Term, phrase
 from .draw import experts_draw
 from .params import MANAGE_PANELS
 
@@ -444,18 +445,17 @@ def panel_close(*, application: Application, stage: dict) -> Application:
     )
     application.panel_score = score
     application.save(update_fields=["panel_score"])
-    name = stage.get("name") or official_text("专家评审")
+    name = Term(stage.get("name") or official_text("专家评审"))
     if score is None:
-        reason = official_text("%(round)s结束，无专家评分。") % {"round": name}
+        reason = phrase(gettext_noop("%(round)s结束，无专家评分。"), round=name)
     else:
-        reason = official_text(
-            "%(round)s得分%(score)s分（%(n)d位专家评分，计分方法：%(method)s）。"
-        ) % {
-            "round": name,
-            "score": score,
-            "n": len(totals),
-            "method": official_text(METHOD_LABELS[method]),
-        }
+        reason = phrase(
+            gettext_noop("%(round)s得分%(score)s分（%(n)d位专家评分，计分方法：%(method)s）。"),
+            round=name,
+            score=score,
+            n=len(totals),
+            method=Term(official_text(METHOD_LABELS[method])),
+        )
     return application_move(
         application=application, to=Status.SCORED, actor=None, action="panel_close", reason=reason
     )

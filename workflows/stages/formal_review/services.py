@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from documents.models import Document
 from documents.services import reason_length_check
@@ -13,6 +14,7 @@ from ...models import Application
 from ...services.audit import application_move, official_text
 from ...services.issuing import adverse_issue, document_context, issue
 from ...services.tasks import require_task_permission, task_activation
+from ...wording import phrase
 from ..base import stage_of_node
 
 Status = Application.Status
@@ -103,7 +105,7 @@ def formal_review_complete(
 def application_correction_lapse(*, application: Application) -> None:
     """Called by the flow when the correction deadline passes without a resubmission."""
     if application.status == Status.CORRECTION:
-        reason = official_text("逾期未提交补正材料，视为放弃申报。")
+        reason = phrase(gettext_noop("逾期未提交补正材料，视为放弃申报。"))
         application_move(
             application=application,
             to=Status.LAPSED,
@@ -115,6 +117,6 @@ def application_correction_lapse(*, application: Application) -> None:
             kind=Document.Kind.LAPSE_NOTICE,
             application=application,
             user=None,
-            reasons=reason,
+            reasons=official_text(reason),
             deadline=application.correction_deadline,
         )
