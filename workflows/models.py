@@ -18,7 +18,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from . import audit_chain
 from .personal_data import EncryptedTextField
-from .wording import wording_body, wording_title
+from .wording import wording_body, wording_phrase, wording_title
 
 
 class AppendOnlyError(Exception):
@@ -843,7 +843,7 @@ class AuditRecord(models.Model):
         """The reason in the reader's language when the system wrote it (its wording kept in
         `data`), else as recorded."""
         stored = (self.data or {}).get("reason_wording")
-        return wording_body({"body": [stored]}) if stored else self.reason
+        return wording_phrase(stored) if stored else self.reason
 
     @property
     def from_label(self) -> str:

@@ -28,7 +28,7 @@ class Phrase:
     args: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return _phrase_shown({"text": self.text, "args": _args_stored(self.args)})
+        return wording_phrase(self.stored())
 
     def stored(self) -> dict:
         return {"text": self.text, "args": _args_stored(self.args)}
@@ -44,11 +44,11 @@ def wording_stored(*, title: Phrase, body: list[Phrase]) -> dict:
 
 
 def wording_title(wording: dict) -> str:
-    return _phrase_shown(wording["title"])
+    return wording_phrase(wording["title"])
 
 
 def wording_body(wording: dict) -> str:
-    return "\n".join(_phrase_shown(part) for part in wording.get("body", []))
+    return "\n".join(wording_phrase(part) for part in wording.get("body", []))
 
 
 def _args_stored(args: dict) -> dict:
@@ -69,7 +69,8 @@ def _args_stored(args: dict) -> dict:
     return stored
 
 
-def _phrase_shown(stored: dict) -> str:
+def wording_phrase(stored: dict) -> str:
+    """One stored phrase (`Phrase.stored()`) read in the active language."""
     args = {name: _arg_shown(value) for name, value in stored.get("args", {}).items()}
     text = gettext(stored["text"])
     return text % args if args else text
@@ -77,7 +78,7 @@ def _phrase_shown(stored: dict) -> str:
 
 def _arg_shown(value) -> str | int:
     if isinstance(value, dict) and "phrase" in value:
-        return _phrase_shown(value["phrase"])
+        return wording_phrase(value["phrase"])
     if isinstance(value, dict) and "term" in value:
         return gettext(value["term"]) if value["term"] else ""
     if isinstance(value, dict) and "day" in value:

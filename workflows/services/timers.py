@@ -56,9 +56,12 @@ def sweep_due() -> bool:
     """Whether this run sweeps the deadlines: it takes the sweep's lease for
     `NOTIFY_SWEEP_EVERY` and keeps it, so no run on any machine sweeps again before it lapses.
     One upsert; a sweep that fails is simply done by the next run after the lease."""
-    every = settings.NOTIFY_SWEEP_EVERY
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    return _lease_take(SWEEP, holder, every)
+    return _lease_take(SWEEP, _holder(), settings.NOTIFY_SWEEP_EVERY)
+
+
+def _holder() -> str:
+    """This run's name on a lease: host, process and a nonce."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @contextmanager
@@ -69,7 +72,7 @@ def single_run(name: str = TIMERS_COMMAND, *, lease: timedelta = LEASE) -> Itera
         with _advisory_lock(name) as held:
             yield (lambda: None) if held else None
         return
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    holder = _holder()
     if not _lease_take(name, holder, lease):
         yield None
         return
