@@ -21,6 +21,7 @@ from ..permissions import APPLICANT_PERMISSION
 from ..programs import COLUMN_FIELDS, program_get, program_stage
 from ..stages.base import application_attach
 from .accounts import require_member
+from .advance import task_done
 from .audit import application_move, audit_write
 from .tasks import TaskAlreadyDone, task_activation
 
@@ -319,7 +320,7 @@ def application_submit(*, user, application: Application) -> Application:
                 action="resubmit",
                 also_saved=("submitted_at",),
             )
-            activation.execute()
+            task_done(activation)
         return application
 
     with transaction.atomic():

@@ -1,20 +1,19 @@
 """Moving many processes on from the same kind of `Handle` node at once (a batch's chunk of
 decisions): the rows viewflow's `Handle.run` writes for each task — the task started and done,
-the next node's task created after it, the process finished at an `End` — written in a few
-statements for all of them. A task whose node or next node does more than that (a function to
-run, a task owner to assign, task data, boundary events, a gateway) is run by viewflow itself,
-one at a time."""
+the rows of the path after it (services.advance), the process finished at an `End` — written in
+a few statements for all of them. A task whose node does more than that (a function to run) or
+whose path `advance` leaves to viewflow is run by viewflow itself, one at a time."""
 
 from django.utils import timezone
 from viewflow.workflow import flow
-from viewflow.workflow.models import Process, Task
-from viewflow.workflow.signals import flow_finished, task_finished, task_started
-from viewflow.workflow.status import PROCESS, STATUS
+from viewflow.workflow.models import Task
+from viewflow.workflow.signals import task_finished, task_started
+from viewflow.workflow.status import STATUS
 
 from ..flows import nodes_named
 from ..models import Application
 from ..stages.base import application_attach
-from .notifications_bulk import tasks_created_notify
+from .advance import path_from, paths_write
 from .tasks import TaskAlreadyDone
 
 
@@ -53,89 +52,29 @@ def handle_tasks_locked(applications: list[Application], local_name: str) -> lis
 def handles_run(tasks: list[Task]) -> list[Task]:
     """Run each of `tasks` (from `handle_tasks_locked`) as `task.flow_task.run(task)` would:
     the same rows, statuses and times; the tasks created next."""
-    followed = [task for task in tasks if _followable(task)]
+    paths = []
     for task in tasks:
-        if task not in followed:
+        path = path_from(task) if _runs_plainly(task) else None
+        if path is None:
             task.flow_task.run(task)
-    if not followed:
+        else:
+            paths.append((task, path))
+    if not paths:
         return []
     now = timezone.now()
-    Task.objects.filter(pk__in=[task.pk for task in followed]).update(
+    Task.objects.filter(pk__in=[task.pk for task, _ in paths]).update(
         status=STATUS.DONE, started=now, finished=now
     )
-    created = []
-    for task in followed:
+    for task, _ in paths:
         task.status, task.started, task.finished = STATUS.DONE, now, now
         process = task.process.coerced
         flow_class = task.flow_task.flow_class
         task_started.send(sender=flow_class, process=process, task=task)
         task_finished.send(sender=flow_class, process=process, task=task)
-        created.append(_next_task(task, now))
-    Task.objects.bulk_create(created)
-    Task.previous.through.objects.bulk_create(
-        [
-            Task.previous.through(from_task_id=new.pk, to_task_id=task.pk)
-            for task, new in zip(followed, created, strict=True)
-        ]
-    )
-    _processes_end([new for new in created if isinstance(new.flow_task, flow.End)], now)
-    tasks_created_notify(created)  # what post_save tells of each created alone
-    return created
+    return paths_write(paths, now)
 
 
-def _followable(task: Task) -> bool:
+def _runs_plainly(task: Task) -> bool:
+    """A waiting Handle with no function of its own: running it only marks it done."""
     node = task.flow_task
-    following = getattr(node, "_next", None)
-    if not isinstance(node, flow.Handle) or task.status != STATUS.NEW:
-        return False
-    if node._func is not None or node._task_data is not None or node._task_seed is not None:
-        return False
-    if getattr(following, "_boundary_events", None):
-        return False
-    if isinstance(following, flow.View):
-        return following._owner is None and following._on_create is None
-    return isinstance(following, flow.End)
-
-
-def _next_task(task: Task, now) -> Task:
-    """The next node's task as its activation's `create` (and, for an End, `activate` and
-    `complete`) leaves it."""
-    node = task.flow_task._next
-    new = Task(
-        process=task.process,
-        flow_task=node,
-        flow_task_type=node.task_type,
-        token=task.token,
-        data={},
-    )
-    if isinstance(node, flow.End):
-        new.status, new.started, new.finished = STATUS.DONE, now, now
-        return new
-    activation = node.activation_class(new)
-    permission = node.calc_owner_permission(activation)
-    if permission:
-        new.owner_permission = permission
-        new.owner_permission_obj = node.calc_owner_permission_obj(activation)
-    return new
-
-
-def _processes_end(ends: list[Task], now) -> None:
-    """An End's process finishes when it has no other unfinished task."""
-    if not ends:
-        return
-    busy = set(
-        Task.objects.filter(
-            process_id__in=[end.process_id for end in ends], finished__isnull=True
-        ).values_list("process_id", flat=True)
-    )
-    finished = [end for end in ends if end.process_id not in busy]
-    Process.objects.filter(pk__in=[end.process_id for end in finished]).update(
-        status=PROCESS.DONE, finished=now
-    )
-    for end in finished:
-        process = end.process
-        process.status, process.finished = PROCESS.DONE, now
-        flow_class = end.flow_task.flow_class
-        task_started.send(sender=flow_class, process=process, task=end)
-        task_finished.send(sender=flow_class, process=process, task=end)
-        flow_finished.send(sender=flow_class, process=process, task=end)
+    return isinstance(node, flow.Handle) and task.status == STATUS.NEW and node._func is None

@@ -41,8 +41,8 @@ def open_task(application: Application, local_name: str) -> Task:
 @contextmanager
 def task_activation(task: Task, user, node_name: str, *, application: Application | None = None):
     """Lock the process (select_for_update), make sure the task still waits for `user` at a
-    node called `node_name` in its stage, and start it. Raising inside rolls the whole step
-    back.
+    node called `node_name` in its stage, and start it; the step ends with
+    `services.advance.task_done(activation)`. Raising inside rolls the whole step back.
 
     The task is read again under the lock with its process (one query: viewflow's
     `task.activation()` reads them one after the other). With `application` (the step's), it
@@ -64,7 +64,9 @@ def task_activation(task: Task, user, node_name: str, *, application: Applicatio
         ):
             raise TaskAlreadyDone(f"task {task.pk} is {task.status}")
         if task.status == STATUS.NEW:
-            activation.assign(user)
+            # viewflow's `assign` saves the row at once; the step's end saves it whole
+            # (services.advance.task_done, or viewflow's `complete`), owner included.
+            task.owner, task.status = user, STATUS.ASSIGNED
         elif task.owner_id != user.pk:
             raise TaskAlreadyDone(f"task {task.pk} belongs to someone else")
         activation.start(request=None)

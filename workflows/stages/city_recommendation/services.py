@@ -16,6 +16,7 @@ from documents.services import reason_length_check
 from ...flows import local_name
 from ...models import Application, Call, OfficeRegion
 from ...selectors import office_region_of, tasks_actionable_by
+from ...services.advance import task_done
 from ...services.audit import application_move
 from ...services.issuing import adverse_issue
 from ...services.tasks import require_task_permission, task_activation
@@ -135,7 +136,7 @@ def recommendation_decide(
                 reasons=reason,
                 office=region.name,
             )
-        activation.execute()
+        task_done(activation)
     return application
 
 

@@ -20,6 +20,7 @@ from ...flows import nodes_named
 from ...models import Application, Call
 from ...permissions import ROLE_TASK_PERMISSION
 from ...programs import program_get, program_stage
+from ...services.advance import task_done
 from ...services.audit import application_move, audit_write, official_text
 from ...services.issuing import adverse_issue
 from ...services.tasks import require_task_permission, task_activation
@@ -223,7 +224,7 @@ def committee_approve_list(
                         committee=stage.get("name") or official_text("评审委员会"),
                         outcome_word=_not_given(program, outcome),
                     )
-                activation.execute()
+                task_done(activation)
         audit_write(
             actor=user,
             action="committee_list_approve",

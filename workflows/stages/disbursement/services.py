@@ -14,6 +14,7 @@ from documents.models import Document
 from ... import selectors
 from ...amounts import award_figure, award_label_into
 from ...models import Application, Call, Payment
+from ...services.advance import task_done
 from ...services.audit import application_move, audit_write
 from ...services.issuing import document_context, issue
 from ...services.tasks import require_task_permission, task_activation
@@ -54,7 +55,7 @@ def award_letter_issue(*, user, application: Application) -> Document:
             action="award_letter",
             also_saved=("award_amount",),
         )
-        activation.execute()
+        task_done(activation)
     return letter
 
 
@@ -124,5 +125,5 @@ def payment_record(
             data={"amount": str(amount), "voucher": voucher_number, "paid_on": str(paid_on)},
         )
         application_move(application=application, to=Status.PAID, actor=user, action="pay")
-        activation.execute()
+        task_done(activation)
     return payment

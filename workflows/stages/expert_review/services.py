@@ -28,6 +28,7 @@ from ... import calendar
 from ...flows import local_name
 from ...models import Application, ExpertRelation, PanelDraw, PanelResult, PanelSeat, ReviewScore
 from ...programs import stage_by_key
+from ...services.advance import task_done
 from ...services.audit import application_move, audit_write, official_text
 from ...services.notifications import task_assigned_notify
 from ...services.tasks import TaskAlreadyDone, task_activation
@@ -343,7 +344,7 @@ def seat_score(*, user, seat: PanelSeat, points: dict, comment: str) -> PanelSea
             application=seat.application,
             data={"seat": seat.pk, "expert": seat.expert_id, "total": str(seat.total)},
         )
-        activation.execute()
+        task_done(activation)
     return seat
 
 
@@ -423,7 +424,7 @@ def vacancy_close(*, user, application: Application, task: Task, reason: str) ->
             reason=reason,
             data={"task": activation.task.pk},
         )
-        activation.execute()
+        task_done(activation)
 
 
 # --- closing the panel ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from documents.services import reason_length_check
 from ... import calendar
 from ...facts import fields_stored
 from ...models import Application
+from ...services.advance import task_done
 from ...services.audit import application_move, official_text
 from ...services.issuing import adverse_issue, document_context, issue
 from ...services.tasks import require_task_permission, task_activation
@@ -98,7 +99,7 @@ def formal_review_complete(
                 user=user,
                 context=context,
             )
-        activation.execute()
+        task_done(activation)
     return application
 
 

@@ -8,6 +8,7 @@ from documents.models import Document
 from documents.services import reason_length_check
 
 from ...models import Application
+from ...services.advance import task_done
 from ...services.audit import application_move, official_text
 from ...services.issuing import adverse_issue
 from ...services.tasks import require_task_permission, task_activation
@@ -47,6 +48,6 @@ def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -
                         reasons=reason.strip(),
                         meeting=stage.get("name") or official_text("局务会"),
                     )
-                activation.execute()
+                task_done(activation)
             done.append(application)
     return done

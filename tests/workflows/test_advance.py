@@ -1,0 +1,100 @@
+"""A step moves its process on in a few statements (services.advance) and leaves exactly the
+rows viewflow's own `activation.execute()` and `Handle.run` leave: every shipped program,
+rehearsed branch by branch (a correction, a refusal, a rejection, an objection upheld, an
+expert panel, a committee's vote, a city office's recommendation…), once as the engine runs and
+once with every step left to viewflow, ends with the same tasks — node, type, status, owner,
+permission, token, whether started and finished, the tasks before each — and the same
+processes, done or not. The flow chart, the task lists and the audit read those rows."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from viewflow.workflow.models import Task
+
+from workflows import demo
+from workflows.models import Application
+from workflows.rehearsal import rehearse
+from workflows.services import advance, handles
+
+SHIPPED = sorted(p.stem for p in Path(settings.PROGRAMS_DIR).glob("*.toml"))
+
+
+def process_rows(application: Application) -> tuple:
+    """What viewflow keeps of the application's process, without ids and times."""
+    tasks = (
+        Task.objects.filter(process_id=application.process_id)
+        .order_by("pk")
+        .prefetch_related("previous")
+    )
+    rows = [
+        (
+            task.flow_task.name,
+            task.flow_task_type,
+            task.status,
+            task.owner_id is not None,  # (experts' seats are drawn at random)
+            task.owner_permission,
+            _permission_object(task, application),
+            re.sub(r"/\d+_", "/_", str(task.token)),  # a split's branches carry its task's id
+            task.started is None,
+            task.finished is None,
+            sorted(before.flow_task.name for before in task.previous.all()),
+        )
+        for task in tasks
+    ]
+    process = application.process
+    return application.status, process.status, process.finished is None, rows
+
+
+def _permission_object(task: Task, application: Application):
+    """The object a task's permission is for, as the application's own or another."""
+    if not task.owner_permission_obj_pk:
+        return None
+    own = {str(application.pk), str(application.institution_id)}
+    return (
+        task.owner_permission_content_type.model,
+        "own" if task.owner_permission_obj_pk in own else task.owner_permission_obj_pk,
+    )
+
+
+def rehearsed_rows(cast, slug: str, serial_start: int) -> list[tuple]:
+    report = rehearse(cast=cast, slug=slug, serial_start=serial_start, title=f"比对{serial_start}")
+    assert report["ok"], report
+    applications = Application.objects.filter(
+        call__in=report["calls"], process__isnull=False
+    ).select_related("process")
+    return [process_rows(application) for application in applications.order_by("pk")]
+
+
+@pytest.mark.parametrize("slug", SHIPPED)
+def test_a_step_leaves_the_rows_viewflow_leaves(slug, monkeypatch):
+    cast = demo.cast_make(logins=False)
+    written = []
+
+    def paths_write(paths, now):
+        written.extend(task.flow_task.name for task, _rows in paths)
+        return real_paths_write(paths, now)
+
+    real_paths_write = advance.paths_write
+    with monkeypatch.context() as watched:
+        watched.setattr(advance, "paths_write", paths_write)
+        watched.setattr(handles, "paths_write", paths_write)
+        engine = rehearsed_rows(cast, slug, serial_start=1000)
+    # The engine wrote the paths after its steps itself: after a person's task and after a
+    # handle's (the decision's), both.
+    assert {"formal_review", "await_decision"} <= set(written), written
+
+    with monkeypatch.context() as viewflow_only:
+        viewflow_only.setattr(advance, "path_from", lambda task: None)
+        viewflow_only.setattr(handles, "path_from", lambda task: None)
+        viewflow = rehearsed_rows(cast, slug, serial_start=2000)
+
+    assert len(engine) == len(viewflow) > 1
+    # Each branch's application ends in a process of several nodes, gateways among them.
+    assert any(row[1] == "EXCLUSIVE_GATEWAY" or row[1] == "SWITCH" for row in engine[0][3])
+    for mine, theirs in zip(engine, viewflow, strict=True):
+        assert mine[:3] == theirs[:3]
+        assert len(mine[3]) == len(theirs[3]), (mine[3], theirs[3])
+        for row, expected in zip(mine[3], theirs[3], strict=True):
+            assert row == expected

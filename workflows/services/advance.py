@@ -1,0 +1,169 @@
+"""Moving a process on from a task a step has completed, in a few statements.
+
+viewflow's `activation.execute()` saves the task done, then for each node it passes creates a
+row, saves it again once decided (a gateway under a savepoint of its own) and links it to the
+one before: three or four statements a node. `task_done` writes the same rows — the task done,
+the gateways it passes (`If`, `Switch`) decided and done, the task it arrives at (a `View`, a
+`Handle`, an `End`) waiting or done, the process finished at an `End` — in one UPDATE, one
+INSERT of the new tasks, one INSERT of their links, and at an `End` a count and an UPDATE of
+the process. The conditions are viewflow's own, asked as viewflow asks them.
+
+A path with anything more is left to viewflow whole, before anything is written: task data or
+seeds passed along an edge, a task owner or an on-create hook, boundary events, a function,
+timer, split, join or subprocess node, a gateway no branch of which is taken."""
+
+from django.utils import timezone
+from viewflow.workflow import flow
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.signals import flow_finished, task_finished, task_started
+from viewflow.workflow.status import PROCESS, STATUS
+
+from .notifications_bulk import tasks_created_notify
+
+
+def task_done(activation) -> None:
+    """Complete the started task of `activation` (a `View`'s) and move its process on, as
+    `activation.execute()` does."""
+    task = activation.task
+    path = None
+    if isinstance(task.flow_task, flow.View) and task.status == STATUS.STARTED:
+        path = path_from(task)
+    if path is None:
+        activation.execute()
+        return
+    now = timezone.now()
+    task.status, task.finished = STATUS.DONE, now
+    task.save()
+    flow_class = task.flow_task.flow_class
+    task_finished.send(sender=flow_class, process=activation.process, task=task)
+    path_write(task, path, now)
+
+
+def path_from(task: Task) -> list[Task] | None:
+    """The rows viewflow would create after `task` (done, or being done) as far as the next task
+    that waits or ends the process, the gateways on the way decided; None if the path holds
+    anything `task_done` does not write itself."""
+    node = task.flow_task
+    if not isinstance(node, (flow.View, flow.Handle)) or _passes_data(node):
+        return None
+    rows: list[Task] = []
+    following = node._next
+    while following is not None:
+        if getattr(following, "_boundary_events", None):
+            return None
+        row = Task(
+            process=task.process,
+            flow_task=following,
+            flow_task_type=following.task_type,
+            token=task.token,
+            data={},
+        )
+        kind = type(following)
+        if kind is flow.If:
+            if _if_passes_data(following):
+                return None
+            taken = following._condition(following.activation_class(row))
+            following = following._on_true if taken else following._on_false
+            row.status = STATUS.DONE
+        elif kind is flow.Switch:
+            following = _switch_branch(following, following.activation_class(row))
+            if following is None:
+                return None  # viewflow raises: let it
+            row.status = STATUS.DONE
+        elif kind is flow.View:
+            if following._owner is not None or following._on_create is not None:
+                return None
+            activation = following.activation_class(row)
+            permission = following.calc_owner_permission(activation)
+            if permission:
+                row.owner_permission = permission
+                row.owner_permission_obj = following.calc_owner_permission_obj(activation)
+            following = None
+        elif kind in (flow.Handle, flow.End):
+            row.status = STATUS.DONE if kind is flow.End else STATUS.NEW
+            following = None
+        else:
+            return None
+        rows.append(row)
+    return rows
+
+
+def path_write(done: Task, rows: list[Task], now) -> list[Task]:
+    """Write `rows` (from `path_from(done)`): the gateways and an End finished at `now`, each
+    linked to the one before it, the first to `done`; the processes of an End finished when
+    nothing else of them is open; those told of work arriving told. The tasks created."""
+    return paths_write([(done, rows)], now)
+
+
+def paths_write(paths: list[tuple[Task, list[Task]]], now) -> list[Task]:
+    """`path_write` for several tasks done together: all their rows in one INSERT, their links
+    in another; the tasks created, in order."""
+    created = [row for _, rows in paths for row in rows]
+    if not created:
+        return []
+    for row in created:
+        if row.status == STATUS.DONE:
+            row.finished = now
+            if type(row.flow_task) is flow.End:
+                row.started = now
+    Task.objects.bulk_create(created)
+    links = []
+    for done, rows in paths:
+        before = done
+        for row in rows:
+            links.append(Task.previous.through(from_task_id=row.pk, to_task_id=before.pk))
+            before = row
+    Task.previous.through.objects.bulk_create(links)
+    for row in created:
+        if row.status == STATUS.DONE and type(row.flow_task) is not flow.End:
+            task_finished.send(sender=row.flow_task.flow_class, process=row.process, task=row)
+    processes_end([row for row in created if type(row.flow_task) is flow.End], now)
+    tasks_created_notify(created)  # what post_save tells of each created alone
+    return created
+
+
+def processes_end(ends: list[Task], now) -> None:
+    """An End's process finishes when it has no other unfinished task (viewflow's `End`)."""
+    if not ends:
+        return
+    busy = set(
+        Task.objects.filter(
+            process_id__in=[end.process_id for end in ends], finished__isnull=True
+        ).values_list("process_id", flat=True)
+    )
+    ending = {end.process_id for end in ends} - busy
+    if ending:
+        Process.objects.filter(pk__in=ending).update(status=PROCESS.DONE, finished=now)
+    for end in ends:
+        process = end.process
+        flow_class = end.flow_task.flow_class
+        task_started.send(sender=flow_class, process=process, task=end)
+        if end.process_id in ending:
+            process.status, process.finished = PROCESS.DONE, now
+        task_finished.send(sender=flow_class, process=process, task=end)
+        if end.process_id in ending:
+            flow_finished.send(sender=flow_class, process=process, task=end)
+
+
+def _passes_data(node) -> bool:
+    return node._task_data is not None or node._task_seed is not None
+
+
+def _if_passes_data(node) -> bool:
+    return any(
+        getattr(node, name, None) is not None
+        for name in ("_on_true_data", "_on_true_seed", "_on_false_data", "_on_false_seed")
+    )
+
+
+def _switch_branch(node, activation):
+    """The node a Switch takes, as viewflow's `SwitchActivation` picks it: the first case whose
+    condition holds, else the default (the last one given)."""
+    taken = None
+    for following, condition in node._branches:
+        if condition:
+            if condition(activation):
+                return following
+        else:
+            taken = following
+    return taken
