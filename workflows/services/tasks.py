@@ -47,10 +47,11 @@ def task_activation(task: Task, user, node_name: str, *, application: Applicatio
     The task is read again under the lock with its process (one query: viewflow's
     `task.activation()` reads them one after the other). The lock is a statement of its own:
     read in the statement that locks, on PostgreSQL a step that waited for another would see
-    the rows joined to the process as they were before that step (its task still open). With `application` (the step's), it
-    is read again in the same query, with its call, institution and program version, and the
-    nodes that run next in the step use it instead of reading it again
-    (stages.base.application_of)."""
+    the rows joined to the process as they were before that step (its task still open).
+
+    With `application` (the step's), it is read again in the same query, with its call,
+    institution and program version, and the nodes that run next in the step use it instead of
+    reading it again (stages.base.application_of)."""
     with task.flow_task.flow_class.lock(task.process_id):
         related = ["process"]
         if application is not None:
