@@ -7,11 +7,12 @@ from django.urls import include, path
 
 import documents.urls
 from workflows.views import documents as document_views
+from workflows.views import language as language_views
 
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", language_views.language_set, name="set_language"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", language_views.SignIn.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The staff's paths first: the verification page's `<code>/` takes any other.
     path(

@@ -394,3 +394,63 @@ def test_a_forms_help_text_follows_the_readers_language(client_for, applicant):
     assert "91520100MA6DK1234H" in page and "例如" not in page
     choose_language(browser, "zh-hans")
     assert "例如 91520100MA6DK1234H" in page_text(browser.get(reverse("institution_register")))
+
+
+# --- a signed-in person's choice follows them ---------------------------------------------------
+
+
+def form_login(client, user):
+    from workflows.demo import DEMO_PASSWORD
+
+    response = client.post(reverse("login"), {"username": user.username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.content[:500]
+    return response
+
+
+@pytest.mark.django_db
+def test_the_language_a_signed_in_person_chose_comes_back_on_another_browser(applicant):
+    from django.test import Client
+
+    from workflows.models import ReaderLanguage
+
+    office = Client()
+    form_login(office, applicant)
+    assert '<html lang="zh-hans">' in page_text(office.get(reverse("home")))
+    choose_language(office, "en")
+    assert ReaderLanguage.objects.get(user=applicant).language == "en"
+
+    # Another browser: Chinese until they sign in, English from then on.
+    home = Client()
+    assert '<html lang="zh-hans">' in page_text(home.get(reverse("home")))
+    signed_in = form_login(home, applicant)
+    assert signed_in.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert '<html lang="en">' in page_text(home.get(reverse("home")))
+
+    # Switching back to Chinese is kept too.
+    choose_language(home, "zh-hans")
+    assert ReaderLanguage.objects.get(user=applicant).language == "zh-hans"
+    again = Client()
+    form_login(again, applicant)
+    assert '<html lang="zh-hans">' in page_text(again.get(reverse("home")))
+
+
+@pytest.mark.django_db
+def test_a_language_chosen_before_signing_in_is_kept_for_who_signs_in(client, applicant):
+    from workflows.models import ReaderLanguage
+
+    choose_language(client, "en")  # on the login page, nobody signed in yet
+    assert not ReaderLanguage.objects.exists()
+    form_login(client, applicant)
+    assert ReaderLanguage.objects.get(user=applicant).language == "en"
+    assert '<html lang="en">' in page_text(client.get(reverse("home")))
+
+
+@pytest.mark.django_db
+def test_a_language_the_site_does_not_offer_is_not_kept(client, applicant):
+    from workflows.models import ReaderLanguage
+
+    form_login(client, applicant)
+    response = client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    assert response.status_code == 302
+    assert not ReaderLanguage.objects.exists()
+    assert '<html lang="zh-hans">' in page_text(client.get(reverse("home")))

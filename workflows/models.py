@@ -1019,3 +1019,25 @@ class CommandLease(models.Model):
 
     def __str__(self):
         return f"{self.name} · {self.holder}"
+
+
+class ReaderLanguage(models.Model):
+    """The language a signed-in person chose for the site (Django's language switch keeps it in
+    a cookie of one browser): their emails are written in it, and signing in on another
+    browser brings it back (services.accounts)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="reader_language",
+        verbose_name=_("用户"),
+    )
+    language = models.CharField(_("语言"), max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("界面语言")
+        verbose_name_plural = _("界面语言")
+
+    def __str__(self):
+        return f"{self.user} · {self.language}"

@@ -7,6 +7,7 @@ on-commit callbacks (`django_capture_on_commit_callbacks(execute=True)`) and rea
 in-memory outbox."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -416,7 +417,7 @@ def test_the_messages_page_lists_newest_first_unread_marked_and_in_pages(client_
     assert "消息04" in second
 
 
-def test_messages_read_in_the_language_each_reader_chose_and_email_in_the_sites(
+def test_messages_read_in_the_language_each_reader_chose_and_are_recorded_in_the_sites(
     client_for,
     applicant_with_email,
     institution,
@@ -449,7 +450,8 @@ def test_messages_read_in_the_language_each_reader_chose_and_email_in_the_sites(
     assert "补正" not in listing.replace("营业执照不清晰。", "")
     assert "年" not in listing.split("<main", 1)[-1].replace(call.title, "")
 
-    # The email and the record stay in the site's language; so does a Chinese reader's page.
+    # The record stays in the site's language; so does the email of the correction, sent before
+    # the applicant chose English, and a Chinese reader's page.
     (message,) = messages_of(applicant_with_email, Kind.CORRECTION_REQUESTED)
     assert message.title == f"申报被退回补正：{call.title}"
     (email,) = [e for e in emails_to("applicant@example.cn") if e.subject == message.title]
@@ -474,3 +476,44 @@ def test_messages_read_in_the_language_each_reader_chose_and_email_in_the_sites(
     (decision,) = messages_of(applicant_with_email, Kind.DECISION)
     assert decision.title.startswith("已印发") and decision.title not in listing
     assert f"issued: {call.title}" in listing and "已印发" not in listing
+
+
+def test_emails_are_written_in_the_language_their_recipient_chose(
+    client_for,
+    applicant_with_email,
+    institution,
+    call,
+    formal_reviewer,
+    django_capture_on_commit_callbacks,
+    tasks_run,
+):
+    """The applicant chose English while signed in: the email of a correction reads in English,
+    with the date in the English form and the reviewer's own words as written; the reviewer,
+    who never chose, is emailed in Chinese. The record stays in the site's language."""
+    from tests.test_i18n import choose_language
+
+    formal_reviewer.email = "reviewer@example.cn"
+    formal_reviewer.save(update_fields=["email"])
+    choose_language(client_for(applicant_with_email), "en")
+    with django_capture_on_commit_callbacks(execute=True):
+        application = submitted_grant(applicant_with_email, institution, call)
+    tasks_run()
+    (work,) = [e for e in emails_to("reviewer@example.cn") if "新的待办" in e.subject]
+    assert work.subject == f"新的待办：形式审查（{call.title}）"
+    with django_capture_on_commit_callbacks(execute=True):
+        formal_review(client_for(formal_reviewer), application, "correction", "营业执照不清晰。")
+    tasks_run()
+    application.refresh_from_db()
+    deadline = timezone.localtime(application.correction_deadline)
+
+    (message,) = messages_of(applicant_with_email, Kind.CORRECTION_REQUESTED)
+    assert message.title == f"申报被退回补正：{call.title}"
+    (email,) = [e for e in emails_to("applicant@example.cn") if e.subject.startswith("Application")]
+    assert email.subject == f"Application returned for correction: {call.title}"
+    assert "营业执照不清晰。" in email.body  # the reviewer's own words
+    with translation.override("en"):
+        assert date_format(deadline.date(), "DATE_FORMAT") in email.body
+    assert "补正" not in email.body.replace("营业执照不清晰。", "")
+    # Nothing else of the applicant's emails is Chinese but the call's title.
+    for sent in emails_to("applicant@example.cn"):
+        assert not re.search(r"[\u4e00-\u9fff]", sent.subject.replace(call.title, ""))

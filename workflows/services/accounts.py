@@ -1,5 +1,7 @@
-"""Accounts and institutions: sign-up, registering an institution, its members."""
+"""Accounts and institutions: sign-up, registering an institution, its members; the language a
+person reads the site in."""
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -9,7 +11,7 @@ from guardian.shortcuts import assign_perm
 from forms.regions import region_clean
 from forms.validators import uscc_clean
 
-from ..models import Institution
+from ..models import Institution, ReaderLanguage
 from ..permissions import APPLICANT_PERMISSION
 from .audit import audit_write
 
@@ -57,3 +59,16 @@ def require_member(user, institution: Institution) -> None:
 
     if not member_of(user, institution):
         raise PermissionDenied
+
+
+def language_remember(*, user, language: str) -> None:
+    """Keep the language a signed-in person chose (one of settings.LANGUAGES; anything else is
+    ignored, as Django's language switch ignores it)."""
+    if language not in dict(settings.LANGUAGES):
+        return
+    ReaderLanguage.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def language_of(user) -> str | None:
+    """The language `user` chose, None if they never chose one while signed in."""
+    return ReaderLanguage.objects.filter(user_id=user.pk).values_list("language", flat=True).first()

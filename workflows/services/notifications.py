@@ -11,16 +11,17 @@ application (`issuing.issue_audit`), a status change without a document
 objection lodged; `deadlines_sweep` (run by `manage.py workflow_timers`) sends the reminders and
 escalations.
 
-Messages are written in the site's language (like official text), whatever the language of the
-person whose action caused them: so they are emailed and recorded. Each also keeps its wording
-(`workflows.wording`: msgids and arguments), and the messages page reads it to each person in the
-language they chose.
+Messages are recorded in the site's language (like official text), whatever the language of the
+person whose action caused them. Each also keeps its wording (`workflows.wording`: msgids and
+arguments): the messages page reads it to each person in the language they chose, and the email
+is written in the language its recipient chose while signed in (the site's if they never did).
 """
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
@@ -164,26 +165,38 @@ def notifications_email(*, notification_ids: list[int]) -> int:
     rows = list(
         Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
         .exclude(recipient__email="")
-        .select_related("recipient")
+        .select_related("recipient__reader_language")
     )
     if not rows:
         return 0
-    messages = [
-        EmailMessage(
-            subject=row.title,
-            body=_email_body(row),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[row.recipient.email],
+    messages = []
+    for row in rows:
+        with translation.override(_reader_language(row.recipient)):
+            subject, body = row.title_shown, _email_body(row)
+        messages.append(
+            EmailMessage(
+                subject=subject,
+                body=body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[row.recipient.email],
+            )
         )
-        for row in rows
-    ]
     sent = get_connection().send_messages(messages) or 0
     Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=timezone.now())
     return sent
 
 
+def _reader_language(user) -> str:
+    """The language `user` chose while signed in (services.accounts), else the site's."""
+    try:
+        return user.reader_language.language
+    except ObjectDoesNotExist:
+        return settings.LANGUAGE_CODE
+
+
 def _email_body(row: Notification) -> str:
-    text = row.body
+    """The message's lines in the active language, and its link."""
+    text = row.body_shown
     if row.link:
         text += "\n\n" + settings.SITE_URL.rstrip("/") + row.link
     return text

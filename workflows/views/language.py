@@ -1,0 +1,43 @@
+"""The language switch and signing in: the language a signed-in person chooses is kept (their
+emails are written in it) and comes back when they sign in on another browser."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.views.i18n import set_language
+
+from ..services.accounts import language_of, language_remember
+
+
+def language_set(request):
+    """Django's language switch (the cookie, the redirect), and a signed-in person's choice
+    kept."""
+    response = set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        language_remember(user=request.user, language=request.POST.get("language", ""))
+    return response
+
+
+class SignIn(auth_views.LoginView):
+    """Django's login. The language the person chose when last signed in is this browser's
+    from now on; someone who never chose one while signed in keeps the one this browser reads
+    in, if it chose one, and it is kept as theirs."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        chosen = language_of(user)
+        browser = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen is None and browser:
+            language_remember(user=user, language=browser)
+        elif chosen is not None and chosen != browser:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                chosen,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
