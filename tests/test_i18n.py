@@ -273,6 +273,20 @@ def test_chinese_catalogue_has_every_project_msgid():
     assert not any("fuzzy" in e["flags"] for e in po_entries(ZH_PO))
 
 
+def test_an_english_label_leaves_a_space_after_its_colon():
+    """A Chinese label ends in a full-width colon and its value follows at once (当前状态：已拨付);
+    in English the value needs a space after the colon ("Current status: Paid out", not
+    "Current status:Paid out")."""
+    labels = [
+        entry
+        for entry in po_entries(EN_PO)
+        if (entry["msgid"] or "").endswith("：") and entry["msgid_plural"] is None
+    ]
+    assert labels
+    cramped = [e["msgid"] for e in labels if not e["msgstr"][0].endswith(": ")]
+    assert not cramped, cramped
+
+
 @pytest.mark.parametrize("po_path", [EN_PO, ZH_PO], ids=["en", "zh_Hans"])
 def test_compiled_catalogue_matches_the_po_file(po_path):
     """The committed .mo holds exactly what the .po says (compilemessages was run after the last
