@@ -39,12 +39,21 @@ def process_rows(application: Application) -> tuple:
             re.sub(r"/\d+_", "/_", str(task.token)),  # a split's branches carry its task's id
             task.started is None,
             task.finished is None,
+            _timer_due(task, application),
             sorted(before.flow_task.name for before in task.previous.all()),
         )
         for task in tasks
     ]
     process = application.process
     return application.status, process.status, process.finished is None, rows
+
+
+def _timer_due(task: Task, application: Application):
+    """A timer's moment: the end of the application's notice period, or another."""
+    if task.scheduled is None:
+        return None
+    notice = application.public_notice
+    return "notice end" if notice and task.scheduled == notice.ends_at else "other"
 
 
 def _permission_object(task: Task, application: Application):
@@ -63,7 +72,7 @@ def rehearsed_rows(cast, slug: str, serial_start: int) -> list[tuple]:
     assert report["ok"], report
     applications = Application.objects.filter(
         call__in=report["calls"], process__isnull=False
-    ).select_related("process")
+    ).select_related("process", "public_notice")
     return [process_rows(application) for application in applications.order_by("pk")]
 
 
@@ -81,9 +90,9 @@ def test_a_step_leaves_the_rows_viewflow_leaves(slug, monkeypatch):
         watched.setattr(advance, "paths_write", paths_write)
         watched.setattr(handles, "paths_write", paths_write)
         engine = rehearsed_rows(cast, slug, serial_start=1000)
-    # The engine wrote the paths after its steps itself: after a person's task and after a
-    # handle's (the decision's), both.
-    assert {"formal_review", "await_decision"} <= set(written), written
+    # The engine wrote the paths after its steps itself: after a person's task, after the
+    # notice's publication (each application's timer set) and after the decision.
+    assert {"formal_review", "await_notice", "await_decision"} <= set(written), written
 
     with monkeypatch.context() as viewflow_only:
         viewflow_only.setattr(advance, "path_from", lambda task: None)

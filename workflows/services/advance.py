@@ -4,13 +4,16 @@ viewflow's `activation.execute()` saves the task done, then for each node it pas
 row, saves it again once decided (a gateway under a savepoint of its own) and links it to the
 one before: three or four statements a node. `task_done` writes the same rows — the task done,
 the gateways it passes (`If`, `Switch`) decided and done, the task it arrives at (a `View`, a
-`Handle`, an `End`) waiting or done, the process finished at an `End` — in one UPDATE, one
-INSERT of the new tasks, one INSERT of their links, and at an `End` a count and an UPDATE of
-the process. The conditions are viewflow's own, asked as viewflow asks them.
+`Handle`, a `Timer`, an `End`) waiting, scheduled or done, the process finished at an `End` —
+in one UPDATE, one INSERT of the new tasks, one INSERT of their links, and at an `End` a count
+and an UPDATE of the process. The conditions and a timer's moment are viewflow's own, asked as
+viewflow asks them.
 
 A path with anything more is left to viewflow whole, before anything is written: task data or
 seeds passed along an edge, a task owner or an on-create hook, boundary events, a function,
-timer, split, join or subprocess node, a gateway no branch of which is taken."""
+split, join or subprocess node, a gateway no branch of which is taken."""
+
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from viewflow.workflow import flow
@@ -79,6 +82,9 @@ def path_from(task: Task) -> list[Task] | None:
                 row.owner_permission = permission
                 row.owner_permission_obj = following.calc_owner_permission_obj(activation)
             following = None
+        elif kind is flow.Timer:
+            row.scheduled = _timer_due(following, following.activation_class(row))
+            row.status, following = STATUS.SCHEDULED, None
         elif kind in (flow.Handle, flow.End):
             row.status = STATUS.DONE if kind is flow.End else STATUS.NEW
             following = None
@@ -143,6 +149,16 @@ def processes_end(ends: list[Task], now) -> None:
         task_finished.send(sender=flow_class, process=process, task=end)
         if end.process_id in ending:
             flow_finished.send(sender=flow_class, process=process, task=end)
+
+
+def _timer_due(node, activation):
+    """When a Timer fires, as viewflow's `TimerActivation.activate` reckons it."""
+    delay = node._delay(activation) if callable(node._delay) else node._delay
+    if isinstance(delay, timedelta):
+        delay = timezone.now() + delay
+    if not isinstance(delay, datetime):
+        raise ValueError(f"Timer delay must be a timedelta or datetime, got {delay!r}")
+    return delay
 
 
 def _passes_data(node) -> bool:

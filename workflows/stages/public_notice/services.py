@@ -19,6 +19,7 @@ from ...programs import stage_key
 from ...selectors import objections_pending_for
 from ...services.applications import pdf_check
 from ...services.audit import application_move, audit_write
+from ...services.handles import handle_tasks_locked, handles_run
 from ...services.issuing import adverse_issue
 from ...services.notifications import objection_lodged_notify
 from ...services.personal_data import public_reason_check
@@ -67,6 +68,7 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
     now = timezone.now()
     period = calendar.period_until(now, stage["days"], stage["day_kind"])
     with transaction.atomic():
+        waiting = handle_tasks_locked(applications, "await_notice")
         notice = PublicNotice.objects.create(
             call=call,
             title=f"{call.title}{NOTICE_TITLES[stage_decision_document(applications[0])]}",
@@ -83,7 +85,7 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
             call=call,
             data={"notice": notice.pk, "ends_at": notice.ends_at.isoformat()},
         )
-        for task, application in zip(tasks, applications, strict=True):
+        for application in applications:
             application.public_notice = notice
             application_move(
                 application=application,
@@ -92,7 +94,7 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
                 action="notice_start",
                 also_saved=("public_notice",),
             )
-            task.flow_task.run(task)
+        handles_run(waiting)  # each application's timer set to the period's end
     return notice
 
 
