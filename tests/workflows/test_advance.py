@@ -91,8 +91,9 @@ def test_a_step_leaves_the_rows_viewflow_leaves(slug, monkeypatch):
         watched.setattr(handles, "paths_write", paths_write)
         engine = rehearsed_rows(cast, slug, serial_start=1000)
     # The engine wrote the paths after its steps itself: after a person's task, after the
-    # notice's publication (each application's timer set) and after the decision.
-    assert {"formal_review", "await_notice", "await_decision"} <= set(written), written
+    # notice's publication (each application's timer set), after the timer that closes the
+    # notice (its function run on the way) and after the decision.
+    assert {"formal_review", "await_notice", "notice_period", "await_decision"} <= set(written)
 
     with monkeypatch.context() as viewflow_only:
         viewflow_only.setattr(advance, "path_from", lambda task: None)
@@ -107,3 +108,51 @@ def test_a_step_leaves_the_rows_viewflow_leaves(slug, monkeypatch):
         assert len(mine[3]) == len(theirs[3]), (mine[3], theirs[3])
         for row, expected in zip(mine[3], theirs[3], strict=True):
             assert row == expected
+
+
+def test_a_timer_whose_path_fails_is_recorded_as_viewflow_records_it_and_the_others_fire(
+    monkeypatch,
+):
+    """The notice period of two applications ends; closing one fails half-way. What it wrote is
+    rolled back, its step is left as viewflow's dispatcher leaves a failure (the failing task in
+    ERROR, with the error), and the other application moves on."""
+    from viewflow.workflow.status import STATUS
+
+    from workflows.models import AuditRecord
+    from workflows.stages.formal_review.services import formal_review_complete
+    from workflows.stages.leadership_meeting.services import leadership_decide
+    from workflows.stages.public_notice import services as notice_services
+
+    cast = demo.cast_make(logins=False)
+    call = demo.call_make(title="计时器失败")
+    applications = [
+        demo.application_submitted(cast=cast, call=call, serial=3000 + i) for i in range(2)
+    ]
+    for application in applications:
+        formal_review_complete(user=cast.formal_reviewer, application=application, outcome="accept")
+    leadership_decide(user=cast.leadership, decisions=[(a, True, "") for a in applications])
+    notice_services.public_notice_publish(user=cast.notice_officer, call=call)
+    broken, other = applications
+    close = notice_services.application_notice_close
+
+    def close_failing(*, application):
+        close(application=application)
+        if application.pk == broken.pk:
+            raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(notice_services, "application_notice_close", close_failing)
+    demo.notice_expire(call)  # workflow_timers
+
+    broken.refresh_from_db()
+    other.refresh_from_db()
+    assert broken.status == Application.Status.IN_NOTICE
+    assert not AuditRecord.objects.filter(application=broken, action="notice_close").exists()
+    failed = Task.objects.get(process_id=broken.process_id, status=STATUS.ERROR)
+    assert failed.flow_task.name == "close_notice"
+    assert "磁盘已满" in failed.data["_exception"]["title"]
+    timer = Task.objects.get(process_id=broken.process_id, flow_task_type="TIMER")
+    assert timer.status == STATUS.DONE
+    assert other.status == Application.Status.NOTICE_CLOSED
+    assert Task.objects.filter(
+        process_id=other.process_id, status=STATUS.NEW, flow_task_type="FUNCTION"
+    ).exists()  # waiting for the decision

@@ -15,8 +15,10 @@ split, join or subprocess node, a gateway no branch of which is taken."""
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow import flow
+from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.signals import flow_finished, task_finished, task_started
 from viewflow.workflow.status import PROCESS, STATUS
@@ -42,12 +44,45 @@ def task_done(activation) -> None:
     path_write(task, path, now)
 
 
+def timer_done(activation) -> None:
+    """Fire the started timer of `activation` and move its process on, as `activation.execute()`
+    does. viewflow's dispatcher records a failure downstream as the failing task's ERROR
+    instead of raising: a path that fails here is rolled back to its savepoint and given to
+    viewflow, which runs it again and records the failure so."""
+    task = activation.task
+    if task.status != STATUS.STARTED or type(task.flow_task) is not flow.Timer:
+        activation.execute()  # a boundary timer also cancels the task it is attached to
+        return
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            path = path_from(task)
+            if path is None:
+                raise _LeftToViewflow
+            task.status, task.finished = STATUS.DONE, now
+            task.save()
+            task_finished.send(sender=task.flow_task.flow_class, process=task.process, task=task)
+            path_write(task, path, now)
+    except Exception:
+        task.status, task.finished = STATUS.STARTED, None
+        # What a failed path changed of the process's application in memory is forgotten.
+        task.process = Process.objects.get(pk=task.process_id)
+        task.flow_task.activation_class(task).execute()
+
+
+class _LeftToViewflow(Exception):
+    pass
+
+
 def path_from(task: Task) -> list[Task] | None:
     """The rows viewflow would create after `task` (done, or being done) as far as the next task
-    that waits or ends the process, the gateways on the way decided; None if the path holds
-    anything `task_done` does not write itself."""
+    that waits or ends the process: the gateways on the way decided, the functions on it run;
+    None, before any function is run, if the path holds anything `path_write` does not write
+    itself. A function is run only when every path after it holds nothing else (a function
+    marked `runs_on_application`, stages.base), so nothing is run twice."""
     node = task.flow_task
-    if not isinstance(node, (flow.View, flow.Handle)) or _passes_data(node):
+    starts = isinstance(node, (flow.View, flow.Handle)) or type(node) is flow.Timer
+    if not starts or _passes_data(node):
         return None
     rows: list[Task] = []
     following = node._next
@@ -61,6 +96,7 @@ def path_from(task: Task) -> list[Task] | None:
             token=task.token,
             data={},
         )
+        rows.append(row)
         kind = type(following)
         if kind is flow.If:
             if _if_passes_data(following):
@@ -70,9 +106,15 @@ def path_from(task: Task) -> list[Task] | None:
             row.status = STATUS.DONE
         elif kind is flow.Switch:
             following = _switch_branch(following, following.activation_class(row))
-            if following is None:
-                return None  # viewflow raises: let it
             row.status = STATUS.DONE
+        elif kind is flow.Function:
+            if not _plain_from(following):
+                return None
+            activation = following.activation_class(row)
+            row.started = timezone.now()
+            task_started.send(sender=following.flow_class, process=row.process, task=row)
+            following._func(activation)
+            following, row.status = following._next, STATUS.DONE
         elif kind is flow.View:
             if following._owner is not None or following._on_create is not None:
                 return None
@@ -90,8 +132,48 @@ def path_from(task: Task) -> list[Task] | None:
             following = None
         else:
             return None
-        rows.append(row)
     return rows
+
+
+def _plain_from(node) -> bool:
+    """Whether every path from `node` to the tasks that wait or end the process holds only
+    nodes `path_from` writes itself: gateways (`If`, `Switch`), functions marked
+    `runs_on_application`, and then a `View` without an owner or an on-create hook, a
+    `Handle`, a `Timer` or an `End`; no data or seed passed along an edge and no boundary
+    events. Known per node once its flow is built."""
+    known = _PLAIN.get(node)
+    if known is None:
+        known = _PLAIN[node] = _plain_paths(node, trail=frozenset())
+    return known
+
+
+_PLAIN: dict = {}
+
+
+def _plain_paths(node, trail: frozenset) -> bool:
+    """`trail`: the gateways and functions before `node` on this path (one met again is a loop
+    that waits for nothing)."""
+    if node is None:
+        return True
+    if node in trail or getattr(node, "_boundary_events", None):
+        return False
+    trail = trail | {node}
+    kind = type(node)
+    if kind is flow.If:
+        return not _if_passes_data(node) and all(
+            _plain_paths(branch, trail) for branch in (node._on_true, node._on_false)
+        )
+    if kind is flow.Switch:
+        return all(_plain_paths(branch, trail) for branch, _condition in node._branches)
+    if kind is flow.Function:
+        return (
+            getattr(node._func, "runs_on_application", False)
+            and not _passes_data(node)
+            and _plain_paths(node._next, trail)
+        )
+    if kind is flow.View:
+        return node._owner is None and node._on_create is None
+    return kind in (flow.Handle, flow.Timer, flow.End)
 
 
 def path_write(done: Task, rows: list[Task], now) -> list[Task]:
@@ -174,7 +256,7 @@ def _if_passes_data(node) -> bool:
 
 def _switch_branch(node, activation):
     """The node a Switch takes, as viewflow's `SwitchActivation` picks it: the first case whose
-    condition holds, else the default (the last one given)."""
+    condition holds, else the default (the last one given); none taken is viewflow's error."""
     taken = None
     for following, condition in node._branches:
         if condition:
@@ -182,4 +264,6 @@ def _switch_branch(node, activation):
                 return following
         else:
             taken = following
+    if taken is None:
+        raise FlowRuntimeError(f"No next task available for {node.name}")
     return taken

@@ -13,6 +13,7 @@ process; elsewhere (SQLite) a `CommandLease` row with an expiry.
 """
 
 import hashlib
+import logging
 import os
 import socket
 import uuid
@@ -23,10 +24,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
-from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers
 
 from ..models import CommandLease
+from .advance import timer_done
 from .notifications import deadlines_sweep
+
+logger = logging.getLogger(__name__)
 
 TIMERS_COMMAND = "workflow_timers"
 SWEEP = "deadlines_sweep"
@@ -39,7 +46,7 @@ def timers_run(*, renew=lambda: None) -> dict[str, int]:
     """Fire due timers, then send reminders and escalations when a sweep is due; the count of
     each. `renew` is called between the steps (it extends the caller's lease)."""
     counts = {
-        "timers": fire_due_timers(),
+        "timers": timers_fire_due(),
         "started": fire_due_start_timers(),
         "conditions": fire_due_conditions(),
         "reminders": 0,
@@ -50,6 +57,33 @@ def timers_run(*, renew=lambda: None) -> dict[str, int]:
         sent = deadlines_sweep()
         counts.update(reminders=sent["reminder"], overdue=sent["overdue"])
     return counts
+
+
+def timers_fire_due() -> int:
+    """viewflow's `fire_due_timers`, each timer's process moved on by services.advance: every
+    due timer re-read under its process's lock and fired only while still scheduled; one whose
+    process another dispatcher holds is left to the next run; one broken flow does not stop the
+    others. The number fired."""
+    fired = 0
+    due = Task.objects.filter(
+        flow_task_type="TIMER", status=STATUS.SCHEDULED, scheduled__lte=timezone.now()
+    ).order_by("scheduled")
+    for task in due:
+        try:
+            with task.activation() as activation:
+                start = getattr(activation, "start", None)
+                if start is None:  # its node was renamed or removed: it can never fire
+                    logger.warning("Timer task %s has no node %r", task.pk, task.flow_task)
+                    continue
+                if start.can_proceed():
+                    activation.start()
+                    timer_done(activation)
+                    fired += 1
+        except FlowLockFailed:
+            logger.info("Timer task %s is locked by another dispatcher, skipped", task.pk)
+        except Exception:
+            logger.exception("Timer task %s failed to fire", task.pk)
+    return fired
 
 
 def sweep_due() -> bool:

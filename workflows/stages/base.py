@@ -78,6 +78,14 @@ def decided_by_a_person(
     return wiring.built(task)
 
 
+def runs_on_application(func):
+    """Mark a `flow.Function`'s function as reading of its activation only the application
+    (`application_of`) and the stage: services.advance may then run it while it writes the
+    rows of a step in bulk, before the function's own task row exists."""
+    func.runs_on_application = True
+    return func
+
+
 def application_of(activation):
     """The application of the activation's process: the one the service taking the step loaded
     (and changed) under the process lock, else read once and kept on the process object for the

@@ -8,7 +8,7 @@ from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.split import SplitActivation
 
-from ..base import Wiring, application_of, stage_of_node, status_in, task_view
+from ..base import Wiring, application_of, runs_on_application, stage_of_node, status_in, task_view
 from .params import MANAGE_PANELS
 
 
@@ -44,6 +44,7 @@ def _application_and_stage(activation):
     return application, stage_of_node(application, activation.flow_task)
 
 
+@runs_on_application
 def panel_draw(activation):
     from .services import panel_draw as draw
 
@@ -64,6 +65,7 @@ def seat_task_link(activation):
     link(task=activation.task)
 
 
+@runs_on_application
 def panel_close(activation):
     from .services import panel_close as close
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import flow
 
 from ...permissions import APPLICANT_PERMISSION, ROLE_TASK_PERMISSION
-from ..base import Wiring, application_of, status_in, task_view
+from ..base import Wiring, application_of, runs_on_application, status_in, task_view
 
 
 def institution_of(process):
@@ -17,6 +17,7 @@ def correction_deadline(activation):
     return application_of(activation).correction_deadline
 
 
+@runs_on_application
 def correction_lapse(activation):
     from .services import application_correction_lapse
 

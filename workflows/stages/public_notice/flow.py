@@ -5,7 +5,7 @@ check_objections: withdrawn (End) | next stage."""
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import flow
 
-from ..base import Wiring, application_of, status_in
+from ..base import Wiring, application_of, runs_on_application, status_in
 
 RUN_PUBLIC_NOTICE = "workflows.run_public_notice"
 
@@ -15,6 +15,7 @@ def notice_end(activation):
     return application_of(activation).public_notice.ends_at
 
 
+@runs_on_application
 def notice_close(activation):
     from .services import application_notice_close
 

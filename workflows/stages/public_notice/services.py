@@ -17,6 +17,7 @@ from ...flows import nodes_named
 from ...models import Application, Call, NoticePeriodChange, Objection, PublicNotice
 from ...programs import stage_key
 from ...selectors import objections_pending_for
+from ...services.advance import timer_done
 from ...services.applications import pdf_check
 from ...services.audit import application_move, audit_write
 from ...services.handles import handle_tasks_locked, handles_run
@@ -305,7 +306,7 @@ def notice_period_end(*, user, notice: PublicNotice, reason: str) -> PublicNotic
             task.save(update_fields=["scheduled"])
             with task.activation() as activation:
                 activation.start()
-                activation.execute()
+                timer_done(activation)
     return notice
 
 
