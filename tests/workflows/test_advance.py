@@ -90,10 +90,12 @@ def test_a_step_leaves_the_rows_viewflow_leaves(slug, monkeypatch):
         watched.setattr(advance, "paths_write", paths_write)
         watched.setattr(handles, "paths_write", paths_write)
         engine = rehearsed_rows(cast, slug, serial_start=1000)
-    # The engine wrote the paths after its steps itself: after a person's task, after the
-    # notice's publication (each application's timer set), after the timer that closes the
-    # notice (its function run on the way) and after the decision.
-    assert {"formal_review", "await_notice", "notice_period", "await_decision"} <= set(written)
+    # The engine wrote the paths after its steps itself: after the submission that starts the
+    # process, after a person's task, after the notice's publication (each application's timer
+    # set), after the timer that closes the notice (its function run on the way) and after
+    # the decision.
+    steps = {"submit", "formal_review", "await_notice", "notice_period", "await_decision"}
+    assert steps <= set(written), written
 
     with monkeypatch.context() as viewflow_only:
         viewflow_only.setattr(advance, "path_from", lambda task: None)

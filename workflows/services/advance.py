@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.models import Process, Task
-from viewflow.workflow.signals import flow_finished, task_finished, task_started
+from viewflow.workflow.signals import flow_finished, flow_started, task_finished, task_started
 from viewflow.workflow.status import PROCESS, STATUS
 
 from .notifications_bulk import tasks_created_notify
@@ -42,6 +43,31 @@ def task_done(activation) -> None:
     flow_class = task.flow_task.flow_class
     task_finished.send(sender=flow_class, process=activation.process, task=task)
     path_write(task, path, now)
+
+
+def start_run(node, **kwargs):
+    """`node.run(**kwargs)` of a `StartHandle` (viewflow's): the process and its start task made,
+    the node's function called with them (it saves the process), then the start task written
+    done and the path after it as a human step's is; what the function returns."""
+    activation = node.activation_class.create(node, None, None)
+    func = this.resolve(node.flow_class.instance, node._func)
+    result = func(activation, **kwargs) if func else activation.process
+    task, process = activation.task, activation.process
+    if process.pk is None:
+        process.save()
+    path = path_from(task)
+    if path is None:
+        activation.execute()
+        return result
+    flow_class = node.flow_class
+    task_started.send(sender=flow_class, process=process, task=task)
+    now = timezone.now()
+    task.status, task.finished = STATUS.DONE, now
+    task.save()
+    task_finished.send(sender=flow_class, process=process, task=task)
+    flow_started.send(sender=flow_class, process=process, task=task)
+    path_write(task, path, now)
+    return result
 
 
 def timer_done(activation) -> None:
@@ -81,7 +107,8 @@ def path_from(task: Task) -> list[Task] | None:
     itself. A function is run only when every path after it holds nothing else (a function
     marked `runs_on_application`, stages.base), so nothing is run twice."""
     node = task.flow_task
-    starts = isinstance(node, (flow.View, flow.Handle)) or type(node) is flow.Timer
+    starts = isinstance(node, (flow.View, flow.Handle, flow.StartHandle))
+    starts = starts or type(node) is flow.Timer
     if not starts or _passes_data(node):
         return None
     rows: list[Task] = []

@@ -21,7 +21,7 @@ from ..permissions import APPLICANT_PERMISSION
 from ..programs import COLUMN_FIELDS, program_get, program_stage
 from ..stages.base import application_attach
 from .accounts import require_member
-from .advance import task_done
+from .advance import start_run, task_done
 from .audit import application_move, audit_write
 from .tasks import TaskAlreadyDone, task_activation
 
@@ -324,8 +324,11 @@ def application_submit(*, user, application: Application) -> Application:
         return application
 
     with transaction.atomic():
-        flow_for(application.call.program_slug).instance.submit.run(
-            application=application, user=user, submitted_at=now
+        start_run(
+            flow_for(application.call.program_slug).instance.submit,
+            application=application,
+            user=user,
+            submitted_at=now,
         )
     return application
 
