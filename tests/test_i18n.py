@@ -447,6 +447,13 @@ def test_the_language_a_signed_in_person_chose_comes_back_on_another_browser(app
     form_login(again, applicant)
     assert '<html lang="zh-hans">' in page_text(again.get(reverse("home")))
 
+    # A browser already switched to a language keeps it, and it becomes the person's choice.
+    english = Client()
+    choose_language(english, "en")
+    form_login(english, applicant)
+    assert '<html lang="en">' in page_text(english.get(reverse("home")))
+    assert ReaderLanguage.objects.get(user=applicant).language == "en"
+
 
 @pytest.mark.django_db
 def test_a_language_chosen_before_signing_in_is_kept_for_who_signs_in(client, applicant):

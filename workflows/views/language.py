@@ -1,5 +1,5 @@
 """The language switch and signing in: the language a signed-in person chooses is kept (their
-emails are written in it) and comes back when they sign in on another browser."""
+emails are written in it) and comes back when they sign in on a browser that never chose one."""
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -18,18 +18,19 @@ def language_set(request):
 
 
 class SignIn(auth_views.LoginView):
-    """Django's login. The language the person chose when last signed in is this browser's
-    from now on; someone who never chose one while signed in keeps the one this browser reads
-    in, if it chose one, and it is kept as theirs."""
+    """Django's login. A browser that was switched to a language (its cookie) keeps it, and it
+    becomes the person's choice: the page they signed in on reads in it. A browser that never
+    was (a new one) takes the language the person chose before."""
 
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
-        chosen = language_of(user)
         browser = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if chosen is None and browser:
+        if browser:
             language_remember(user=user, language=browser)
-        elif chosen is not None and chosen != browser:
+            return response
+        chosen = language_of(user)
+        if chosen is not None:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
                 chosen,
