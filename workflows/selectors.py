@@ -309,7 +309,7 @@ def outcome_reason(application: Application) -> str:
         .order_by("-created_at", "-pk")
         .first()
     )
-    return record.reason if record else ""
+    return record.reason_shown if record else ""
 
 
 def audit_of(application: Application) -> QuerySet[AuditRecord]:

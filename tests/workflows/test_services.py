@@ -227,6 +227,9 @@ def test_correction_deadline_passing_lapses_the_application(db, client_for):
     english = html.unescape(officer.get(page_url).content.decode())
     assert "<td>No correction materials were submitted by the deadline" in english
     assert f"<td>{lapse.reason}" not in english  # (the lapse notice's reasons stay as issued)
+    # So does the reason the page gives above all for where the application is now.
+    assert "Reasons: No correction materials were submitted by the deadline" in english
+    assert lapse.reason not in english
 
     response = client_for(cast.applicant).post(
         reverse("application_submit", args=[application.pk]), {"confirm": "1"}, follow=True
