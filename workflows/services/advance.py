@@ -10,8 +10,8 @@ and an UPDATE of the process. The conditions and a timer's moment are viewflow's
 viewflow asks them.
 
 A path with anything more is left to viewflow whole, before anything is written: task data or
-seeds passed along an edge, a task owner or an on-create hook, boundary events, a function,
-split, join or subprocess node, a gateway no branch of which is taken."""
+seeds passed along an edge, a task owner or an on-create hook, a boundary event other than a
+person's task's timer (`OnTimeout`), a split, join or subprocess node."""
 
 from datetime import datetime, timedelta
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.flow.nodes import TimerBoundary  # (flow.View's own kind; OnTimeout)
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.signals import flow_finished, flow_started, task_finished, task_started
 from viewflow.workflow.status import PROCESS, STATUS
@@ -114,7 +115,7 @@ def path_from(task: Task) -> list[Task] | None:
     rows: list[Task] = []
     following = node._next
     while following is not None:
-        if getattr(following, "_boundary_events", None):
+        if not _events_plain(following):
             return None
         row = Task(
             process=task.process,
@@ -150,6 +151,7 @@ def path_from(task: Task) -> list[Task] | None:
             if permission:
                 row.owner_permission = permission
                 row.owner_permission_obj = following.calc_owner_permission_obj(activation)
+            rows += [_boundary_armed(event, row) for event in following._boundary_events]
             following = None
         elif kind is flow.Timer:
             row.scheduled = _timer_due(following, following.activation_class(row))
@@ -160,6 +162,29 @@ def path_from(task: Task) -> list[Task] | None:
         else:
             return None
     return rows
+
+
+def _boundary_armed(event, host: Task) -> Task:
+    """The row of a timer attached to `host` (viewflow's `TimerBoundary._arm`): scheduled for
+    its moment and linked to the task it is attached to."""
+    row = Task(
+        process=host.process,
+        flow_task=event,
+        flow_task_type=event.task_type,
+        token=host.token,
+        data={},
+    )
+    row.scheduled = _timer_due(event, event.activation_class(row))
+    row.status, row._host = STATUS.SCHEDULED, host
+    return row
+
+
+def _events_plain(node) -> bool:
+    """Whether `node`'s boundary events are none, or timers on a `View` (`OnTimeout`)."""
+    events = getattr(node, "_boundary_events", None)
+    if not events:
+        return True
+    return type(node) is flow.View and all(type(event) is TimerBoundary for event in events)
 
 
 def _plain_from(node) -> bool:
@@ -182,7 +207,7 @@ def _plain_paths(node, trail: frozenset) -> bool:
     that waits for nothing)."""
     if node is None:
         return True
-    if node in trail or getattr(node, "_boundary_events", None):
+    if node in trail or not _events_plain(node):
         return False
     trail = trail | {node}
     kind = type(node)
@@ -226,8 +251,9 @@ def paths_write(paths: list[tuple[Task, list[Task]]], now) -> list[Task]:
     for done, rows in paths:
         before = done
         for row in rows:
-            links.append(Task.previous.through(from_task_id=row.pk, to_task_id=before.pk))
-            before = row
+            host = getattr(row, "_host", None)  # a boundary timer follows the task it guards
+            links.append(Task.previous.through(from_task_id=row.pk, to_task_id=(host or before).pk))
+            before = before if host else row
     Task.previous.through.objects.bulk_create(links)
     for row in created:
         if row.status == STATUS.DONE and type(row.flow_task) is not flow.End:
