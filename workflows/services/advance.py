@@ -117,13 +117,7 @@ def path_from(task: Task) -> list[Task] | None:
     while following is not None:
         if not _events_plain(following):
             return None
-        row = Task(
-            process=task.process,
-            flow_task=following,
-            flow_task_type=following.task_type,
-            token=task.token,
-            data={},
-        )
+        row = _row_at(following, task)
         rows.append(row)
         kind = type(following)
         if kind is flow.If:
@@ -164,16 +158,18 @@ def path_from(task: Task) -> list[Task] | None:
     return rows
 
 
+def _row_at(node, of: Task) -> Task:
+    """A new task at `node` in the process and on the token of `of`, as viewflow's `create`
+    makes it (no data, no seed)."""
+    return Task(
+        process=of.process, flow_task=node, flow_task_type=node.task_type, token=of.token, data={}
+    )
+
+
 def _boundary_armed(event, host: Task) -> Task:
     """The row of a timer attached to `host` (viewflow's `TimerBoundary._arm`): scheduled for
     its moment and linked to the task it is attached to."""
-    row = Task(
-        process=host.process,
-        flow_task=event,
-        flow_task_type=event.task_type,
-        token=host.token,
-        data={},
-    )
+    row = _row_at(event, host)
     row.scheduled = _timer_due(event, event.activation_class(row))
     row.status, row._host = STATUS.SCHEDULED, host
     return row
@@ -192,7 +188,7 @@ def _plain_from(node) -> bool:
     nodes `path_from` writes itself: gateways (`If`, `Switch`), functions marked
     `runs_on_application`, and then a `View` without an owner or an on-create hook, a
     `Handle`, a `Timer` or an `End`; no data or seed passed along an edge and no boundary
-    events. Known per node once its flow is built."""
+    event but a person's task's timer. Known per node once its flow is built."""
     known = _PLAIN.get(node)
     if known is None:
         known = _PLAIN[node] = _plain_paths(node, trail=frozenset())
