@@ -39,10 +39,7 @@ def task_done(activation) -> None:
         activation.execute()
         return
     now = timezone.now()
-    task.status, task.finished = STATUS.DONE, now
-    task.save()
-    flow_class = task.flow_task.flow_class
-    task_finished.send(sender=flow_class, process=activation.process, task=task)
+    _completed(task, activation.process, now)
     path_write(task, path, now)
 
 
@@ -63,9 +60,7 @@ def start_run(node, **kwargs):
     flow_class = node.flow_class
     task_started.send(sender=flow_class, process=process, task=task)
     now = timezone.now()
-    task.status, task.finished = STATUS.DONE, now
-    task.save()
-    task_finished.send(sender=flow_class, process=process, task=task)
+    _completed(task, process, now)
     flow_started.send(sender=flow_class, process=process, task=task)
     path_write(task, path, now)
     return result
@@ -86,9 +81,7 @@ def timer_done(activation) -> None:
             path = path_from(task)
             if path is None:
                 raise _LeftToViewflow
-            task.status, task.finished = STATUS.DONE, now
-            task.save()
-            task_finished.send(sender=task.flow_task.flow_class, process=task.process, task=task)
+            _completed(task, task.process, now)
             path_write(task, path, now)
     except Exception:
         task.status, task.finished = STATUS.STARTED, None
@@ -99,6 +92,13 @@ def timer_done(activation) -> None:
 
 class _LeftToViewflow(Exception):
     pass
+
+
+def _completed(task: Task, process, now) -> None:
+    """`task` written done at `now`, as viewflow's `complete` leaves it, and said so."""
+    task.status, task.finished = STATUS.DONE, now
+    task.save()
+    task_finished.send(sender=task.flow_task.flow_class, process=process, task=task)
 
 
 def path_from(task: Task) -> list[Task] | None:
