@@ -7,8 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from forms.fields import field_value_stored, program_field
 from forms.pdf_safety import PdfProblem, pdf_inspect
@@ -23,7 +21,7 @@ from ..stages.base import application_attach
 from .accounts import require_member
 from .advance import start_run, task_done
 from .audit import application_move, audit_write
-from .tasks import TaskAlreadyDone, task_activation
+from .tasks import open_task_locked, task_started
 
 Status = Application.Status
 PDF_MAGIC = b"%PDF-"
@@ -265,23 +263,6 @@ def _field_errors(application: Application) -> list[str]:
     return errors
 
 
-def applicant_task(application: Application) -> Task:
-    """The open task that waits for the applicant (a correction): the only task an applicant
-    completes after submitting."""
-    task = (
-        Task.objects.filter(
-            process_id=application.process_id,
-            owner_permission=APPLICANT_PERMISSION,
-            status__in=[STATUS.NEW, STATUS.ASSIGNED],
-        )
-        .order_by("-created")
-        .first()
-    )
-    if task is None:
-        raise TaskAlreadyDone(f"application {application.pk} waits for nothing of the applicant")
-    return task
-
-
 def application_submit(*, user, application: Application) -> Application:
     """Submit a draft (starts the process) or resubmit after correction (completes that task)."""
     require_member(user, application.institution)
@@ -309,9 +290,12 @@ def application_submit(*, user, application: Application) -> Application:
         raise ValidationError(errors)
 
     if application.status == Status.CORRECTION:
-        task = applicant_task(application)
-        node = local_name(task.flow_task)
-        with task_activation(task, user, node, application=application) as activation:
+        # The one task an applicant completes after submitting: a correction.
+        waiting = open_task_locked(application, owner_permission=APPLICANT_PERMISSION)
+        with (
+            waiting as task,
+            task_started(task, user, local_name(task.flow_task), application) as activation,
+        ):
             application.submitted_at = now
             application_move(
                 application=application,

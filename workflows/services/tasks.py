@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from ..flows import local_name, nodes_named
+from ..flows import flow_for, local_name, nodes_named
 from ..models import Application
 from ..selectors import RECOMMEND, office_region_of
 from ..stages.base import APPLICATION_RELATED, application_attach
@@ -51,29 +51,79 @@ def task_activation(task: Task, user, node_name: str, *, application: Applicatio
 
     With `application` (the step's), it is read again in the same query, with its call,
     institution and program version, and the nodes that run next in the step use it instead of
-    reading it again (stages.base.application_of)."""
+    reading it again (stages.base.application_of). A step that has not read its task yet takes
+    it with `task_taken`."""
     with task.flow_task.flow_class.lock(task.process_id):
-        related = ["process"]
-        if application is not None:
-            related += [f"process__application__{name}" for name in APPLICATION_RELATED]
-        task.refresh_from_db(from_queryset=Task.objects.select_related(*related))
-        activation = task.flow_task.activation_class(task)
-        if application is not None:
-            _refreshed_from(application, task.process.application)
-            application_attach(activation.process, application)
-        if local_name(task.flow_task) != node_name or task.status not in (
-            STATUS.NEW,
-            STATUS.ASSIGNED,
-        ):
-            raise TaskAlreadyDone(f"task {task.pk} is {task.status}")
-        if task.status == STATUS.NEW:
-            # viewflow's `assign` saves the row at once; the step's end saves it whole
-            # (services.advance.task_done, or viewflow's `complete`), owner included.
-            task.owner, task.status = user, STATUS.ASSIGNED
-        elif task.owner_id != user.pk:
-            raise TaskAlreadyDone(f"task {task.pk} belongs to someone else")
-        activation.start(request=None)
-        yield activation
+        task.refresh_from_db(from_queryset=_with_process(application is not None))
+        with task_started(task, user, node_name, application) as activation:
+            yield activation
+
+
+@contextmanager
+def task_taken(user, application: Application, node_name: str):
+    """The step's task found, checked and started in one read: under the process's lock, the
+    application's open task at a node called `node_name` (TaskAlreadyDone if there is none),
+    which `user` must be allowed to complete (`task_can_act`, else PermissionDenied), started. What the step checks
+    of its input, it checks inside, after the permission: a refused step writes nothing."""
+    with open_task_locked(
+        application, flow_task__in=nodes_named(application.call.program_slug, node_name)
+    ) as task:
+        if not task_can_act(user, task):
+            raise PermissionDenied
+        with task_started(task, user, node_name, application) as activation:
+            yield activation
+
+
+@contextmanager
+def open_task_locked(application: Application, **where):
+    """The application's latest open task that matches `where`, read with its process and the
+    application's row under the process's lock (TaskAlreadyDone if there is none)."""
+    flow_class = flow_for(application.call.program_slug)
+    with flow_class.lock(application.process_id):
+        task = (
+            _with_process(True)
+            .filter(
+                process_id=application.process_id,
+                status__in=[STATUS.NEW, STATUS.ASSIGNED],
+                **where,
+            )
+            .order_by("-created")
+            .first()
+        )
+        if task is None:
+            raise TaskAlreadyDone(f"application {application.pk} has no open task {where}")
+        yield task
+
+
+def _with_process(application: bool):
+    related = ["process"]
+    if application:
+        related += [f"process__application__{name}" for name in APPLICATION_RELATED]
+    return Task.objects.select_related(*related)
+
+
+@contextmanager
+def task_started(task: Task, user, node_name: str, application: Application | None):
+    """The task, read under the process's lock (`open_task_locked`), checked to wait at a node
+    called `node_name` for `user`, and started; its activation. With `application`, the
+    application takes the row read with the task."""
+    activation = task.flow_task.activation_class(task)
+    if application is not None:
+        _refreshed_from(application, task.process.application)
+        application_attach(activation.process, application)
+    if local_name(task.flow_task) != node_name or task.status not in (
+        STATUS.NEW,
+        STATUS.ASSIGNED,
+    ):
+        raise TaskAlreadyDone(f"task {task.pk} is {task.status}")
+    if task.status == STATUS.NEW:
+        # viewflow's `assign` saves the row at once; the step's end saves it whole
+        # (services.advance.task_done, or viewflow's `complete`), owner included.
+        task.owner, task.status = user, STATUS.ASSIGNED
+    elif task.owner_id != user.pk:
+        raise TaskAlreadyDone(f"task {task.pk} belongs to someone else")
+    activation.start(request=None)
+    yield activation
 
 
 def _refreshed_from(application: Application, fresh: Application) -> None:
@@ -110,10 +160,3 @@ def task_can_act(user, task: Task) -> bool:
             region.prefix
         )
     return user.has_perm(task.owner_permission)
-
-
-def require_task_permission(user, application: Application, node_name: str) -> Task:
-    task = open_task(application, node_name)
-    if not task_can_act(user, task):
-        raise PermissionDenied
-    return task

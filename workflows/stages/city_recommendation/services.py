@@ -19,7 +19,7 @@ from ...selectors import office_region_of, tasks_actionable_by
 from ...services.advance import task_done
 from ...services.audit import application_move
 from ...services.issuing import adverse_issue
-from ...services.tasks import require_task_permission, task_activation
+from ...services.tasks import task_taken
 from .params import quota_for
 
 Status = Application.Status
@@ -97,12 +97,10 @@ def recommendation_decide(
     reason = reason_length_check(reason)
     if not recommended and not reason:
         raise ValidationError(_("不予推荐时必须写明理由。"), code="reason_required")
-    task = require_task_permission(user, application, NODE)
-    with task_activation(task, user, NODE) as activation:
+    with task_taken(user, application, NODE) as activation:
         # Every recommendation of the call waits here for the one before it, so two offices'
         # clerks cannot both take the last place.
         call = Call.objects.select_for_update().get(pk=application.call_id)
-        application.refresh_from_db()
         if recommended:
             quota = recommendation_quota(application=application)
             used = recommendations_used(call=call, prefix=city_prefix(application))

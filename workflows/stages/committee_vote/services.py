@@ -23,7 +23,7 @@ from ...programs import program_get, program_stage
 from ...services.advance import task_done
 from ...services.audit import application_move, audit_write, official_text
 from ...services.issuing import adverse_issue
-from ...services.tasks import require_task_permission, task_activation
+from ...services.tasks import task_taken
 from .params import quota_for
 
 Status = Application.Status
@@ -203,9 +203,7 @@ def committee_approve_list(
         outcome = stage["outcome"]
         for application in applications:
             choice = choices[application.pk]
-            task = require_task_permission(user, application, NODE)
-            with task_activation(task, user, NODE) as activation:
-                application.refresh_from_db()
+            with task_taken(user, application, NODE) as activation:
                 if choice is not None and outcome != APPROVE and application.tier != choice:
                     _tier_assign(user=user, application=application, tier=choice)
                 application_move(

@@ -17,14 +17,13 @@ from ...models import Application, Call, Payment
 from ...services.advance import task_done
 from ...services.audit import application_move, audit_write
 from ...services.issuing import document_context, issue
-from ...services.tasks import require_task_permission, task_activation
+from ...services.tasks import task_taken
 
 Status = Application.Status
 
 
 def award_letter_issue(*, user, application: Application) -> Document:
-    task = require_task_permission(user, application, "award_letter")
-    with task_activation(task, user, "award_letter", application=application) as activation:
+    with task_taken(user, application, "award_letter") as activation:
         award = award_figure(application=application)
         amount, lower = award.amount, award.previously_paid
         context = document_context(application, application.call)
@@ -63,27 +62,26 @@ def payment_record(
     *, user, application: Application, voucher_number: str, paid_on: date
 ) -> Payment:
     """Record a payment: draws down the call's budget, never below zero, never twice."""
-    task = require_task_permission(user, application, "payment")
     voucher_number = voucher_number.strip()
-    if not voucher_number:
-        raise ValidationError(_("请填写凭证号。"), code="voucher")
-    if paid_on > timezone.localdate():
-        raise ValidationError(_("拨付日期不能晚于今天。"), code="future")
-    letter = (
-        application.documents.filter(
-            kind=Document.Kind.AWARD_LETTER, superseded_at__isnull=True, voided_at__isnull=True
+    with task_taken(user, application, "payment") as activation:
+        if not voucher_number:
+            raise ValidationError(_("请填写凭证号。"), code="voucher")
+        if paid_on > timezone.localdate():
+            raise ValidationError(_("拨付日期不能晚于今天。"), code="future")
+        letter = (
+            application.documents.filter(
+                kind=Document.Kind.AWARD_LETTER, superseded_at__isnull=True, voided_at__isnull=True
+            )
+            .values_list("title", "issued_at")
+            .first()
         )
-        .values_list("title", "issued_at")
-        .first()
-    )
-    if letter is not None and paid_on < timezone.localtime(letter[1]).date():
-        # Money follows the letter that announces it: an earlier date is a typing error.
-        raise ValidationError(
-            _("拨付日期不能早于%(title)s的印发日期（%(date)s）。")
-            % {"title": letter[0], "date": timezone.localtime(letter[1]).date().isoformat()},
-            code="before_letter",
-        )
-    with task_activation(task, user, "payment", application=application) as activation:
+        if letter is not None and paid_on < timezone.localtime(letter[1]).date():
+            # Money follows the letter that announces it: an earlier date is a typing error.
+            raise ValidationError(
+                _("拨付日期不能早于%(title)s的印发日期（%(date)s）。")
+                % {"title": letter[0], "date": timezone.localtime(letter[1]).date().isoformat()},
+                code="before_letter",
+            )
         call = Call.objects.select_for_update().get(pk=application.call_id)
         award = award_figure(application=application)
         amount = award.amount

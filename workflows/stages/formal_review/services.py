@@ -14,7 +14,7 @@ from ...models import Application
 from ...services.advance import task_done
 from ...services.audit import application_move, official_text
 from ...services.issuing import adverse_issue, document_context, issue
-from ...services.tasks import require_task_permission, task_activation
+from ...services.tasks import task_taken
 from ...wording import phrase
 from ..base import stage_of_node
 
@@ -26,14 +26,13 @@ def formal_review_complete(
     *, user, application: Application, outcome: str, reason: str = ""
 ) -> Application:
     """受理 (accept), 补正 (return for correction with a deadline) or 不予受理 (refuse)."""
-    task = require_task_permission(user, application, NODE)
-    reason = reason_length_check(reason)
-    if outcome in ("correction", "refuse") and not reason:
-        raise ValidationError(_("退回补正或不予受理时必须写明理由。"), code="reason_required")
-    if outcome not in ("accept", "correction", "refuse"):
-        raise ValidationError(_("请选择审查结论。"), code="outcome")
-    with task_activation(task, user, NODE, application=application) as activation:
-        stage = stage_of_node(application, task.flow_task)
+    with task_taken(user, application, NODE) as activation:
+        reason = reason_length_check(reason)
+        if outcome in ("correction", "refuse") and not reason:
+            raise ValidationError(_("退回补正或不予受理时必须写明理由。"), code="reason_required")
+        if outcome not in ("accept", "correction", "refuse"):
+            raise ValidationError(_("请选择审查结论。"), code="outcome")
+        stage = stage_of_node(application, activation.task.flow_task)
         if outcome == "accept":
             application_move(
                 application=application,

@@ -11,7 +11,7 @@ from ...models import Application
 from ...services.advance import task_done
 from ...services.audit import application_move, official_text
 from ...services.issuing import adverse_issue
-from ...services.tasks import require_task_permission, task_activation
+from ...services.tasks import task_taken
 from ..base import stage_of_node
 
 Status = Application.Status
@@ -20,18 +20,17 @@ NODE = "leadership_review"
 
 def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -> list[Application]:
     """Approve or reject each listed application (one, several, or a call's whole list)."""
-    tasks = [require_task_permission(user, application, NODE) for application, *_ in decisions]
-    for application, approved, reason in decisions:
-        reason_length_check(reason)
-        if not approved and not reason.strip():
-            raise ValidationError(
-                _("不通过的申报须写明理由：%(name)s。") % {"name": application.institution.name},
-                code="reason_required",
-            )
     done = []
     with transaction.atomic():
-        for task, (application, approved, reason) in zip(tasks, decisions, strict=True):
-            with task_activation(task, user, NODE, application=application) as activation:
+        for application, approved, reason in decisions:
+            with task_taken(user, application, NODE) as activation:
+                reason_length_check(reason)
+                if not approved and not reason.strip():
+                    raise ValidationError(
+                        _("不通过的申报须写明理由：%(name)s。")
+                        % {"name": application.institution.name},
+                        code="reason_required",
+                    )
                 application_move(
                     application=application,
                     to=Status.APPROVED if approved else Status.REJECTED,
@@ -40,7 +39,7 @@ def leadership_decide(*, user, decisions: list[tuple[Application, bool, str]]) -
                     reason=reason.strip(),
                 )
                 if not approved:
-                    stage = stage_of_node(application, task.flow_task)
+                    stage = stage_of_node(application, activation.task.flow_task)
                     adverse_issue(
                         kind=Document.Kind.REJECTION_DECISION,
                         application=application,
