@@ -400,6 +400,12 @@ def _run(batch_id: int, worker: str, *, count_each: bool) -> None:
                 # Stored, the lead stays stored: nothing to wait for or look at again.
                 _held_store(held, worker, lead_failed=False, count_each=count_each)
                 held = []
+            if (
+                lead_done
+                and len(items) < settings.BATCH_CHUNK
+                and _batch_finish(batch_id, if_complete=True)
+            ):
+                return  # a short chunk was the last: no claim that would find nothing
             continue
         lead_done = False  # nothing claimed: the batch may have stopped; look again
         if held:

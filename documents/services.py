@@ -72,9 +72,8 @@ def document_issue(
     """
     if kind not in Document.Kind.values:
         raise ValueError(f"Unknown document kind {kind!r}.")
-    issued = _issued_document(kind=kind, call=call, application=application)
-    if issued is not None:
-        return issued
+    # Not looked for first: the database refuses a second current document of the kind, and
+    # the one issued before is read then, once the savepoint has given its number back.
     try:
         return _document_create(
             kind=kind,
@@ -89,7 +88,7 @@ def document_issue(
             reservation=reservation,
         )
     except IntegrityError:
-        # A concurrent request issued the same document first; ours was rolled back.
+        # Issued before, or by a concurrent request first; ours was rolled back.
         issued = _issued_document(kind=kind, call=call, application=application)
         if issued is None:
             raise
@@ -609,9 +608,9 @@ def document_issued(*, kind: str, call, application=None) -> Document | None:
 
 
 def _document_create(*, reservation: DocumentReservation | None = None, **fields) -> Document:
-    # The one savepoint of an issue: `document_issue` rolls back to it when a concurrent request
-    # issued the same document first (IntegrityError) and carries on with that one (the render
-    # job registered inside it is dropped with it).
+    # The one savepoint of an issue: `document_issue` rolls back to it when the document was
+    # issued before, by an earlier step or a concurrent request (IntegrityError), and carries on
+    # with that one (the number taken and the render job registered inside are dropped with it).
     with transaction.atomic():
         prepared = document_prepare(**fields, reservation=reservation)
         return document_record(prepared=prepared, reservation=reservation)

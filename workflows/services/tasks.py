@@ -63,8 +63,9 @@ def task_activation(task: Task, user, node_name: str, *, application: Applicatio
 def task_taken(user, application: Application, node_name: str):
     """The step's task found, checked and started in one read: under the process's lock, the
     application's open task at a node called `node_name` (TaskAlreadyDone if there is none),
-    which `user` must be allowed to complete (`task_can_act`, else PermissionDenied), started. What the step checks
-    of its input, it checks inside, after the permission: a refused step writes nothing."""
+    which `user` must be allowed to complete (`task_can_act`, else PermissionDenied), started.
+    What the step checks of its input, it checks inside, after the permission: a refused step
+    writes nothing."""
     with open_task_locked(
         application, flow_task__in=nodes_named(application.call.program_slug, node_name)
     ) as task:
@@ -93,6 +94,22 @@ def open_task_locked(application: Application, **where):
         if task is None:
             raise TaskAlreadyDone(f"application {application.pk} has no open task {where}")
         yield task
+
+
+@contextmanager
+def task_locked(task: Task):
+    """viewflow's `task.activation()` reading in one query what it reads in three: the task
+    re-read under its process's lock with its process and the process's application, kept on
+    the process for the nodes the step runs (stages.base.application_of); its activation."""
+    with task.flow_task.flow_class.lock(task.process_id):
+        task.refresh_from_db(from_queryset=_with_process(True))
+        try:
+            application = task.process.application
+        except Application.DoesNotExist:
+            application = None
+        if application is not None:
+            application_attach(task.process, application)
+        yield task.flow_task.activation_class(task)
 
 
 def _with_process(application: bool):

@@ -32,6 +32,7 @@ from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers
 from ..models import CommandLease
 from .advance import timer_done
 from .notifications import deadlines_sweep
+from .tasks import task_locked
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def timers_fire_due() -> int:
     ).order_by("scheduled")
     for task in due:
         try:
-            with task.activation() as activation:
+            with task_locked(task) as activation:
                 start = getattr(activation, "start", None)
                 if start is None:  # its node was renamed or removed: it can never fire
                     logger.warning("Timer task %s has no node %r", task.pk, task.flow_task)

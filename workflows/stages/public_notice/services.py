@@ -48,9 +48,13 @@ RUN_PUBLIC_NOTICE = "workflows.run_public_notice"
 def public_notice_publish_check(*, user, call: Call) -> None:
     """What must hold before the call's list is published (the call page disables the button
     with this message)."""
+    _publish_refused(user, waiting=selectors.tasks_waiting(call, "await_notice").exists())
+
+
+def _publish_refused(user, *, waiting: bool) -> None:
     if not user.has_perm(RUN_PUBLIC_NOTICE):
         raise PermissionDenied
-    if not selectors.tasks_waiting(call, "await_notice").exists():
+    if not waiting:
         raise ValidationError(_("该批次没有待公示的名单。"), code="nothing_to_publish")
 
 
@@ -58,13 +62,15 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
     """Publish the list of the call's applications waiting for the notice (whatever stage
     decided them: leadership, committee or the expert panel); each application's timer closes
     the period by itself."""
-    public_notice_publish_check(user=user, call=call)
     tasks = list(selectors.tasks_waiting(call, "await_notice"))
+    _publish_refused(user, waiting=bool(tasks))
     # One list per notice stage: the earliest stage of the program that has someone waiting.
     keys = [stage_key(s) for s in tasks[0].process.application.program["stages"]]
     first = min((task.flow_task.stage_key for task in tasks), key=keys.index)
     tasks = [task for task in tasks if task.flow_task.stage_key == first]
     applications = [task.process.application for task in tasks]
+    for application in applications:
+        application.call = call  # not read again for each
     stage = stage_of_node(applications[0], tasks[0].flow_task)
     now = timezone.now()
     period = calendar.period_until(now, stage["days"], stage["day_kind"])
