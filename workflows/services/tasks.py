@@ -20,15 +20,18 @@ class TaskAlreadyDone(Exception):
 def open_task_or_none(application: Application, local_name: str) -> Task | None:
     """The application's open task at a node called `local_name` in its stage (an application
     is in one stage of a type at a time)."""
-    return (
-        Task.objects.filter(
-            process_id=application.process_id,
-            flow_task__in=nodes_named(application.call.program_slug, local_name),
-            status__in=[STATUS.NEW, STATUS.ASSIGNED],
-        )
-        .order_by("-created")
-        .first()
-    )
+    return _open_tasks(
+        Task.objects,
+        application,
+        flow_task__in=nodes_named(application.call.program_slug, local_name),
+    ).first()
+
+
+def _open_tasks(tasks, application: Application, **where):
+    """Of `tasks`, the application's open ones that match `where`, the newest first."""
+    return tasks.filter(
+        process_id=application.process_id, status__in=[STATUS.NEW, STATUS.ASSIGNED], **where
+    ).order_by("-created")
 
 
 def open_task(application: Application, local_name: str) -> Task:
@@ -81,16 +84,7 @@ def open_task_locked(application: Application, **where):
     application's row under the process's lock (TaskAlreadyDone if there is none)."""
     flow_class = flow_for(application.call.program_slug)
     with flow_class.lock(application.process_id):
-        task = (
-            _with_process(True)
-            .filter(
-                process_id=application.process_id,
-                status__in=[STATUS.NEW, STATUS.ASSIGNED],
-                **where,
-            )
-            .order_by("-created")
-            .first()
-        )
+        task = _open_tasks(_with_process(True), application, **where).first()
         if task is None:
             raise TaskAlreadyDone(f"application {application.pk} has no open task {where}")
         yield task
