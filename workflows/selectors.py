@@ -46,6 +46,7 @@ from .models import (
     PublicNotice,
 )
 from .permissions import APPLICANT_PERMISSION, VIEW_ALL
+from .prepared import Prepared
 
 RECOMMEND = "workflows.recommend"
 EXPERT_REVIEW = "workflows.expert_review"
@@ -71,15 +72,22 @@ def member_of(user, institution: Institution) -> bool:
         return False
     if user.is_superuser:
         return True
+    return bool(_MEMBERSHIP(user_id=user.pk, institution_id=institution.pk))
+
+
+def _member_rows(user_id: int, institution_id: int):
     app_label, codename = APPLICANT_PERMISSION.split(".")
     held = {
         "permission__codename": codename,
         "permission__content_type__app_label": app_label,
-        "content_object_id": institution.pk,
+        "content_object_id": institution_id,
     }
-    direct = InstitutionUserObjectPermission.objects.filter(user_id=user.pk, **held)
-    through_group = InstitutionGroupObjectPermission.objects.filter(group__user=user.pk, **held)
-    return direct.values("pk").union(through_group.values("pk")).exists()
+    direct = InstitutionUserObjectPermission.objects.filter(user_id=user_id, **held)
+    through_group = InstitutionGroupObjectPermission.objects.filter(group__user=user_id, **held)
+    return direct.values("pk").union(through_group.values("pk"))[:1]
+
+
+_MEMBERSHIP = Prepared(InstitutionUserObjectPermission, _member_rows)
 
 
 def institutions_of(user) -> QuerySet[Institution]:
@@ -349,7 +357,16 @@ BATCH_DECISIONS = [
 
 
 def call_decision(call: Call) -> Document | None:
-    return call.documents.filter(kind__in=BATCH_DECISIONS, application__isnull=True).first()
+    found = _CALL_DECISION(call_id=call.pk)
+    return found[0] if found else None
+
+
+_CALL_DECISION = Prepared(
+    Document,
+    lambda call_id: Document.objects.filter(
+        call_id=call_id, kind__in=BATCH_DECISIONS, application__isnull=True
+    ).order_by(*Document._meta.ordering)[:1],
+)
 
 
 def applications_awaiting(

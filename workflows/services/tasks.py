@@ -4,11 +4,13 @@ service takes its step (the process row is locked, the task must still wait for 
 from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from ..flows import flow_for, local_name, nodes_named
 from ..models import Application
+from ..prepared import Prepared
 from ..selectors import RECOMMEND, office_region_of
 from ..stages.base import APPLICATION_RELATED, application_attach
 
@@ -22,16 +24,33 @@ def open_task_or_none(application: Application, local_name: str) -> Task | None:
     is in one stage of a type at a time)."""
     return _open_tasks(
         Task.objects,
-        application,
+        application.process_id,
         flow_task__in=nodes_named(application.call.program_slug, local_name),
     ).first()
 
 
-def _open_tasks(tasks, application: Application, **where):
-    """Of `tasks`, the application's open ones that match `where`, the newest first."""
+def _open_tasks(tasks, process_id: int, **where):
+    """Of `tasks`, the process's open ones that match `where`, the newest first."""
     return tasks.filter(
-        process_id=application.process_id, status__in=[STATUS.NEW, STATUS.ASSIGNED], **where
+        process_id=process_id, status__in=[STATUS.NEW, STATUS.ASSIGNED], **where
     ).order_by("-created")
+
+
+_LOCKED_READS: dict[str, Prepared] = {}
+
+
+def _open_task_read(lookup: str) -> Prepared:
+    """The read of `open_task_locked` for one lookup (`flow_task__in`, `owner_permission`):
+    the latest open task of a process with its process and application, compiled once."""
+    read = _LOCKED_READS.get(lookup)
+    if read is None:
+        read = _LOCKED_READS[lookup] = Prepared(
+            Task,
+            lambda process_id, value: _open_tasks(
+                _with_process(True), process_id, **{lookup: value}
+            )[:1],
+        )
+    return read
 
 
 def open_task(application: Application, local_name: str) -> Task:
@@ -80,14 +99,18 @@ def task_taken(user, application: Application, node_name: str):
 
 @contextmanager
 def open_task_locked(application: Application, **where):
-    """The application's latest open task that matches `where`, read with its process and the
-    application's row under the process's lock (TaskAlreadyDone if there is none)."""
+    """The application's latest open task that matches `where` (one lookup: `flow_task__in`
+    nodes, or `owner_permission`), read with its process and the application's row under the
+    process's lock (TaskAlreadyDone if there is none)."""
+    ((lookup, value),) = where.items()
+    if lookup == "flow_task__in":
+        value = [get_task_ref(node) for node in value]
     flow_class = flow_for(application.call.program_slug)
     with flow_class.lock(application.process_id):
-        task = _open_tasks(_with_process(True), application, **where).first()
-        if task is None:
+        found = _open_task_read(lookup)(process_id=application.process_id, value=value)
+        if not found:
             raise TaskAlreadyDone(f"application {application.pk} has no open task {where}")
-        yield task
+        yield found[0]
 
 
 @contextmanager
@@ -96,7 +119,7 @@ def task_locked(task: Task):
     re-read under its process's lock with its process and the process's application, kept on
     the process for the nodes the step runs (stages.base.application_of); its activation."""
     with task.flow_task.flow_class.lock(task.process_id):
-        task.refresh_from_db(from_queryset=_with_process(True))
+        task = _TASK_WITH_APPLICATION(pk=task.pk)[0]
         try:
             application = task.process.application
         except Application.DoesNotExist:
@@ -104,6 +127,9 @@ def task_locked(task: Task):
         if application is not None:
             application_attach(task.process, application)
         yield task.flow_task.activation_class(task)
+
+
+_TASK_WITH_APPLICATION = Prepared(Task, lambda pk: _with_process(True).filter(pk=pk))
 
 
 def _with_process(application: bool):

@@ -1,0 +1,64 @@
+"""A read compiled once (workflows.prepared) answers as its queryset would, for every call's
+values: a step that read another application's task or the wrong member would act on it."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import UserFactory, institution_for
+from workflows.models import Institution
+from workflows.prepared import Prepared
+from workflows.selectors import member_of
+
+pytestmark = pytest.mark.django_db
+
+BY_REGION = Prepared(
+    Institution,
+    lambda region, pks: Institution.objects.filter(region_code=region, pk__in=pks).order_by("pk"),
+)
+NAMES = Prepared(
+    Institution, lambda pk: Institution.objects.filter(pk=pk).values("name", "region_code")
+)
+
+
+def test_each_call_gets_the_rows_of_its_own_values():
+    owner = UserFactory()
+    guiyang = [institution_for(owner) for _ in range(3)]
+    zunyi = institution_for(owner, region_code="520300")
+    everyone = [*guiyang, zunyi]
+
+    assert BY_REGION(region="520100", pks=[i.pk for i in everyone]) == guiyang
+    assert BY_REGION(region="520300", pks=[i.pk for i in everyone]) == [zunyi]
+    # A list of another length compiles its own SQL; the first is still right afterwards.
+    assert BY_REGION(region="520100", pks=[guiyang[1].pk]) == [guiyang[1]]
+    assert BY_REGION(region="520100", pks=[i.pk for i in everyone]) == guiyang
+    assert BY_REGION(region="520100", pks=[]) == []
+    assert NAMES(pk=zunyi.pk) == [{"name": zunyi.name, "region_code": "520300"}]
+
+
+def test_a_kept_read_is_one_statement_and_its_rows_are_whole_objects():
+    institution = institution_for(UserFactory())
+    BY_REGION(region="520100", pks=[institution.pk])
+    with CaptureQueriesContext(connection) as captured:
+        (found,) = BY_REGION(region="520100", pks=[institution.pk])
+    assert len(captured) == 1
+    assert found.name == institution.name and found.uscc == institution.uscc
+    found.name = "改名后的单位"
+    found.save(update_fields=["name"])  # a row read so is saved as any other
+    assert Institution.objects.get(pk=institution.pk).name == "改名后的单位"
+
+
+def test_values_it_cannot_keep_are_refused():
+    with pytest.raises(TypeError):
+        NAMES(pk=None)
+    with pytest.raises(TypeError):
+        BY_REGION(region="520100", pks=[1, "2"])
+
+
+def test_membership_is_answered_for_the_user_and_the_institution_asked_about():
+    member, stranger = UserFactory(), UserFactory()
+    own, other = institution_for(member), institution_for(stranger)
+
+    assert member_of(member, own)
+    assert not member_of(member, other)
+    assert not member_of(stranger, own)

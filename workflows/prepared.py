@@ -1,0 +1,105 @@
+"""Reads made on every step, compiled once.
+
+Django builds and compiles a queryset's SQL each time it runs. For the read every step makes
+(its task with the process, the application, its call, institution and program version) that
+takes about a millisecond of Python, ten times what the database takes to answer it. A
+`Prepared` read compiles its queryset once per database connection, with stand-ins for the
+values that change, and then runs the kept SQL with each call's values: the rows come back as
+the same objects (or dicts, for a `.values()` read) the queryset would give.
+
+Only values that the compiled SQL carries as parameters unchanged can vary: whole numbers and
+strings, alone or in a list (a list's length is part of the compiled shape). Anything else is
+written into the queryset where it is built.
+"""
+
+from collections.abc import Callable, Sequence
+from itertools import count
+
+from django.db import connections, router
+from django.db.models import QuerySet
+from django.db.models.sql.constants import MULTI
+
+_STAND_IN_INT = -(2**52)  # no row's key or count is near it
+_serial = count()
+
+
+class Prepared:
+    """`Prepared(Model, build)`: `build(**values)` returns a queryset of `Model`;
+    `prepared(**values)` its rows, from SQL compiled on the first call with values of the same
+    shape (on the database the router reads `Model` from)."""
+
+    def __init__(self, model, build: Callable[..., QuerySet]):
+        self.model, self.build = model, build
+        self.key = next(_serial)
+
+    def __call__(self, **values) -> list:
+        shape = tuple(sorted((name, _shape_of(name, value)) for name, value in values.items()))
+        if any(length == 0 for _, (_, length) in shape):
+            return list(self.build(**values))  # an empty list: no SQL to keep
+        alias = router.db_for_read(self.model)
+        kept = connections[alias].__dict__.setdefault("_ipgrants_prepared", {})
+        compiled = kept.get((self.key, shape))
+        if compiled is None:
+            compiled = kept[(self.key, shape)] = _Compiled(self.build, shape, alias)
+        return compiled.rows(values)
+
+
+def _shape_of(name: str, value):
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        kinds = {_kind_of(name, one) for one in value}
+        if len(kinds) > 1:
+            raise TypeError(f"prepared value {name!r} mixes kinds")
+        return (kinds.pop() if kinds else "int", len(value))
+    return (_kind_of(name, value), None)
+
+
+def _kind_of(name: str, value) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"prepared value {name!r} must be an int or a str, not {value!r}")
+    return "int" if isinstance(value, int) else "str"
+
+
+class _Compiled:
+    """One queryset's SQL and compiler, with the positions of each value among its parameters."""
+
+    def __init__(self, build, shape, alias):
+        stand_ins, self.positions = {}, {}
+        for name, (kind, length) in shape:
+            made = [_stand_in(kind) for _ in range(length if length is not None else 1)]
+            stand_ins[name] = made if length is not None else made[0]
+        self.queryset = build(**stand_ins)
+        self.compiler = self.queryset.query.get_compiler(using=alias)
+        self.sql, params = self.compiler.as_sql()
+        self.params = list(params)
+        for name, made in stand_ins.items():
+            for index, stand_in in enumerate(made if isinstance(made, list) else [made]):
+                found = [i for i, param in enumerate(self.params) if param == stand_in]
+                if not found:
+                    raise TypeError(f"prepared value {name!r} is not a parameter of the SQL")
+                self.positions.setdefault(name, []).append((index, found))
+        self.lists = {name for name, (_, length) in shape if length is not None}
+        self.alias = alias
+        # The queryset's iterable asks its query for a compiler and the compiler for rows: both
+        # answer with what is kept here.
+        self.queryset.query.get_compiler = lambda *args, **kwargs: self.compiler
+        self.compiler.execute_sql = self._execute
+
+    def rows(self, values) -> list:
+        params = list(self.params)
+        for name, places in self.positions.items():
+            value = values[name]
+            for index, found in places:
+                for i in found:
+                    params[i] = value[index] if name in self.lists else value
+        self._params = params
+        return list(self.queryset._iterable_class(self.queryset))
+
+    def _execute(self, result_type=MULTI, *args, **kwargs):
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, self._params)
+            return [cursor.fetchall()]
+
+
+def _stand_in(kind: str):
+    number = next(_serial)
+    return _STAND_IN_INT - number if kind == "int" else f"\x1fprepared-{number}\x1f"
