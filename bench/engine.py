@@ -7,7 +7,11 @@ One run prints, on SQLite and (when it answers) on PostgreSQL:
   payment: `workflows.demo.lifecycle_paid`, one application alone in its call) against a bare
   viewflow 2.4 flow of the same nodes (`bench/bareflow`), in interleaved rounds (project, bare,
   project, bare…), with the medians and their ratio;
-- queries, row writes and savepoints per task for both, and the project's queries per transition.
+- queries, row writes and savepoints per task for both, and the project's queries per transition;
+- the same for `BENCH_CALL` (10) applications sharing one call (`workflows.demo.lifecycles_paid`:
+  each application's own steps one by one, the call's notice, its close and its decision once,
+  as a call runs) against as many bare lifecycles, interleaved round by round. The bare flow
+  has no call: each of its processes runs its notice and decision handles alone.
 
 What is stubbed: only WeasyPrint's rendering (`documents.services.render_pdf`) and the PDF
 signature (`documents.services.pdf_sign`); a minimal PDF stands in for their output (the batch
@@ -37,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BATCH = int(os.environ.get("BENCH_BATCH", "10"))
+CALL_SIZE = int(os.environ.get("BENCH_CALL", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/ipgrants"
 
@@ -144,6 +149,21 @@ class Lifecycles:
         call, institution = prepared
         return self.demo.lifecycle_paid(
             cast=self.cast, call=call, institution=institution, step=step
+        )
+
+    def call_prepared(self, size: int):
+        """A call and `size` institutions, for `size` lifecycles in one call."""
+        call, first = self.project_prepared()
+        others = []
+        for _ in range(size - 1):
+            self.serial += 1
+            others.append(self.demo.institution_make(user=self.cast.applicant, serial=self.serial))
+        return call, [first, *others]
+
+    def project_call(self, prepared, step=None):
+        call, institutions = prepared
+        return self.demo.lifecycles_paid(
+            cast=self.cast, call=call, institutions=institutions, step=step
         )
 
     def bare(self, step=None):
@@ -349,6 +369,22 @@ def measure_all() -> None:
             "than one of bare viewflow's)"
         )
 
+        in_call = StatementCounter()
+        applications = lifecycles.project_call(
+            lifecycles.call_prepared(CALL_SIZE), step=in_call.step
+        )
+        c_queries, c_writes, c_savepoints = in_call.totals()
+        c_tasks = sum(tasks_of(a.process) for a in applications)
+        print(
+            f"\n{CALL_SIZE} applications in one call (each application's steps its own; the "
+            "call's notice, its close and its decision once), per lifecycle:"
+        )
+        print(
+            f"  {'project':<24} {c_tasks / CALL_SIZE:>6.0f} {c_queries / CALL_SIZE:>8.1f} "
+            f"{c_writes / CALL_SIZE:>7.1f} {c_savepoints / CALL_SIZE:>8.1f}  (queries per "
+            f"task {c_queries / c_tasks:.1f})"
+        )
+
         print(
             f"\nLifecycles per second, draft to paid ({ROUNDS} interleaved rounds of {BATCH} "
             f"each; {connection.vendor}):"
@@ -382,6 +418,37 @@ def measure_all() -> None:
         print(
             f"  with the worker's share (each single document's QR code and stored file, the "
             f"PDF stubbed): {with_worker:.2f}/s, ratio {with_worker / bare_rate:.2f}x"
+        )
+
+        print(
+            f"\nLifecycles per second, {CALL_SIZE} applications in one call against "
+            f"{CALL_SIZE} bare lifecycles ({ROUNDS} interleaved rounds; {connection.vendor}):"
+        )
+        rates = {"project": [], "bare": [], "with worker": []}
+        for round_no in range(ROUNDS):
+            prepared = lifecycles.call_prepared(CALL_SIZE)
+            started = time.perf_counter()
+            lifecycles.project_call(prepared)
+            transitions = time.perf_counter() - started
+            rates["project"].append(CALL_SIZE / transitions)
+            rates["with worker"].append(CALL_SIZE / (transitions + worker_share()))
+            with project_receivers_off():
+                started = time.perf_counter()
+                for _ in range(CALL_SIZE):
+                    lifecycles.bare()
+                rates["bare"].append(CALL_SIZE / (time.perf_counter() - started))
+            print(
+                f"  round {round_no + 1}: project {rates['project'][-1]:6.2f}/s, "
+                f"bare viewflow {rates['bare'][-1]:6.2f}/s",
+                flush=True,
+            )
+        project_rate = statistics.median(rates["project"])
+        bare_rate = statistics.median(rates["bare"])
+        with_worker = statistics.median(rates["with worker"])
+        print(
+            f"  median: project {project_rate:.2f}/s, bare viewflow {bare_rate:.2f}/s, "
+            f"ratio {project_rate / bare_rate:.2f}x (with the worker's share "
+            f"{with_worker / bare_rate:.2f}x)"
         )
 
 

@@ -476,7 +476,40 @@ def lifecycle_paid(*, cast: Cast, call: Call, institution: Institution, step=Non
     """One application of a tech-transfer call from draft to paid through a correction, alone in
     its call (so the call's list, notice and decision are its own). `step(name, func, **kwargs)`
     runs each step (a benchmark times or counts it); the names are `LIFECYCLE_STEPS`."""
+    (application,) = lifecycles_paid(cast=cast, call=call, institutions=[institution], step=step)
+    return application
+
+
+def lifecycles_paid(
+    *, cast: Cast, call: Call, institutions: list[Institution], step=None
+) -> list[Application]:
+    """An application per institution through `lifecycle_paid`'s steps, all in one call: each
+    application's own steps one by one (a leadership decision each), the call's notice, its
+    close and its decision once for all of them."""
     step = step or (lambda name, func, **kwargs: func(**kwargs))
+    applications = [_paid_until_leadership(cast, call, one, step) for one in institutions]
+    step("public notice publish", public_notice_publish, user=cast.notice_officer, call=call)
+    step("notice period closes (timer)", notice_expire, call=call)
+    step("decision (batch doc + notice)", decision_issue, user=cast.notice_officer, call=call)
+    for application in applications:
+        step(
+            "award letter",
+            award_letter_issue,
+            user=cast.finance_officer,
+            application=application,
+        )
+        step(
+            "payment",
+            payment_record,
+            user=cast.finance_officer,
+            application=application,
+            voucher_number=f"PZ-{call.pk}-{application.pk}",
+            paid_on=timezone.localdate(),
+        )
+    return applications
+
+
+def _paid_until_leadership(cast, call, institution, step) -> Application:
     application = step(
         LIFECYCLE_STEPS[0],
         services.application_create,
@@ -528,22 +561,5 @@ def lifecycle_paid(*, cast: Cast, call: Call, institution: Institution, step=Non
         leadership_decide,
         user=cast.leadership,
         decisions=[(application, True, "")],
-    )
-    step("public notice publish", public_notice_publish, user=cast.notice_officer, call=call)
-    step("notice period closes (timer)", notice_expire, call=call)
-    step("decision (batch doc + notice)", decision_issue, user=cast.notice_officer, call=call)
-    step(
-        "award letter",
-        award_letter_issue,
-        user=cast.finance_officer,
-        application=application,
-    )
-    step(
-        "payment",
-        payment_record,
-        user=cast.finance_officer,
-        application=application,
-        voucher_number=f"PZ-{call.pk}-{application.pk}",
-        paid_on=timezone.localdate(),
     )
     return application

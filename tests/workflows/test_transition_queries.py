@@ -120,3 +120,35 @@ def test_each_transition_of_a_lifecycle_stays_under_its_query_ceiling(settings):
         for sql in statements
     )
     assert savepoints <= SAVEPOINT_CEILING, f"{savepoints} savepoints per lifecycle"
+
+
+# Statements per lifecycle of applications that share their call (each application's own steps,
+# the call's notice, its close and its decision once): at most bare viewflow's 167 for the
+# same lifecycle (bench/engine.py), 166 today for a call of ten.
+IN_CALL_CEILING = 166
+
+
+@pytest.mark.django_db(transaction=True)
+def test_applications_sharing_a_call_cost_no_more_statements_than_bare_viewflow(settings):
+    settings.NOTIFY_SWEEP_EVERY = timedelta(minutes=10)
+    cast = demo.cast_make(logins=False)
+    demo.lifecycle_paid(
+        cast=cast,
+        call=demo.call_make(title="预热批次"),
+        institution=demo.institution_make(user=cast.applicant, serial=700001),
+    )
+    institutions = [
+        demo.institution_make(user=cast.applicant, serial=700010 + n) for n in range(10)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        applications = demo.lifecycles_paid(
+            cast=cast, call=demo.call_make(title="十项批次"), institutions=institutions
+        )
+
+    assert {a.pk for a in applications} == set(
+        Application.objects.filter(
+            pk__in=[a.pk for a in applications], status=Application.Status.PAID
+        ).values_list("pk", flat=True)
+    )
+    per_lifecycle = len(captured) / len(applications)
+    assert per_lifecycle <= IN_CALL_CEILING, f"{per_lifecycle:.1f} statements per lifecycle"
