@@ -20,6 +20,9 @@ from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
 
 _STAND_IN_INT = -(2**52)  # no row's key or count is near it
+# A list's length is part of the compiled shape: longer lists are compiled each time (their
+# rows outweigh the compiling), so that the kept SQL stays a handful per read.
+LIST_KEPT_UP_TO = 8
 _serial = count()
 
 
@@ -34,8 +37,8 @@ class Prepared:
 
     def __call__(self, **values) -> list:
         shape = tuple(sorted((name, _shape_of(name, value)) for name, value in values.items()))
-        if any(length == 0 for _, (_, length) in shape):
-            return list(self.build(**values))  # an empty list: no SQL to keep
+        if any(length == 0 or (length or 0) > LIST_KEPT_UP_TO for _, (_, length) in shape):
+            return list(self.build(**values))  # an empty list, or a long one: none kept
         alias = router.db_for_read(self.model)
         kept = connections[alias].__dict__.setdefault("_ipgrants_prepared", {})
         compiled = kept.get((self.key, shape))

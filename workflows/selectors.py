@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Length
 from django.utils import timezone
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -376,12 +377,17 @@ def applications_awaiting(
     (of any stage of that type, or of the stage `stage_key`)."""
     from .flows import nodes_named
 
-    nodes = nodes_named(call.program_slug, local_name, stage_key)
+    return applications_at(call.pk, nodes_named(call.program_slug, local_name, stage_key))
+
+
+def applications_at(call_id: int, nodes: list) -> QuerySet[Application]:
+    """`applications_awaiting` for the nodes given (objects or their references)."""
     waiting = Task.objects.filter(
         process_id=OuterRef("process_id"), flow_task__in=nodes, status=STATUS.NEW
     )
     return (
-        call.applications.filter(Exists(waiting))
+        Application.objects.filter(call_id=call_id)
+        .filter(Exists(waiting))
         .select_related("institution", "program_version")
         .order_by("pk")
     )
@@ -392,10 +398,22 @@ def tasks_waiting(call: Call, local_name: str) -> QuerySet[Task]:
     with their applications, oldest first."""
     from .flows import nodes_named
 
+    return _tasks_waiting(call.pk, nodes_named(call.program_slug, local_name))
+
+
+def tasks_waiting_list(call: Call, local_name: str) -> list[Task]:
+    """`tasks_waiting`, read with SQL compiled once (a step reads it on every run)."""
+    from .flows import nodes_named
+
+    nodes = [get_task_ref(node) for node in nodes_named(call.program_slug, local_name)]
+    return _TASKS_WAITING(call_id=call.pk, nodes=nodes)
+
+
+def _tasks_waiting(call_id: int, nodes: list) -> QuerySet[Task]:
     return (
         Task.objects.filter(
-            process__application__call=call,
-            flow_task__in=nodes_named(call.program_slug, local_name),
+            process__application__call_id=call_id,
+            flow_task__in=nodes,
             status__in=[STATUS.NEW, STATUS.ASSIGNED],
         )
         .select_related(
@@ -403,6 +421,9 @@ def tasks_waiting(call: Call, local_name: str) -> QuerySet[Task]:
         )
         .order_by("created", "pk")
     )
+
+
+_TASKS_WAITING = Prepared(Task, _tasks_waiting)
 
 
 def tasks_with_application() -> QuerySet[Task]:

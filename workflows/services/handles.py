@@ -6,15 +6,29 @@ whose path `advance` leaves to viewflow is run by viewflow itself, one at a time
 
 from django.utils import timezone
 from viewflow.workflow import flow
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
 
 from ..flows import nodes_named
 from ..models import Application
+from ..prepared import Prepared
 from ..stages.base import application_attach
 from .advance import path_from, paths_write
 from .tasks import TaskAlreadyDone
+
+_TASKS_LOCKED = Prepared(
+    Task,
+    lambda processes, nodes: (
+        Task.objects.filter(
+            process_id__in=processes, flow_task__in=nodes, status__in=[STATUS.NEW, STATUS.ASSIGNED]
+        )
+        .select_related("process")
+        .select_for_update(of=("self", "process"))
+        .order_by("process_id", "-created")
+    ),
+)
 
 
 def handle_tasks_locked(applications: list[Application], local_name: str) -> list[Task]:
@@ -22,20 +36,13 @@ def handle_tasks_locked(applications: list[Application], local_name: str) -> lis
     `open_task`), in the applications' order, read with its process under the process lock
     (one SELECT … FOR UPDATE of both, in process order). TaskAlreadyDone if one has none."""
     nodes = {
-        node
+        get_task_ref(node)
         for slug in {application.call.program_slug for application in applications}
         for node in nodes_named(slug, local_name)
     }
     found: dict[int, Task] = {}
-    rows = (
-        Task.objects.filter(
-            process_id__in=[application.process_id for application in applications],
-            flow_task__in=list(nodes),
-            status__in=[STATUS.NEW, STATUS.ASSIGNED],
-        )
-        .select_related("process")
-        .select_for_update(of=("self", "process"))
-        .order_by("process_id", "-created")
+    rows = _TASKS_LOCKED(
+        processes=[application.process_id for application in applications], nodes=sorted(nodes)
     )
     for task in rows:
         found.setdefault(task.process_id, task)  # the newest, as open_task takes it

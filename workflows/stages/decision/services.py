@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.status import PROCESS
 
 from documents import batch as document_batch
@@ -19,7 +20,9 @@ from documents.services import document_issued
 
 from ... import selectors
 from ...amounts import amount_rule, award_figure, award_label_into, paid_for_many
+from ...flows import nodes_named
 from ...models import Application, Call, Objection, PublicNotice
+from ...prepared import Prepared
 from ...programs import program_get, program_stage
 from ...services import issuing
 from ...services.audit import application_move, applications_move, audit_write_many
@@ -68,15 +71,20 @@ def _decision_facts(call: Call) -> dict:
     """What `decision_issue_check` asks of the call, read in one statement: a notice published,
     objections pending, applications still on notice, how many are still on their way to the
     decision, and whether any waits for it."""
+    nodes = [get_task_ref(node) for node in nodes_named(call.program_slug, NODE)]
+    return _DECISION_FACTS(call_id=call.pk, nodes=nodes)[0]
+
+
+def _decision_facts_read(call_id: int, nodes: list):
     before = (
-        applications_before_decision(call)
+        _before_decision(Application.objects.filter(call_id=call_id), call_id, nodes)
         .order_by()
         .values("call_id")
         .annotate(n=Count("pk"))
         .values("n")
     )
     return (
-        Call.objects.filter(pk=call.pk)
+        Call.objects.filter(pk=call_id)
         .annotate(
             notice_published=Exists(PublicNotice.objects.filter(call_id=OuterRef("pk"))),
             objections_pending=Exists(
@@ -88,20 +96,26 @@ def _decision_facts(call: Call) -> dict:
                 Application.objects.filter(call_id=OuterRef("pk"), status=Status.IN_NOTICE)
             ),
             before=Coalesce(Subquery(before), 0),
-            waiting=Exists(selectors.applications_awaiting(call, NODE).order_by()),
+            waiting=Exists(selectors.applications_at(call_id, nodes).order_by()),
         )
         .values("notice_published", "objections_pending", "notice_open", "before", "waiting")
-        .get()
     )
+
+
+_DECISION_FACTS = Prepared(Call, _decision_facts_read)
 
 
 def applications_before_decision(call: Call):
     """The call's submitted applications still on their way to the decision: their process runs,
     they are not decided, and they do not wait for it yet. The decision lists the whole call, so
     it waits for them."""
-    waiting = selectors.applications_awaiting(call, NODE).values("pk")
+    return _before_decision(call.applications.all(), call.pk, nodes_named(call.program_slug, NODE))
+
+
+def _before_decision(applications, call_id: int, nodes: list):
+    waiting = selectors.applications_at(call_id, nodes).values("pk")
     return (
-        call.applications.exclude(status=Status.DRAFT)
+        applications.exclude(status=Status.DRAFT)
         .exclude(process__isnull=True)
         .exclude(process__status__in=[PROCESS.DONE, PROCESS.CANCELED])
         .exclude(status__in=selectors.DECIDED_STATUSES)

@@ -62,7 +62,7 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
     """Publish the list of the call's applications waiting for the notice (whatever stage
     decided them: leadership, committee or the expert panel); each application's timer closes
     the period by itself."""
-    tasks = list(selectors.tasks_waiting(call, "await_notice"))
+    tasks = selectors.tasks_waiting_list(call, "await_notice")
     _publish_refused(user, waiting=bool(tasks))
     # One list per notice stage: the earliest stage of the program that has someone waiting.
     keys = [stage_key(s) for s in tasks[0].process.application.program["stages"]]
