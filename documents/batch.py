@@ -56,8 +56,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
@@ -137,17 +139,26 @@ def latest_issue_batch(call) -> IssueBatch | None:  # noqa: F821
 def issue_batch_running(call) -> bool:
     """Whether a batch for `call` is alive: being prepared or run, under a lease (its own or one
     of its documents') that has not expired."""
+    return any(alive for _, alive in _unfinished(call))
+
+
+def _unfinished(call) -> list[tuple[int, bool]]:
+    """The call's batches not finished, each with whether it is alive (`issue_batch_running`)."""
     from .models import BatchItem, IssueBatch
 
     now = timezone.now()
-    live = [IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
     leased_item = BatchItem.objects.filter(
         batch=OuterRef("pk"), status=BatchItem.Status.PENDING, lease_expires_at__gt=now
     )
-    return (
-        IssueBatch.objects.filter(call=call, status__in=live)
-        .filter(Q(lease_expires_at__gt=now) | Exists(leased_item))
-        .exists()
+    alive = ExpressionWrapper(
+        Q(lease_expires_at__gt=now) | Exists(leased_item), output_field=BooleanField()
+    )
+    return list(
+        IssueBatch.objects.filter(
+            call=call, status__in=[IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
+        )
+        .annotate(alive=alive)
+        .values_list("pk", "alive")
     )
 
 
@@ -159,14 +170,16 @@ def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
 
     with transaction.atomic():
         type(call).objects.select_for_update().get(pk=call.pk)  # one start at a time per call
-        if issue_batch_running(call):
+        unfinished = _unfinished(call)
+        if any(alive for _, alive in unfinished):
             raise ValidationError(BATCH_RUNNING_MESSAGE, code="batch_running")
         now = timezone.now()
-        # A batch nobody works on any more (its workers died): what it issued stays issued, the
-        # rest is the new batch's.
-        IssueBatch.objects.filter(
-            call=call, status__in=[IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
-        ).update(status=IssueBatch.Status.FAILED, finished_at=now, lease_expires_at=None)
+        if unfinished:
+            # Batches nobody works on any more (their workers died): what they issued stays
+            # issued, the rest is the new batch's.
+            IssueBatch.objects.filter(pk__in=[pk for pk, _ in unfinished]).update(
+                status=IssueBatch.Status.FAILED, finished_at=now, lease_expires_at=None
+            )
         return IssueBatch.objects.create(
             call=call,
             kind=kind,
