@@ -75,6 +75,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from .prepared import Prepared
+
 logger = logging.getLogger(__name__)
 
 BATCH_RUNNING_MESSAGE = _("该批次的决定正在印发中，请查看印发进度。")
@@ -455,6 +457,21 @@ def _state(batch_id: int) -> tuple[bool, str]:
     return running, "failed" if lead_status == BatchItem.Status.FAILED else "waiting"
 
 
+def _claimed(pks: list):
+    from .models import BatchItem
+
+    return (
+        BatchItem.objects.select_related(
+            "batch__call", "batch__created_by", "application__institution"
+        )
+        .filter(pk__in=pks)
+        .order_by(*BatchItem._meta.ordering)
+    )
+
+
+_CLAIMED = Prepared("documents.BatchItem", _claimed)
+
+
 def _claim(batch_id: int, worker: str, *, lead_only: bool = False) -> list:
     """The next `BATCH_CHUNK` documents nobody holds a live lease on (the lead first), leased
     to `worker` in one conditional UPDATE while the batch runs; empty if none. Two runners
@@ -480,9 +497,7 @@ def _claim(batch_id: int, worker: str, *, lead_only: bool = False) -> list:
     if not claimed:
         return []
     items = []
-    for item in BatchItem.objects.select_related(
-        "batch__call", "batch__created_by", "application__institution"
-    ).filter(pk__in=claimed):
+    for item in _CLAIMED(pks=claimed):
         if item.attempts > settings.BATCH_MAX_ATTEMPTS:
             _fail(item, worker, RuntimeError("worker processes died on this document"))
             continue

@@ -5,10 +5,46 @@ with a stable name derived from the program slug (`tech_transfer_agency` ->
 `TechTransferAgencyFlow`). Nothing here knows a particular program.
 """
 
+import random
+import time
+from contextlib import contextmanager
+
+from django.db import DatabaseError, transaction
 from viewflow.workflow import flow, lock
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Process
+
+from documents.prepared import Prepared
 
 from .programs import ProgramFile, programs_loaded
 from .stages import stage_module
+
+_PROCESS_ROW_LOCKED = Prepared(
+    Process,
+    lambda pk: Process.objects.filter(pk=pk).select_for_update(nowait=True).values("pk")[:1],
+)
+
+
+class ProcessLock(lock.SelectForUpdateLock):
+    """viewflow's lock of a process (its row read FOR UPDATE NOWAIT, tried again a few times
+    after a short random wait), the statement compiled once: every step takes it."""
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        for attempt in range(self.attempts):
+            with transaction.atomic():
+                try:
+                    _PROCESS_ROW_LOCKED(pk=process_pk)
+                except DatabaseError:
+                    if attempt == self.attempts - 1:
+                        raise FlowLockFailed(f"Lock failed for {flow_class}") from None
+                    time.sleep(((attempt + 1) * random.random() + 2**attempt) / 2.5)
+                else:
+                    yield
+                    break
+
+
+process_lock = ProcessLock()
 
 
 def flow_class_build(program: ProgramFile) -> type[flow.Flow]:
@@ -27,7 +63,7 @@ def flow_class_build(program: ProgramFile) -> type[flow.Flow]:
         __module__=__name__,
         __doc__=f"{title['zh']}\n\n{title['en']}",
         process_title=title["zh"],
-        lock_impl=lock.select_for_update_lock,
+        lock_impl=process_lock,
         program_slug=program.slug,
     )
     return type(program.flow_class_name, (flow.Flow,), attrs)

@@ -29,6 +29,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from documents.models import Document
+from documents.prepared import Prepared
 
 from .models import (
     Application,
@@ -47,7 +48,6 @@ from .models import (
     PublicNotice,
 )
 from .permissions import APPLICANT_PERMISSION, VIEW_ALL
-from .prepared import Prepared
 
 RECOMMEND = "workflows.recommend"
 EXPERT_REVIEW = "workflows.expert_review"

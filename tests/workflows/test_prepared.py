@@ -1,13 +1,13 @@
-"""A read compiled once (workflows.prepared) answers as its queryset would, for every call's
+"""A read compiled once (documents.prepared) answers as its queryset would, for every call's
 values: a step that read another application's task or the wrong member would act on it."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from documents.prepared import Prepared
 from tests.factories import UserFactory, institution_for
 from workflows.models import Institution
-from workflows.prepared import Prepared
 from workflows.selectors import member_of
 
 pytestmark = pytest.mark.django_db

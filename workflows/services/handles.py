@@ -11,9 +11,10 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
 
+from documents.prepared import Prepared
+
 from ..flows import nodes_named
 from ..models import Application
-from ..prepared import Prepared
 from ..stages.base import application_attach
 from .advance import path_from, paths_write
 from .tasks import TaskAlreadyDone

@@ -8,9 +8,10 @@ from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from documents.prepared import Prepared
+
 from ..flows import flow_for, local_name, nodes_named
 from ..models import Application
-from ..prepared import Prepared
 from ..selectors import RECOMMEND, office_region_of
 from ..stages.base import APPLICATION_RELATED, application_attach
 

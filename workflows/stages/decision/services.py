@@ -16,13 +16,13 @@ from viewflow.workflow.status import PROCESS
 from documents import batch as document_batch
 from documents.amounts import amount_in_words
 from documents.models import Document
+from documents.prepared import Prepared
 from documents.services import document_issued
 
 from ... import selectors
 from ...amounts import amount_rule, award_figure, award_label_into, paid_for_many
 from ...flows import nodes_named
 from ...models import Application, Call, Objection, PublicNotice
-from ...prepared import Prepared
 from ...programs import program_get, program_stage
 from ...services import issuing
 from ...services.audit import application_move, applications_move, audit_write_many

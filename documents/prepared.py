@@ -1,4 +1,4 @@
-"""Reads made on every step, compiled once.
+"""Reads made on every step, compiled once (the engine's and this layer's own).
 
 Django builds and compiles a queryset's SQL each time it runs. For the read every step makes
 (its task with the process, the application, its call, institution and program version) that
@@ -15,6 +15,7 @@ written into the queryset where it is built.
 from collections.abc import Callable, Sequence
 from itertools import count
 
+from django.apps import apps
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
@@ -27,13 +28,20 @@ _serial = count()
 
 
 class Prepared:
-    """`Prepared(Model, build)`: `build(**values)` returns a queryset of `Model`;
-    `prepared(**values)` its rows, from SQL compiled on the first call with values of the same
-    shape (on the database the router reads `Model` from)."""
+    """`Prepared(Model, build)`: `build(**values)` returns a queryset of `Model` (or of the
+    model named "app_label.Model"); `prepared(**values)` its rows, from SQL compiled on the
+    first call with values of the same shape (on the database the router reads `Model` from)."""
 
     def __init__(self, model, build: Callable[..., QuerySet]):
-        self.model, self.build = model, build
+        self._model, self.build = model, build
         self.key = next(_serial)
+
+    @property
+    def model(self):
+        """The model, or its "app_label.Model" name given where models cannot be imported yet."""
+        if isinstance(self._model, str):
+            self._model = apps.get_model(self._model)
+        return self._model
 
     def __call__(self, **values) -> list:
         shape = tuple(sorted((name, _shape_of(name, value)) for name, value in values.items()))
