@@ -12,10 +12,12 @@ strings, alone or in a list (a list's length is part of the compiled shape). Any
 written into the queryset where it is built.
 """
 
+import functools
 from collections.abc import Callable, Sequence
 from itertools import count
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
@@ -24,6 +26,7 @@ _STAND_IN_INT = -(2**52)  # no row's key or count is near it
 # A list's length is part of the compiled shape: longer lists are compiled each time (their
 # rows outweigh the compiling), so that the kept SQL stays a handful per read.
 LIST_KEPT_UP_TO = 8
+NEVER_UNASKED = 2**31 - 1  # psycopg prepares a statement run this often without being asked
 _serial = count()
 
 
@@ -106,9 +109,52 @@ class _Compiled:
         return list(self.queryset._iterable_class(self.queryset))
 
     def _execute(self, result_type=MULTI, *args, **kwargs):
-        with connections[self.alias].cursor() as cursor:
-            cursor.execute(self.sql, self._params)
-            return [cursor.fetchall()]
+        return [statement_rows(self.sql, self._params, using=self.alias)]
+
+
+def statement_rows(sql: str, params, *, using: str = "default") -> list[tuple]:
+    """The rows of a statement run on every step (a kept read's, or one written by hand). On
+    PostgreSQL the server prepares it once per connection and plans it once: planning the
+    engine's reads (joins and correlated subqueries) takes the server several times longer than
+    running them. Off with `settings.PREPARED_STATEMENTS` (a transaction-mode pooler older than
+    PgBouncer 1.21 does not keep prepared statements)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not settings.PREPARED_STATEMENTS:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        if connection.connection.prepare_threshold is None:
+            # Django turns psycopg's preparing off (None); its own cursors bind on the client
+            # and never prepare, so this only lets ours prepare when they ask.
+            connection.connection.prepare_threshold = NEVER_UNASKED
+        raw = _preparing_cursor_class()(connection.connection)
+    connection.validate_thread_sharing()
+    if connection.queries_logged:
+        # Logged and counted as Django logs its own cursors' statements, with the parameters
+        # written in (psycopg keeps no text of a prepared statement's run).
+        with connection.make_debug_cursor(raw) as cursor:
+            logged = connection.ops.compose_sql(sql, params)
+            with cursor.debug_sql(logged, params), connection.wrap_database_errors:
+                return cursor.cursor.execute(sql, params).fetchall()
+    with connection.make_cursor(raw) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """A cursor binding its parameters on the server, which prepares each statement the
+        first time the connection runs it (psycopg keeps them per connection)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
 
 
 def _stand_in(kind: str):

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -29,7 +28,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from documents.models import Document
-from documents.prepared import Prepared
+from documents.prepared import Prepared, statement_rows
 
 from .models import (
     Application,
@@ -181,10 +180,7 @@ def recipients_seeing(
         candidates = len(rule.pks)
     if untold_under:
         params.append(untold_under)
-    statement = _recipients_statement(candidates, bool(untold_under))
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
+    rows = statement_rows(_recipients_statement(candidates, bool(untold_under)), params)
     seeing = [(pk, email) for pk, email, sees in rows if sees]
     others = [pk for pk, _email, sees in rows if not sees]
     if others:

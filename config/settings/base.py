@@ -145,6 +145,10 @@ def database_config(url: str | None) -> dict:
 
 
 DATABASES = {"default": database_config(env("DATABASE_URL", default=None))}
+# PostgreSQL prepares the statements every step runs once per connection and plans them once
+# (documents.prepared.statement_rows). Set PREPARED_STATEMENTS=false behind a transaction-mode
+# connection pooler that does not keep prepared statements (PgBouncer before 1.21).
+PREPARED_STATEMENTS = env.bool("PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

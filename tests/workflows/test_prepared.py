@@ -1,6 +1,8 @@
 """A read compiled once (documents.prepared) answers as its queryset would, for every call's
 values: a step that read another application's task or the wrong member would act on it."""
 
+from contextlib import nullcontext
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -62,3 +64,51 @@ def test_membership_is_answered_for_the_user_and_the_institution_asked_about():
     assert member_of(member, own)
     assert not member_of(member, other)
     assert not member_of(stranger, own)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+def test_postgresql_prepares_a_kept_statement_once_and_it_is_counted_with_its_values():
+    institution = institution_for(UserFactory(), region_code="520300")
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(3):
+            assert NAMES(pk=institution.pk) == [{"name": institution.name, "region_code": "520300"}]
+    assert len(captured) == 3
+    assert all(str(institution.pk) in query["sql"] for query in captured)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"workflows_institution"."name"%'],
+        )
+        (prepared,) = cursor.fetchone()
+    assert prepared == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="rows are locked on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_lock_refused_is_djangos_database_error():
+    """viewflow's lock tries again on django.db.DatabaseError: a kept statement refused by the
+    database must raise that (not the driver's own class)."""
+    import psycopg
+    from django.db import DatabaseError, transaction
+
+    institution = institution_for(UserFactory())
+    locked = Prepared(
+        Institution,
+        lambda pk: Institution.objects.filter(pk=pk).select_for_update(nowait=True).values("pk"),
+    )
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+    ) as other:
+        other.execute(
+            "SELECT 1 FROM workflows_institution WHERE id = %s FOR UPDATE", [institution.pk]
+        )
+        for logged in (False, True):  # as a step runs, and as a test counting statements
+            with CaptureQueriesContext(connection) if logged else nullcontext():
+                with pytest.raises(DatabaseError), transaction.atomic():
+                    locked(pk=institution.pk)
+    with transaction.atomic():
+        assert locked(pk=institution.pk) == [{"pk": institution.pk}]
