@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from .models import Document, DocumentReservation, verification_code_new
 from .numbering import document_number_next, document_numbers_next
+from .prepared import Prepared
 from .rendering import OFFICIAL_TIME_ZONE, render_pdf
 from .signing import pdf_sign
 
@@ -646,10 +647,26 @@ def _verification_codes_unused(count: int) -> list[str]:
 
 
 def _issued_document(*, kind: str, call, application) -> Document | None:
-    current = Document.objects.filter(kind=kind, superseded_at__isnull=True)
     if application is not None:
-        return current.filter(application=application).first()
-    return current.filter(call=call, application__isnull=True).first()
+        found = _ISSUED_TO_APPLICATION(kind=kind, application_id=application.pk)
+    else:
+        found = _ISSUED_FOR_CALL(kind=kind, call_id=call.pk)
+    return found[0] if found else None
+
+
+def _current(kind: str):
+    return Document.objects.filter(kind=kind, superseded_at__isnull=True).order_by(
+        *Document._meta.ordering
+    )
+
+
+_ISSUED_TO_APPLICATION = Prepared(
+    Document, lambda kind, application_id: _current(kind).filter(application_id=application_id)[:1]
+)
+_ISSUED_FOR_CALL = Prepared(
+    Document,
+    lambda kind, call_id: _current(kind).filter(call_id=call_id, application__isnull=True)[:1],
+)
 
 
 def _discard(stored_name: str | None) -> None:
