@@ -436,18 +436,28 @@ def _run(batch_id: int, worker: str, *, count_each: bool) -> None:
         time.sleep(min(max(wait, 0.05), POLL_SECONDS * 4))
 
 
+def _state_read(batch_id: int):
+    from .models import BatchItem, IssueBatch
+
+    lead = BatchItem.objects.filter(batch_id=OuterRef("pk"), is_lead=True).values("status")[:1]
+    return (
+        IssueBatch.objects.filter(pk=batch_id)
+        .annotate(lead=Subquery(lead))
+        .values("status", "lead")
+        .order_by()
+    )
+
+
+_STATE = Prepared("documents.IssueBatch", _state_read)
+
+
 def _state(batch_id: int) -> tuple[bool, str]:
     """Whether the batch still runs, and its lead: "done" (stored, or the batch has none),
     "failed", or "waiting"; in one query."""
     from .models import BatchItem, IssueBatch
 
-    lead = BatchItem.objects.filter(batch_id=OuterRef("pk"), is_lead=True).values("status")[:1]
-    row = (
-        IssueBatch.objects.filter(pk=batch_id)
-        .annotate(lead=Subquery(lead))
-        .values_list("status", "lead")
-        .first()
-    )
+    found = _STATE(batch_id=batch_id)
+    row = (found[0]["status"], found[0]["lead"]) if found else None
     if row is None:
         return False, "done"
     status, lead_status = row

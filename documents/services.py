@@ -621,10 +621,7 @@ def _verification_code_unused() -> str:
     """A fresh code; a clash is astronomically unlikely, but the printed code must be unique."""
     while True:
         code = verification_code_new()
-        # Both tables in one query.
-        issued = Document.objects.filter(verification_code=code).values("verification_code")
-        reserved = DocumentReservation.objects.filter(verification_code=code)
-        if not issued.union(reserved.values("verification_code")).exists():
+        if not _CODES_TAKEN(codes=[code]):
             return code
 
 
@@ -633,17 +630,19 @@ def _verification_codes_unused(count: int) -> list[str]:
     codes: set[str] = set()
     while len(codes) < count:
         fresh = {verification_code_new() for _ in range(count - len(codes))} - codes
-        taken = set(
-            Document.objects.filter(verification_code__in=fresh).values_list(
-                "verification_code", flat=True
-            )
-        ) | set(
-            DocumentReservation.objects.filter(verification_code__in=fresh).values_list(
-                "verification_code", flat=True
-            )
-        )
+        taken = {row["verification_code"] for row in _CODES_TAKEN(codes=sorted(fresh))}
         codes |= fresh - taken
     return list(codes)
+
+
+def _codes_taken(codes: list[str]):
+    """Of `codes`, those printed on a document or reserved for one: both tables in one query."""
+    issued = Document.objects.filter(verification_code__in=codes).values("verification_code")
+    reserved = DocumentReservation.objects.filter(verification_code__in=codes)
+    return issued.order_by().union(reserved.values("verification_code").order_by())
+
+
+_CODES_TAKEN = Prepared(Document, _codes_taken)
 
 
 def _issued_document(*, kind: str, call, application) -> Document | None:

@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from documents.prepared import Prepared
+
 from .models import Application, Institution, Payment
 from .programs import COLUMN_FIELDS
 
@@ -61,10 +63,20 @@ def paid_for(
     *, institution: Institution, program_slug: str, designation: str = ""
 ) -> dict[str, Decimal]:
     """What an institution was already paid under a program for one designation, by tier."""
-    rows = Payment.objects.filter(
-        institution=institution, program_slug=program_slug, designation=designation
-    )
-    return {row.tier: row.amount for row in rows}
+    rows = _PAID(institution_id=institution.pk, program_slug=program_slug, designation=designation)
+    return {row["tier"]: row["amount"] for row in rows}
+
+
+_PAID = Prepared(
+    Payment,
+    lambda institution_id, program_slug, designation: (
+        Payment.objects.filter(
+            institution_id=institution_id, program_slug=program_slug, designation=designation
+        )
+        .order_by("pk")
+        .values("tier", "amount")
+    ),
+)
 
 
 def paid_for_many(applications: list[Application]) -> dict[tuple, dict[str, Decimal]]:

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from documents import services as documents
 from documents.models import Document
+from documents.prepared import Prepared
 
 from ..models import Application, Call
 from ..programs import issuer_code
@@ -92,16 +93,26 @@ def default_title(kind: str, program: dict) -> str:
     return wording.format(title=program_title)
 
 
+_FIRST_SUBMITTED = Prepared(
+    Application,
+    lambda call_id: (
+        Application.objects.filter(call_id=call_id)
+        .exclude(status=Status.DRAFT)
+        .select_related("program_version")
+        .order_by("pk")[:1]
+    ),
+)
+
+
 def program_content(application: Application | None, call: Call) -> dict:
     """The rules of the application's own program version; for a batch, the call's first one."""
     from .applications import program_version_current
 
     if application is not None:
         return application.program
-    first = call.applications.exclude(status=Status.DRAFT).select_related("program_version")
-    first = first.order_by("pk").first()
-    if first is not None:
-        return first.program
+    first = _FIRST_SUBMITTED(call_id=call.pk)
+    if first:
+        return first[0].program
     return program_version_current(slug=call.program_slug).content
 
 

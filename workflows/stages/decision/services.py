@@ -103,6 +103,13 @@ def _decision_facts_read(call_id: int, nodes: list):
 
 
 _DECISION_FACTS = Prepared(Call, _decision_facts_read)
+# The decision's list: best panel score first, then in the order the applications came.
+_AWAITING_IN_ORDER = Prepared(
+    Application,
+    lambda call_id, nodes: selectors.applications_at(call_id, nodes).order_by(
+        F("panel_score").desc(nulls_last=True), "pk"
+    ),
+)
 
 
 def applications_before_decision(call: Call):
@@ -149,11 +156,8 @@ def decision_issue_start(*, user, call: Call, dispatch: bool = True):
     as it is stored; one that failed stays where it is, listed in the batch's errors, and
     issuing again completes it under the reserved number."""
     decision_issue_check(user=user, call=call, starting=True)
-    applications = list(
-        selectors.applications_awaiting(call, NODE).order_by(
-            F("panel_score").desc(nulls_last=True), "pk"
-        )
-    )
+    nodes = [get_task_ref(node) for node in nodes_named(call.program_slug, NODE)]
+    applications = _AWAITING_IN_ORDER(call_id=call.pk, nodes=nodes)
     stage = applications[0].program_version.stage("decision")
     batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
     try:
