@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from documents.prepared import Prepared
 from forms.fields import field_value_stored, program_field
 from forms.pdf_safety import PdfProblem, pdf_inspect
 from forms.validators import localised
@@ -186,6 +187,24 @@ def attachment_add(*, user, application: Application, kind: str, upload) -> Atta
     return attachment
 
 
+def _kinds_attached(application: Application) -> set[str]:
+    """The kinds of the application's current attachments (from its prefetched attachments
+    when a page read them)."""
+    if "attachments" in getattr(application, "_prefetched_objects_cache", {}):
+        return {a.kind for a in application.attachments.all() if not a.superseded}
+    return {row["kind"] for row in _KINDS_ATTACHED(application_id=application.pk)}
+
+
+_KINDS_ATTACHED = Prepared(
+    Attachment,
+    lambda application_id: (
+        Attachment.objects.filter(application_id=application_id, superseded=False)
+        .order_by()
+        .values("kind")
+    ),
+)
+
+
 def _eligibility_errors(application: Application) -> list[str]:
     errors = []
     program = application.program
@@ -203,7 +222,7 @@ def _eligibility_errors(application: Application) -> list[str]:
     prefix = rules.get("region_prefix")
     if prefix and not application.institution.region_code.startswith(prefix):
         errors.append(_("申报单位须在本省登记注册。"))
-    current = {a.kind for a in application.attachments.all() if not a.superseded}
+    current = _kinds_attached(application)
     for attachment in program["attachments"]:
         if attachment.get("required", True) and attachment["key"] not in current:
             errors.append(_("缺少必需的申报材料：%(name)s。") % {"name": localised(attachment)})
