@@ -234,7 +234,9 @@ def issue_batch_prepare(
     )
     pending = [r for r in requests if (r.fields["kind"], r.fields["application"].pk) not in issued]
     everyone = ([lead] if lead is not None else []) + pending
-    with transaction.atomic():
+    # All or nothing, without a savepoint of its own inside the caller's transaction: nothing
+    # here is tried again, a failure fails the caller's whole preparation.
+    with transaction.atomic(savepoint=False):
         reserved = services.documents_reserve(
             wanted=[
                 {
