@@ -390,70 +390,64 @@ def measure_all() -> None:
         )
 
         print(
-            f"\nLifecycles per second, draft to paid ({ROUNDS} interleaved rounds of {BATCH} "
-            f"each; {connection.vendor}):"
-        )
-        rates = {"project": [], "bare": [], "with worker": []}
-        for round_no in range(ROUNDS):
-            prepared = [lifecycles.project_prepared() for _ in range(BATCH)]
-            started = time.perf_counter()
-            for one in prepared:
-                lifecycles.project(one)
-            transitions = time.perf_counter() - started
-            rates["project"].append(BATCH / transitions)
-            rates["with worker"].append(BATCH / (transitions + worker_share()))
-            with project_receivers_off():
-                started = time.perf_counter()
-                for _ in range(BATCH):
-                    lifecycles.bare()
-                rates["bare"].append(BATCH / (time.perf_counter() - started))
-            print(
-                f"  round {round_no + 1}: project {rates['project'][-1]:6.2f}/s, "
-                f"bare viewflow {rates['bare'][-1]:6.2f}/s",
-                flush=True,
-            )
-        project_rate = statistics.median(rates["project"])
-        bare_rate = statistics.median(rates["bare"])
-        print(
-            f"  median: project {project_rate:.2f}/s, bare viewflow {bare_rate:.2f}/s, "
-            f"ratio {project_rate / bare_rate:.2f}x"
-        )
-        with_worker = statistics.median(rates["with worker"])
-        print(
-            f"  with the worker's share (each single document's stored file, the PDF and its QR "
-            f"code stubbed): {with_worker:.2f}/s, ratio {with_worker / bare_rate:.2f}x"
+            f"\nLifecycles per second, draft to paid, each application alone in its call "
+            f"({ROUNDS} interleaved rounds of {BATCH} each; {connection.vendor}):"
         )
 
+        def alone():
+            prepared = [lifecycles.project_prepared() for _ in range(BATCH)]
+            return lambda: [lifecycles.project(one) for one in prepared]
+
+        rates_print(interleaved(lifecycles, alone, BATCH))
         print(
             f"\nLifecycles per second, {CALL_SIZE} applications in one call against "
             f"{CALL_SIZE} bare lifecycles ({ROUNDS} interleaved rounds; {connection.vendor}):"
         )
-        rates = {"project": [], "bare": [], "with worker": []}
-        for round_no in range(ROUNDS):
+
+        def sharing():
             prepared = lifecycles.call_prepared(CALL_SIZE)
+            return lambda: lifecycles.project_call(prepared)
+
+        rates_print(interleaved(lifecycles, sharing, CALL_SIZE))
+
+
+def interleaved(lifecycles, prepare, count: int) -> dict[str, list[float]]:
+    """`ROUNDS` rounds of the project's `count` lifecycles (`prepare()` sets them up outside
+    the clock and returns what runs them) then `count` bare ones; the rates of each round, and
+    the project's with the worker's share added."""
+    rates = {"project": [], "bare": [], "with worker": []}
+    for round_no in range(ROUNDS):
+        run = prepare()
+        started = time.perf_counter()
+        run()
+        transitions = time.perf_counter() - started
+        rates["project"].append(count / transitions)
+        rates["with worker"].append(count / (transitions + worker_share()))
+        with project_receivers_off():
             started = time.perf_counter()
-            lifecycles.project_call(prepared)
-            transitions = time.perf_counter() - started
-            rates["project"].append(CALL_SIZE / transitions)
-            rates["with worker"].append(CALL_SIZE / (transitions + worker_share()))
-            with project_receivers_off():
-                started = time.perf_counter()
-                for _ in range(CALL_SIZE):
-                    lifecycles.bare()
-                rates["bare"].append(CALL_SIZE / (time.perf_counter() - started))
-            print(
-                f"  round {round_no + 1}: project {rates['project'][-1]:6.2f}/s, "
-                f"bare viewflow {rates['bare'][-1]:6.2f}/s",
-                flush=True,
-            )
-        project_rate = statistics.median(rates["project"])
-        bare_rate = statistics.median(rates["bare"])
-        with_worker = statistics.median(rates["with worker"])
+            for _ in range(count):
+                lifecycles.bare()
+            rates["bare"].append(count / (time.perf_counter() - started))
         print(
-            f"  median: project {project_rate:.2f}/s, bare viewflow {bare_rate:.2f}/s, "
-            f"ratio {project_rate / bare_rate:.2f}x (with the worker's share "
-            f"{with_worker / bare_rate:.2f}x)"
+            f"  round {round_no + 1}: project {rates['project'][-1]:6.2f}/s, "
+            f"bare viewflow {rates['bare'][-1]:6.2f}/s",
+            flush=True,
         )
+    return rates
+
+
+def rates_print(rates: dict[str, list[float]]) -> None:
+    project_rate = statistics.median(rates["project"])
+    bare_rate = statistics.median(rates["bare"])
+    with_worker = statistics.median(rates["with worker"])
+    print(
+        f"  median: project {project_rate:.2f}/s, bare viewflow {bare_rate:.2f}/s, "
+        f"ratio {project_rate / bare_rate:.2f}x"
+    )
+    print(
+        f"  with the worker's share (each single document's stored file, the PDF and its QR "
+        f"code stubbed): {with_worker:.2f}/s, ratio {with_worker / bare_rate:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -79,10 +79,11 @@ CEILINGS = {
 SAVEPOINT_CEILING = 5
 
 
-@pytest.mark.django_db(transaction=True)
-def test_each_transition_of_a_lifecycle_stays_under_its_query_ceiling(settings):
-    # Production's sweep of the deadlines, at most once in ten minutes: the first lifecycle's
-    # timer sweeps, the measured one's finds the sweep done.
+@pytest.fixture
+def cast(settings):
+    """The demo's cast after one lifecycle (the program version, the year's number sequence
+    and the day's first notices of work exist). Production's sweep of the deadlines, at most
+    once in ten minutes: that lifecycle's timer sweeps, a measured one's finds the sweep done."""
     settings.NOTIFY_SWEEP_EVERY = timedelta(minutes=10)
     cast = demo.cast_make(logins=False)
     demo.lifecycle_paid(
@@ -90,6 +91,11 @@ def test_each_transition_of_a_lifecycle_stays_under_its_query_ceiling(settings):
         call=demo.call_make(title="预热批次"),
         institution=demo.institution_make(user=cast.applicant, serial=700001),
     )
+    return cast
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_transition_of_a_lifecycle_stays_under_its_query_ceiling(cast):
     sent: dict[str, list[str]] = {}
 
     def step(name, func, **kwargs):
@@ -134,14 +140,7 @@ IN_CALL_CEILING = 166
 
 
 @pytest.mark.django_db(transaction=True)
-def test_applications_sharing_a_call_cost_no_more_statements_than_bare_viewflow(settings):
-    settings.NOTIFY_SWEEP_EVERY = timedelta(minutes=10)
-    cast = demo.cast_make(logins=False)
-    demo.lifecycle_paid(
-        cast=cast,
-        call=demo.call_make(title="预热批次"),
-        institution=demo.institution_make(user=cast.applicant, serial=700001),
-    )
+def test_applications_sharing_a_call_cost_no_more_statements_than_bare_viewflow(cast):
     institutions = [
         demo.institution_make(user=cast.applicant, serial=700010 + n) for n in range(10)
     ]
