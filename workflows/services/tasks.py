@@ -120,7 +120,10 @@ def task_locked(task: Task):
     re-read under its process's lock with its process and the process's application, kept on
     the process for the nodes the step runs (stages.base.application_of); its activation."""
     with task.flow_task.flow_class.lock(task.process_id):
-        task = _TASK_WITH_APPLICATION(pk=task.pk)[0]
+        found = _TASK_WITH_APPLICATION(pk=task.pk)
+        if not found:
+            raise Task.DoesNotExist(f"task {task.pk} is gone")
+        task = found[0]
         try:
             application = task.process.application
         except Application.DoesNotExist:
