@@ -458,11 +458,10 @@ def _state(batch_id: int) -> tuple[bool, str]:
     "failed", or "waiting"; in one query."""
     from .models import BatchItem, IssueBatch
 
-    found = _STATE(batch_id=batch_id)
-    row = (found[0]["status"], found[0]["lead"]) if found else None
+    row = _STATE.first(batch_id=batch_id)
     if row is None:
         return False, "done"
-    status, lead_status = row
+    status, lead_status = row["status"], row["lead"]
     running = status == IssueBatch.Status.RUNNING
     if lead_status is None or lead_status == BatchItem.Status.DONE:
         return running, "done"

@@ -46,6 +46,11 @@ class Prepared:
             self._model = apps.get_model(self._model)
         return self._model
 
+    def first(self, **values):
+        """The first row, or None."""
+        found = self(**values)
+        return found[0] if found else None
+
     def __call__(self, **values) -> list:
         shape = tuple(sorted((name, _shape_of(name, value)) for name, value in values.items()))
         if any(length == 0 or (length or 0) > LIST_KEPT_UP_TO for _, (_, length) in shape):

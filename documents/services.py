@@ -647,10 +647,8 @@ _CODES_TAKEN = Prepared(Document, _codes_taken)
 
 def _issued_document(*, kind: str, call, application) -> Document | None:
     if application is not None:
-        found = _ISSUED_TO_APPLICATION(kind=kind, application_id=application.pk)
-    else:
-        found = _ISSUED_FOR_CALL(kind=kind, call_id=call.pk)
-    return found[0] if found else None
+        return _ISSUED_TO_APPLICATION.first(kind=kind, application_id=application.pk)
+    return _ISSUED_FOR_CALL.first(kind=kind, call_id=call.pk)
 
 
 def _current(kind: str):

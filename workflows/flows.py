@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from django.db import DatabaseError, transaction
 from viewflow.workflow import flow, lock
 from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Process
 
 from documents.prepared import Prepared
@@ -96,6 +97,11 @@ def nodes_named(slug: str, local_name: str, stage_key: str | None = None) -> lis
         if getattr(node, "local_name", node.name) == local_name
         and (stage_key is None or getattr(node, "stage_key", None) == stage_key)
     ]
+
+
+def node_refs(slug: str, local_name: str, stage_key: str | None = None) -> list[str]:
+    """`nodes_named`, as viewflow's task rows name them (a kept read's parameters)."""
+    return [get_task_ref(node) for node in nodes_named(slug, local_name, stage_key)]
 
 
 def local_name(node) -> str:

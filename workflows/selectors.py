@@ -23,7 +23,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Length
 from django.utils import timezone
-from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -354,8 +353,7 @@ BATCH_DECISIONS = [
 
 
 def call_decision(call: Call) -> Document | None:
-    found = _CALL_DECISION(call_id=call.pk)
-    return found[0] if found else None
+    return _CALL_DECISION.first(call_id=call.pk)
 
 
 _CALL_DECISION = Prepared(
@@ -399,10 +397,9 @@ def tasks_waiting(call: Call, local_name: str) -> QuerySet[Task]:
 
 def tasks_waiting_list(call: Call, local_name: str) -> list[Task]:
     """`tasks_waiting`, read with SQL compiled once (a step reads it on every run)."""
-    from .flows import nodes_named
+    from .flows import node_refs
 
-    nodes = [get_task_ref(node) for node in nodes_named(call.program_slug, local_name)]
-    return _TASKS_WAITING(call_id=call.pk, nodes=nodes)
+    return _TASKS_WAITING(call_id=call.pk, nodes=node_refs(call.program_slug, local_name))
 
 
 def _tasks_waiting(call_id: int, nodes: list) -> QuerySet[Task]:

@@ -6,14 +6,13 @@ whose path `advance` leaves to viewflow is run by viewflow itself, one at a time
 
 from django.utils import timezone
 from viewflow.workflow import flow
-from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
 
 from documents.prepared import Prepared
 
-from ..flows import nodes_named
+from ..flows import node_refs
 from ..models import Application
 from ..stages.base import application_attach
 from .advance import path_from, paths_write
@@ -37,9 +36,9 @@ def handle_tasks_locked(applications: list[Application], local_name: str) -> lis
     `open_task`), in the applications' order, read with its process under the process lock
     (one SELECT … FOR UPDATE of both, in process order). TaskAlreadyDone if one has none."""
     nodes = {
-        get_task_ref(node)
+        ref
         for slug in {application.call.program_slug for application in applications}
-        for node in nodes_named(slug, local_name)
+        for ref in node_refs(slug, local_name)
     }
     found: dict[int, Task] = {}
     rows = _TASKS_LOCKED(

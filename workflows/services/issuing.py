@@ -110,9 +110,9 @@ def program_content(application: Application | None, call: Call) -> dict:
 
     if application is not None:
         return application.program
-    first = _FIRST_SUBMITTED(call_id=call.pk)
-    if first:
-        return first[0].program
+    first = _FIRST_SUBMITTED.first(call_id=call.pk)
+    if first is not None:
+        return first.program
     return program_version_current(slug=call.program_slug).content
 
 

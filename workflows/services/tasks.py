@@ -4,13 +4,12 @@ service takes its step (the process row is locked, the task must still wait for 
 from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
-from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from documents.prepared import Prepared
 
-from ..flows import flow_for, local_name, nodes_named
+from ..flows import flow_for, local_name, node_refs, nodes_named
 from ..models import Application
 from ..selectors import RECOMMEND, office_region_of
 from ..stages.base import APPLICATION_RELATED, application_attach
@@ -90,7 +89,7 @@ def task_taken(user, application: Application, node_name: str):
     What the step checks of its input, it checks inside, after the permission: a refused step
     writes nothing."""
     with open_task_locked(
-        application, flow_task__in=nodes_named(application.call.program_slug, node_name)
+        application, flow_task__in=node_refs(application.call.program_slug, node_name)
     ) as task:
         if not task_can_act(user, task):
             raise PermissionDenied
@@ -101,17 +100,15 @@ def task_taken(user, application: Application, node_name: str):
 @contextmanager
 def open_task_locked(application: Application, **where):
     """The application's latest open task that matches `where` (one lookup: `flow_task__in`
-    nodes, or `owner_permission`), read with its process and the application's row under the
-    process's lock (TaskAlreadyDone if there is none)."""
+    node references, or `owner_permission`), read with its process and the application's row
+    under the process's lock (TaskAlreadyDone if there is none)."""
     ((lookup, value),) = where.items()
-    if lookup == "flow_task__in":
-        value = [get_task_ref(node) for node in value]
     flow_class = flow_for(application.call.program_slug)
     with flow_class.lock(application.process_id):
-        found = _open_task_read(lookup)(process_id=application.process_id, value=value)
-        if not found:
+        task = _open_task_read(lookup).first(process_id=application.process_id, value=value)
+        if task is None:
             raise TaskAlreadyDone(f"application {application.pk} has no open task {where}")
-        yield found[0]
+        yield task
 
 
 @contextmanager
@@ -120,10 +117,9 @@ def task_locked(task: Task):
     re-read under its process's lock with its process and the process's application, kept on
     the process for the nodes the step runs (stages.base.application_of); its activation."""
     with task.flow_task.flow_class.lock(task.process_id):
-        found = _TASK_WITH_APPLICATION(pk=task.pk)
-        if not found:
-            raise Task.DoesNotExist(f"task {task.pk} is gone")
-        task = found[0]
+        task_id, task = task.pk, _TASK_WITH_APPLICATION.first(pk=task.pk)
+        if task is None:
+            raise Task.DoesNotExist(f"task {task_id} is gone")
         try:
             application = task.process.application
         except Application.DoesNotExist:

@@ -10,7 +10,6 @@ from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.status import PROCESS
 
 from documents import batch as document_batch
@@ -21,7 +20,7 @@ from documents.services import document_issued
 
 from ... import selectors
 from ...amounts import amount_rule, award_figure, award_label_into, paid_for_many
-from ...flows import nodes_named
+from ...flows import node_refs, nodes_named
 from ...models import Application, Call, Objection, PublicNotice
 from ...programs import program_get, program_stage
 from ...services import issuing
@@ -71,8 +70,7 @@ def _decision_facts(call: Call) -> dict:
     """What `decision_issue_check` asks of the call, read in one statement: a notice published,
     objections pending, applications still on notice, how many are still on their way to the
     decision, and whether any waits for it."""
-    nodes = [get_task_ref(node) for node in nodes_named(call.program_slug, NODE)]
-    return _DECISION_FACTS(call_id=call.pk, nodes=nodes)[0]
+    return _DECISION_FACTS.first(call_id=call.pk, nodes=node_refs(call.program_slug, NODE))
 
 
 def _decision_facts_read(call_id: int, nodes: list):
@@ -156,8 +154,7 @@ def decision_issue_start(*, user, call: Call, dispatch: bool = True):
     as it is stored; one that failed stays where it is, listed in the batch's errors, and
     issuing again completes it under the reserved number."""
     decision_issue_check(user=user, call=call, starting=True)
-    nodes = [get_task_ref(node) for node in nodes_named(call.program_slug, NODE)]
-    applications = _AWAITING_IN_ORDER(call_id=call.pk, nodes=nodes)
+    applications = _AWAITING_IN_ORDER(call_id=call.pk, nodes=node_refs(call.program_slug, NODE))
     stage = applications[0].program_version.stage("decision")
     batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
     try:
