@@ -16,12 +16,12 @@ One run prints, on SQLite and (when it answers) on PostgreSQL:
 What is stubbed: only what makes the PDF, WeasyPrint's rendering
 (`documents.services.render_pdf`), the PDF signature (`documents.services.pdf_sign`) and the QR
 code image drawn into it (`documents.services.verification_qr`); a minimal PDF stands in for
-their output (the batch decision, rendered by the batch runner in this process). Everything else
-of issuing a document counts: the number taken, the verification code, the document row and its
-stored file, its audit record and notifications, and the enqueued render job of a document
-issued on its own. That job's work (the stubbed PDF, the stored file) is the background
-worker's, as in production; the benchmark does it after each round, timed apart, and prints the
-rate with it added too.
+their output. Everything else of issuing a document counts: the number taken, the verification
+code, the document row, its audit record and notifications, and the enqueued render job. That
+job's work (the stubbed PDF, the stored file) is the background worker's, as in production;
+the benchmark does it after each round, timed apart, and prints the rate with it added too.
+Both calls measured here are decided at once (at most `BATCH_AT_ONCE` applicants,
+documents.batch): their decision's and notices' PDFs are rendered by such jobs too.
 
 Run: `make bench` or `.venv/bin/python bench/engine.py` (`BENCH_ROUNDS`, `BENCH_BATCH`).
 PostgreSQL: the server of `DATABASE_URL`, else 127.0.0.1:5432 when `pg_isready` answers; the
@@ -307,9 +307,10 @@ class StatementCounter:
 
 
 def worker_share() -> float:
-    """Seconds the background worker spends on the single documents the round recorded (their
-    PDFs pending): what `document_render_job` does for each, run here one after the other with
-    the PDF stubbed as above."""
+    """Seconds the background worker spends on the documents the round recorded with their PDFs
+    pending (each issued on its own, and those of a call decided at once): what
+    `document_render_job` does for each, run here one after the other with the PDF stubbed as
+    above."""
     from documents.models import Document
     from documents.services import documents_render_pending
 
@@ -445,8 +446,8 @@ def rates_print(rates: dict[str, list[float]]) -> None:
         f"ratio {project_rate / bare_rate:.2f}x"
     )
     print(
-        f"  with the worker's share (each single document's stored file, the PDF and its QR "
-        f"code stubbed): {with_worker:.2f}/s, ratio {with_worker / bare_rate:.2f}x"
+        f"  with the worker's share (each pending document's job: its stored file, the PDF and "
+        f"its QR code stubbed): {with_worker:.2f}/s, ratio {with_worker / bare_rate:.2f}x"
     )
 
 

@@ -32,9 +32,16 @@ A batch is prepared once, then fanned out:
   document whose rendering or recording fails is listed in `IssueBatch.errors` and left (with
   its reservation) for a rerun; the others are issued.
 
+A batch of few documents (at most `BATCH_AT_ONCE` applicants': `issue_batch_at_once`) is not
+fanned out: `issue_batch_start(at_once=True)` and `issue_batch_record` record it whole in the
+caller's transaction, each document with its PDF pending and rendered by a background job of its
+own, as a document issued on its own (documents.services). No item or reservation is written
+and nothing is claimed; what fails rolls the whole batch back, and a rerun starts it anew (using
+any numbers an earlier fanned-out run reserved).
+
 A batch is refused while another for the call holds a live lease (`issue_batch_running`).
 Settings: `BATCH_LEASE_SECONDS` (30), `BATCH_CHUNK` (10), `BATCH_MAX_ATTEMPTS` (3: a document
-whose workers died that often is failed rather than killing more).
+whose workers died that often is failed rather than killing more), `BATCH_AT_ONCE` (10).
 """
 
 from __future__ import annotations
@@ -164,13 +171,21 @@ def _unfinished(call) -> list[tuple[int, bool]]:
     )
 
 
-def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
+def issue_batch_at_once(count: int) -> bool:
+    """Whether a batch of `count` applicants' documents is recorded in one transaction
+    (`issue_batch_record`) rather than fanned out: at most `BATCH_AT_ONCE` of them."""
+    return count <= settings.BATCH_AT_ONCE
+
+
+def issue_batch_start(*, call, kind: str, user, at_once: bool = False) -> IssueBatch:  # noqa: F821
     """Record a batch about to be prepared, unless one for the call is alive (ValidationError):
     two officers pressing the button at once start one batch. Commits at once unless the caller
-    holds a transaction."""
+    holds a transaction. `at_once`: in the caller's transaction, which then records the whole
+    batch (`issue_batch_record`); the batch is returned unsaved, the call locked to the end."""
     from .models import IssueBatch
 
-    with transaction.atomic():
+    # At once, in the caller's transaction without a savepoint: a refusal fails it whole.
+    with transaction.atomic(savepoint=not at_once):
         type(call).objects.select_for_update().get(pk=call.pk)  # one start at a time per call
         unfinished = _unfinished(call)
         if any(alive for _, alive in unfinished):
@@ -182,7 +197,7 @@ def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
             IssueBatch.objects.filter(pk__in=[pk for pk, _ in unfinished]).update(
                 status=IssueBatch.Status.FAILED, finished_at=now, lease_expires_at=None
             )
-        return IssueBatch.objects.create(
+        batch = IssueBatch(
             call=call,
             kind=kind,
             created_by=user,
@@ -191,18 +206,36 @@ def issue_batch_start(*, call, kind: str, user) -> IssueBatch:  # noqa: F821
             updated_at=now,
             lease_expires_at=now + _lease(),
         )
+        if not at_once:
+            batch.save(force_insert=True)
+        return batch
 
 
-def issue_batch_fail(*, batch, error: BaseException) -> None:
-    """Preparing the batch stopped on an error (what was issued before stays issued)."""
+def issue_batch_fail(*, batch, error: BaseException, at_once: bool = False) -> None:
+    """Preparing the batch stopped on an error (what was issued before stays issued). `at_once`:
+    a batch recorded in one transaction (`issue_batch_record`), which rolled back with it: the
+    failed batch is recorded anew."""
     from .models import IssueBatch
 
-    IssueBatch.objects.filter(pk=batch.pk).update(
-        status=IssueBatch.Status.FAILED,
-        finished_at=timezone.now(),
-        updated_at=timezone.now(),
-        lease_expires_at=None,
-        errors=[*batch.errors, {"key": None, "error": f"{type(error).__name__}: {error}"}],
+    now = timezone.now()
+    values = {
+        "status": IssueBatch.Status.FAILED,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_expires_at": None,
+        "errors": [*batch.errors, {"key": None, "error": f"{type(error).__name__}: {error}"}],
+    }
+    if not at_once:
+        IssueBatch.objects.filter(pk=batch.pk).update(**values)
+        return
+    IssueBatch.objects.create(
+        call_id=batch.call_id,
+        kind=batch.kind,
+        created_by_id=batch.created_by_id,
+        handler=batch.handler,
+        total=batch.total,
+        started_at=batch.started_at,
+        **values,
     )
 
 
@@ -222,36 +255,15 @@ def issue_batch_prepare(
     a chunk of them at once). `lead_number_into`: the key of each request's context that
     prints the lead's reserved number."""
     from . import services
-    from .models import BatchItem, Document, IssueBatch
+    from .models import BatchItem, IssueBatch
 
-    applications = [r.fields["application"].pk for r in requests]
-    issued = set(
-        Document.objects.filter(
-            kind__in={r.fields["kind"] for r in requests},
-            application_id__in=applications,
-            superseded_at__isnull=True,
-        ).values_list("kind", "application_id")
-    )
-    pending = [r for r in requests if (r.fields["kind"], r.fields["application"].pk) not in issued]
+    pending = _not_issued(requests)
     everyone = ([lead] if lead is not None else []) + pending
     # All or nothing, without a savepoint of its own inside the caller's transaction: nothing
     # here is tried again, a failure fails the caller's whole preparation.
     with transaction.atomic(savepoint=False):
-        reserved = services.documents_reserve(
-            wanted=[
-                {
-                    "kind": r.fields["kind"],
-                    "call": r.fields["call"],
-                    "application": r.fields.get("application"),
-                    "issuer_code": r.fields["issuer_code"],
-                    "numbered": r.fields.get("numbered", True),
-                }
-                for r in everyone
-            ]
-        )
-        if lead is not None and lead_number_into:
-            for request in pending:
-                request.fields["context"][lead_number_into] = reserved[0].number
+        reserved = services.documents_reserve(wanted=_wanted(everyone))
+        _lead_number_into(pending, lead, reserved, lead_number_into)
         BatchItem.objects.bulk_create(
             [
                 BatchItem(
@@ -279,6 +291,96 @@ def issue_batch_prepare(
         IssueBatch.objects.filter(pk=batch.pk).update(**values)
     for name, value in values.items():  # what was written, without reading the row again
         setattr(batch, name, value)
+
+
+def issue_batch_record(
+    *,
+    batch,
+    requests: list[BatchRequest],
+    handler: str,
+    lead: BatchRequest | None = None,
+    lead_number_into: str = "",
+) -> None:
+    """`issue_batch_prepare` and the whole run of a batch of few documents
+    (`issue_batch_at_once`) in the caller's transaction, with the batch from
+    `issue_batch_start(at_once=True)`: the numbers of `lead` and every request's document taken
+    (those an earlier run reserved kept), the documents recorded with their PDFs pending (one
+    background job renders each once the transaction commits, as a document issued on its own)
+    and the handler's record of them; the batch is recorded finished. Nothing is rendered here,
+    and no item or reservation is written: what fails rolls back the whole batch, which is then
+    issued again from the start (`issue_batch_fail(at_once=True)` records why)."""
+    from . import services
+    from .models import IssueBatch
+
+    pending = _not_issued(requests)
+    everyone = ([lead] if lead is not None else []) + pending
+    with transaction.atomic(savepoint=False):
+        numbered = services.documents_numbered(wanted=_wanted(everyone))
+        _lead_number_into(pending, lead, numbered, lead_number_into)
+        now = timezone.now()
+        batch.handler = handler
+        batch.total = batch.done = len(requests)
+        batch.status = IssueBatch.Status.FINISHED
+        batch.updated_at = batch.finished_at = now
+        batch.lease_expires_at = None
+        batch.save(force_insert=True)
+        documents = services.documents_record(
+            recorded=[
+                (services.document_prepare(**r.fields, reservation=reservation), reservation)
+                for r, reservation in zip(everyone, numbered, strict=True)
+            ]
+        )
+        recorded = import_string(handler)
+        many = getattr(recorded, "many", None)
+        stored = [
+            Stored(r.fields.get("application"), document, r.data)
+            for r, document in zip(everyone, documents, strict=True)
+        ]
+        if many is not None:
+            many(batch=batch, stored=stored)
+        else:
+            for one in stored:
+                recorded(
+                    batch=batch, application=one.application, document=one.document, data=one.data
+                )
+    _progress_tell(batch.pk)
+
+
+def _not_issued(requests: list[BatchRequest]) -> list[BatchRequest]:
+    """The requests whose document was not issued before (by an earlier run)."""
+    from .models import Document
+
+    if not requests:
+        return []
+    issued = set(
+        Document.objects.filter(
+            kind__in={r.fields["kind"] for r in requests},
+            application_id__in=[r.fields["application"].pk for r in requests],
+            superseded_at__isnull=True,
+        ).values_list("kind", "application_id")
+    )
+    return [r for r in requests if (r.fields["kind"], r.fields["application"].pk) not in issued]
+
+
+def _wanted(requests: list[BatchRequest]) -> list[dict]:
+    """What `documents_reserve` is asked for the requests' documents."""
+    return [
+        {
+            "kind": r.fields["kind"],
+            "call": r.fields["call"],
+            "application": r.fields.get("application"),
+            "issuer_code": r.fields["issuer_code"],
+            "numbered": r.fields.get("numbered", True),
+        }
+        for r in requests
+    ]
+
+
+def _lead_number_into(pending, lead, reserved, key: str) -> None:
+    """Print the lead's number (the first reserved) into each pending request's context."""
+    if lead is not None and key:
+        for request in pending:
+            request.fields["context"][key] = reserved[0].number
 
 
 def _fields_encode(fields: dict) -> dict:

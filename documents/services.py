@@ -263,6 +263,16 @@ def documents_reserve(*, wanted: list[dict]) -> list[DocumentReservation]:
     each of `wanted` ({kind, call, application, issuer_code, numbered}) gets the reservation an
     earlier run made, else a new one; new numbers are consecutive in the order given. Call it
     in a transaction and commit before rendering."""
+    reservations = documents_numbered(wanted=wanted)
+    new = {id(r): r for r in reservations if r.pk is None}
+    DocumentReservation.objects.bulk_create(list(new.values()))
+    return reservations
+
+
+def documents_numbered(*, wanted: list[dict]) -> list[DocumentReservation]:
+    """The numbers and verification codes of `wanted` (as `documents_reserve`): the reservation
+    an earlier run made, else a new one not saved, for documents recorded in this transaction
+    (`documents_record`); new numbers are consecutive in the order given."""
     if not wanted:
         return []
     existing = {}
@@ -283,22 +293,16 @@ def documents_reserve(*, wanted: list[dict]) -> list[DocumentReservation]:
         count = sum(1 for w in missing if w.get("numbered", True) and w["issuer_code"] == code)
         numbers[code] = document_numbers_next(issuer_code=code, year=year, count=count)[::-1]
     codes = _verification_codes_unused(len(missing))
-    created = DocumentReservation.objects.bulk_create(
-        [
-            DocumentReservation(
-                kind=w["kind"],
-                call=w["call"],
-                application=w.get("application"),
-                issuer_code=w["issuer_code"],
-                number=numbers[w["issuer_code"]].pop() if w.get("numbered", True) else "",
-                verification_code=code,
-                issued_at=issued_at,
-            )
-            for w, code in zip(missing, codes, strict=True)
-        ]
-    )
-    for w, reservation in zip(missing, created, strict=True):
-        existing[key(w)] = reservation
+    for w, code in zip(missing, codes, strict=True):
+        existing[key(w)] = DocumentReservation(
+            kind=w["kind"],
+            call=w["call"],
+            application=w.get("application"),
+            issuer_code=w["issuer_code"],
+            number=numbers[w["issuer_code"]].pop() if w.get("numbered", True) else "",
+            verification_code=code,
+            issued_at=issued_at,
+        )
     return [existing[key(w)] for w in wanted]
 
 
@@ -594,6 +598,26 @@ def documents_store(
     except BaseException:
         document_files_discard(rows)
         raise
+
+
+def documents_record(
+    *, recorded: list[tuple[PreparedDocument, DocumentReservation | None]]
+) -> list[Document]:
+    """`document_record` for many documents at once: each (prepared, reservation) recorded
+    with its PDF pending in one INSERT, the reservations that were saved deleted in one
+    statement, and a background job enqueued per document once the caller's transaction
+    commits; the documents, in the order given."""
+    requested = timezone.now()
+    saved = [r.pk for _p, r in recorded if r is not None and r.pk is not None]
+    if saved:
+        DocumentReservation.objects.filter(pk__in=saved).delete()
+    documents = Document.objects.bulk_create(
+        [_document_row(prepared, render_requested_at=requested) for prepared, _r in recorded]
+    )
+    if any(document.pk is None for document in documents):
+        raise RuntimeError("the database did not return the new documents' ids")
+    transaction.on_commit(RenderEnqueue([document.pk for document in documents]))
+    return documents
 
 
 def document_files_discard(documents: list[Document]) -> None:

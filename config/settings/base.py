@@ -246,6 +246,9 @@ PATENT_COUNT_MAX_SHARE = Decimal(env("PATENT_COUNT_MAX_SHARE", default="0.10"))
 BATCH_LEASE_SECONDS = env.float("BATCH_LEASE_SECONDS", default=30)
 BATCH_CHUNK = env.int("BATCH_CHUNK", default=10)
 BATCH_MAX_ATTEMPTS = env.int("BATCH_MAX_ATTEMPTS", default=3)
+# A batch of at most this many applicants' documents is recorded whole in one transaction, each
+# PDF rendered by a background job as a document issued on its own (0: every batch fans out).
+BATCH_AT_ONCE = env.int("BATCH_AT_ONCE", default=10)
 # A document issued on its own is recorded at once and its PDF rendered by a background job
 # (documents.services); workflow_timers enqueues the job again for a document still pending
 # this long after it was last enqueued (its job failed or was lost).

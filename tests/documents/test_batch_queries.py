@@ -15,6 +15,13 @@ from workflows.stages.decision.services import decision_issue_start
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fanned_out(settings):
+    """Both calls fan out, as calls of more than `BATCH_AT_ONCE` applicants do (the cost of a
+    call decided at once: test_batch_at_once.py)."""
+    settings.BATCH_AT_ONCE = 0
+
+
 def statements(count: int, first_serial: int, *, run: bool) -> int:
     """Every statement of preparing a decision for `count` applications, and with `run`, of
     running the whole batch here to its end."""

@@ -10,6 +10,7 @@ from django.utils import timezone
 from tests.documents.pdfs import pdf_text
 from tests.factories import CallFactory
 from tests.programs_support import program_installed
+from tests.tasks_support import tasks_run
 from workflows import calendar, demo
 from workflows.models import Application, PanelSeat
 from workflows.stages.decision.services import decision_issue
@@ -164,6 +165,7 @@ def test_a_new_program_file_runs_without_code_change(navigation, client_for, tmp
     assert "拟认定名单公示" in notice.title
     demo.notice_expire(call)
     decision_issue(user=cast.notice_officer, call=call)
+    tasks_run()  # a worker renders the certificate's PDF
     application.refresh_from_db()
     assert application.status == Application.Status.DECIDED
     # Two years from the decision, the day before its anniversary the last.

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from documents.batch import latest_issue_batch
+from documents.models import Document
 
 from ..models import Call
 from ..selectors import documents_visible_to
@@ -82,10 +83,16 @@ def batch_progress(request, call_pk):
     call = get_object_or_404(Call, pk=call_pk)
     batch = latest_issue_batch(call)
     running = batch is None or batch.status in (batch.Status.PENDING, batch.Status.RUNNING)
+    # The batch's documents whose PDF a worker has still to render (a call decided at once).
+    rendering = 0
+    if batch is not None and batch.status == batch.Status.FINISHED:
+        rendering = Document.objects.filter(
+            call=call, render_requested_at__gte=batch.started_at, rendered_at__isnull=True
+        ).count()
     return render(
         request,
         "workflows/batch_progress.html",
-        {"call": call, "batch": batch, "running": running},
+        {"call": call, "batch": batch, "running": running or rendering, "rendering": rendering},
     )
 
 

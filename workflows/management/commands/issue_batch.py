@@ -1,5 +1,6 @@
 """`manage.py issue_batch <call pk> --user <username>`: issue a call's decision and every
-applicant's notice or certificate here (not as a background job), with a progress bar."""
+applicant's notice or certificate here (not as a background job), with a progress bar; the
+PDFs of a call decided at once (documents.batch.issue_batch_at_once) are rendered here too."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -7,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from documents.batch import latest_issue_batch, progress_observed
+from documents.models import Document
+from documents.services import documents_render_pending
 from workflows.models import Call
 from workflows.stages.decision.services import decision_issue
 
@@ -37,6 +40,8 @@ class Command(BaseCommand):
                     decision = decision_issue(user=officer, call=call)
             except ValidationError as error:
                 raise CommandError(" ".join(error.messages)) from error
+        pending = Document.objects.filter(call=call, rendered_at__isnull=True)
+        unrendered = documents_render_pending(pending.values_list("pk", flat=True))
         batch = latest_issue_batch(call)
         self.stdout.write(
             f"{decision.title} {decision.number}: {batch.done}/{batch.total} issued, "
@@ -44,3 +49,5 @@ class Command(BaseCommand):
         )
         for error in batch.errors:
             self.stdout.write(f"  {error['key']}: {error['error']}")
+        for document_id, error in unrendered.items():
+            self.stdout.write(f"  PDF of document {document_id} not rendered: {error}")

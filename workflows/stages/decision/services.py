@@ -34,10 +34,10 @@ Status = Application.Status
 NODE = "await_decision"
 
 
-def decision_issue_check(*, user, call: Call, starting: bool = False) -> None:
-    """What must hold before a call's decision is issued (checked again inside the job).
-    `starting`: called by `decision_issue_start`, whose `issue_batch_start` looks for a live
-    batch itself, under the call's lock."""
+def decision_issue_check(*, user, call: Call, starting: bool = False) -> int:
+    """What must hold before a call's decision is issued (checked again inside the job); how
+    many applications wait for it. `starting`: called by `decision_issue_start`, whose
+    `issue_batch_start` looks for a live batch itself, under the call's lock."""
     if not user.has_perm("workflows.issue_decision"):
         raise PermissionDenied
     facts = _decision_facts(call)
@@ -63,24 +63,23 @@ def decision_issue_check(*, user, call: Call, starting: bool = False) -> None:
             code="stages_open",
         )
     if not facts["waiting"]:
-        raise ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
+        raise _nothing_to_decide()
+    return facts["waiting"]
+
+
+def _nothing_to_decide() -> ValidationError:
+    return ValidationError(_("该批次没有待决定的名单。"), code="nothing_to_decide")
 
 
 def _decision_facts(call: Call) -> dict:
     """What `decision_issue_check` asks of the call, read in one statement: a notice published,
     objections pending, applications still on notice, how many are still on their way to the
-    decision, and whether any waits for it."""
+    decision, and how many wait for it."""
     return _DECISION_FACTS.first(call_id=call.pk, nodes=node_refs(call.program_slug, NODE))
 
 
 def _decision_facts_read(call_id: int, nodes: list):
-    before = (
-        _before_decision(Application.objects.filter(call_id=call_id), call_id, nodes)
-        .order_by()
-        .values("call_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    before = _counted(_before_decision(Application.objects.filter(call_id=call_id), call_id, nodes))
     return (
         Call.objects.filter(pk=call_id)
         .annotate(
@@ -94,10 +93,15 @@ def _decision_facts_read(call_id: int, nodes: list):
                 Application.objects.filter(call_id=OuterRef("pk"), status=Status.IN_NOTICE)
             ),
             before=Coalesce(Subquery(before), 0),
-            waiting=Exists(selectors.applications_at(call_id, nodes).order_by()),
+            waiting=Coalesce(Subquery(_counted(selectors.applications_at(call_id, nodes))), 0),
         )
         .values("notice_published", "objections_pending", "notice_open", "before", "waiting")
     )
+
+
+def _counted(applications):
+    """How many `applications` are (of one call), as a subquery."""
+    return applications.order_by().values("call_id").annotate(n=Count("pk")).values("n")
 
 
 _DECISION_FACTS = Prepared(Call, _decision_facts_read)
@@ -152,8 +156,14 @@ def decision_issue_start(*, user, call: Call, dispatch: bool = True):
     decision is the batch's lead: it is issued before any notice is stored. Each applicant's
     document is recorded with its application's move to DECIDED (`decision_document_recorded`)
     as it is stored; one that failed stays where it is, listed in the batch's errors, and
-    issuing again completes it under the reserved number."""
-    decision_issue_check(user=user, call=call, starting=True)
+    issuing again completes it under the reserved number.
+
+    A call of few applicants (`documents.batch.issue_batch_at_once`) is decided whole in one
+    transaction instead (`_decision_issue_at_once`): the batch is then finished when this
+    returns, its PDFs rendered by background jobs."""
+    waiting = decision_issue_check(user=user, call=call, starting=True)
+    if document_batch.issue_batch_at_once(waiting):
+        return _decision_issue_at_once(user=user, call=call)
     applications = _AWAITING_IN_ORDER(call_id=call.pk, nodes=node_refs(call.program_slug, NODE))
     stage = applications[0].program_version.stage("decision")
     batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
@@ -177,12 +187,48 @@ def decision_issue_start(*, user, call: Call, dispatch: bool = True):
     return batch
 
 
+def _decision_issue_at_once(*, user, call: Call):
+    """The decision, every applicant's document and their moves to DECIDED recorded in one
+    transaction under the call's lock (documents.batch.issue_batch_record): the list is read
+    under it, so an officer who pressed the button too finds nothing left to decide. What
+    fails rolls back whole and is recorded as a failed batch; issuing again starts anew."""
+    batch = None
+    recording = False
+    try:
+        with transaction.atomic():
+            batch = document_batch.issue_batch_start(call=call, kind="", user=user, at_once=True)
+            applications = _AWAITING_IN_ORDER(
+                call_id=call.pk, nodes=node_refs(call.program_slug, NODE)
+            )
+            if not applications:
+                raise _nothing_to_decide()
+            stage = applications[0].program_version.stage("decision")
+            batch.kind = stage["per_applicant"]
+            recording = True
+            lead, requests = _decision_issue_prepare(
+                user=user, call=call, applications=applications, stage=stage
+            )
+            document_batch.issue_batch_record(
+                batch=batch,
+                requests=requests,
+                lead=lead,
+                handler=RECORDED,
+                lead_number_into="decision_number",
+            )
+    except BaseException as error:
+        if recording:
+            document_batch.issue_batch_fail(batch=batch, error=error, at_once=True)
+        raise
+    return batch
+
+
 def decision_issue(*, user, call: Call) -> Document:
     """`decision_issue_start` run to the end in this process (management command, rehearsal,
-    demo); the decision. Raises documents.batch.IssueBatchFailed if the decision itself
-    could not be issued."""
+    demo); the decision (its PDF pending when the call was decided at once). Raises
+    documents.batch.IssueBatchFailed if the decision itself could not be issued."""
     batch = decision_issue_start(user=user, call=call, dispatch=False)
-    document_batch.issue_batch_run(batch)
+    if batch.status != batch.Status.FINISHED:
+        document_batch.issue_batch_run(batch)
     return selectors.call_decision(call)
 
 
