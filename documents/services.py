@@ -433,7 +433,7 @@ def document_record(
     """Record `prepared` with its PDF pending and have a background job render it once the
     caller's transaction commits (`document_render_job`)."""
     document = _document_record(prepared, reservation, render_requested_at=timezone.now())
-    transaction.on_commit(RenderEnqueue([document.pk]))
+    render_enqueue([document.pk])
     return document
 
 
@@ -488,9 +488,9 @@ def _file_save(kind: str, issued_at: datetime, pdf: bytes) -> str:
 
 
 class RenderEnqueue:
-    """The on-commit callback that enqueues the render jobs of documents just recorded. It
-    enqueues once however often it is called (a test runs the callbacks of its transaction,
-    which never commits, as their commit would: tests/tasks_support.py)."""
+    """Enqueues the render jobs of documents just recorded (`render_enqueue`: at once, or as an
+    on-commit callback). It enqueues once however often it is called (a test runs the callbacks
+    of its transaction, which never commits, as their commit would: tests/tasks_support.py)."""
 
     def __init__(self, document_ids: list[int]):
         self.document_ids = document_ids
@@ -504,6 +504,22 @@ class RenderEnqueue:
         self.done = True
         for document_id in self.document_ids:
             document_render_job.enqueue(document_id=document_id)
+
+
+def render_enqueue(document_ids: list[int]) -> None:
+    """Enqueue the render jobs of documents just recorded. When the job queue is the database
+    (`django-tasks-db`), in the recording transaction: the jobs commit with the documents, or
+    roll back with them, and none is lost between a commit and its enqueue (one commit fewer).
+    Otherwise (Redis) once it commits, so that a worker elsewhere finds them recorded."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    from .tasks import document_render_job
+
+    enqueue = RenderEnqueue(document_ids)
+    if isinstance(document_render_job.get_backend(), DatabaseBackend):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
 
 
 def document_file_render(*, document_id: int) -> bool:
@@ -570,7 +586,7 @@ def documents_render_recover() -> int:
         return 0
     Document.objects.filter(pk__in=stale, rendered_at__isnull=True).update(render_requested_at=now)
     logger.warning("The PDFs of %s document(s) were still pending; enqueued again.", len(stale))
-    transaction.on_commit(RenderEnqueue(stale))
+    render_enqueue(stale)
     return len(stale)
 
 
@@ -616,7 +632,7 @@ def documents_record(
     )
     if any(document.pk is None for document in documents):
         raise RuntimeError("the database did not return the new documents' ids")
-    transaction.on_commit(RenderEnqueue([document.pk for document in documents]))
+    render_enqueue([document.pk for document in documents])
     return documents
 
 

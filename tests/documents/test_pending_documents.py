@@ -10,10 +10,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from documents import services
 from documents.models import Document
@@ -51,10 +52,34 @@ def notice(call, institution):
 
 
 def enqueue_lost() -> None:
-    """The process that recorded the documents died between the commit and the enqueue."""
+    """The render job is lost: with Redis, the process that recorded the documents died between
+    the commit and the enqueue; with the database as the queue, the job's row is gone (a queue
+    purged by hand)."""
     for _savepoints, callback, _robust in connection.run_on_commit:
         if isinstance(callback, RenderEnqueue):
             callback.done = True
+    DBTaskResult.objects.filter(task_path=document_render_job.module_path).delete()
+
+
+def test_with_the_database_as_queue_the_job_commits_and_rolls_back_with_the_document(
+    call, institution
+):
+    """The render job is written in the transaction that records the document: no commit of
+    its own, and nothing left behind by a step that rolls back."""
+    jobs = DBTaskResult.objects.filter(task_path=document_render_job.module_path)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        document_issue(
+            kind="acceptance_notice",
+            call=call,
+            institution=institution,
+            title="受理通知书",
+            context=CONTEXTS["acceptance_notice"](),
+            issuer_code=ISSUER_CODE,
+        )
+        assert jobs.count() == 1  # before any commit
+        raise RuntimeError("the step failed after issuing")
+    assert not jobs.exists()
+    assert not Document.objects.filter(kind="acceptance_notice").exists()
 
 
 # --- the job ------------------------------------------------------------------------------------
