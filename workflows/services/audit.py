@@ -1,5 +1,8 @@
 """The audit trail and the one writer of an application's status."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -43,17 +46,48 @@ def audit_record(
     )
 
 
+# The records of a step written when it ends (`audit_deferred`), None outside one.
+_deferred: ContextVar[list[AuditRecord] | None] = ContextVar("audit_deferred", default=None)
+
+
+@contextmanager
+def audit_deferred():
+    """Keep the audit records written inside (`audit_write`, `audit_write_many`) and write
+    them in one INSERT, in the order written, when the block ends without an error: a step
+    that issues a document and moves its application writes both records together. Inside
+    another such block, the outer one writes them."""
+    if _deferred.get() is not None:
+        yield
+        return
+    token = _deferred.set([])
+    try:
+        yield
+        records = _deferred.get()
+    finally:
+        _deferred.reset(token)
+    if records:
+        audit_write_many(records)
+
+
 def audit_write(**fields) -> AuditRecord:
-    """Write one audit record now; `fields` as `audit_record` takes them."""
+    """Write one audit record (at the end of the step inside `audit_deferred`); `fields` as
+    `audit_record` takes them."""
     record = audit_record(**fields)
-    record.save()
+    audit_write_many([record])
     return record
 
 
 def audit_write_many(records: list[AuditRecord]) -> list[AuditRecord]:
     """Write `records` (from `audit_record`) in one INSERT, chained in the order given: each
     hashed here as `AuditRecord.save` hashes one, the database's trigger links them row by
-    row (workflows.audit_chain)."""
+    row (workflows.audit_chain). Inside `audit_deferred`, when the block ends."""
+    pending = _deferred.get()
+    if pending is not None:
+        pending.extend(records)
+        return records
+    if len(records) == 1:
+        records[0].save()
+        return records
     for record in records:
         record.data = audit_chain.data_normalise(record.data)
         record.content_hash = audit_chain.record_content_hash(record)

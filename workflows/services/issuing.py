@@ -11,7 +11,7 @@ from documents.prepared import Prepared
 
 from ..models import Application, Call
 from ..programs import issuer_code
-from .audit import audit_record, audit_write
+from .audit import audit_record, audit_write, audit_write_many
 from .personal_data import public_reason_check
 
 ISSUE_PERMISSION = "workflows.issue_decision"
@@ -215,7 +215,9 @@ def issue_audit(*, user, document: Document, application: Application | None, ca
     the applicant is told."""
     from .notifications import document_issued_notify
 
-    issue_audit_record(user=user, document=document, application=application, call=call).save()
+    audit_write_many(
+        [issue_audit_record(user=user, document=document, application=application, call=call)]
+    )
     if application is not None:
         document_issued_notify(document=document, application=application)
 

@@ -13,6 +13,7 @@ from ..flows import flow_for, local_name, node_refs, nodes_named
 from ..models import Application
 from ..selectors import RECOMMEND, office_region_of
 from ..stages.base import APPLICATION_RELATED, application_attach
+from .audit import audit_deferred
 
 
 class TaskAlreadyDone(Exception):
@@ -77,7 +78,7 @@ def task_activation(task: Task, user, node_name: str, *, application: Applicatio
     it with `task_taken`."""
     with task.flow_task.flow_class.lock(task.process_id):
         task.refresh_from_db(from_queryset=_with_process(application is not None))
-        with task_started(task, user, node_name, application) as activation:
+        with task_started(task, user, node_name, application) as activation, audit_deferred():
             yield activation
 
 
@@ -93,7 +94,7 @@ def task_taken(user, application: Application, node_name: str):
     ) as task:
         if not task_can_act(user, task):
             raise PermissionDenied
-        with task_started(task, user, node_name, application) as activation:
+        with task_started(task, user, node_name, application) as activation, audit_deferred():
             yield activation
 
 

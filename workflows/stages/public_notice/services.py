@@ -19,7 +19,7 @@ from ...programs import stage_key
 from ...selectors import objections_pending_for
 from ...services.advance import timer_done
 from ...services.applications import pdf_check
-from ...services.audit import application_move, audit_write
+from ...services.audit import application_move, audit_deferred, audit_write
 from ...services.handles import handle_tasks_locked, handles_run
 from ...services.issuing import adverse_issue
 from ...services.notifications import objection_lodged_notify
@@ -74,7 +74,7 @@ def public_notice_publish(*, user, call: Call) -> PublicNotice:
     stage = stage_of_node(applications[0], tasks[0].flow_task)
     now = timezone.now()
     period = calendar.period_until(now, stage["days"], stage["day_kind"])
-    with transaction.atomic():
+    with transaction.atomic(), audit_deferred():  # the notice's and the moves' in one INSERT
         waiting = handle_tasks_locked(applications, "await_notice")
         notice = PublicNotice.objects.create(
             call=call,
