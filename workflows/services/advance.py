@@ -15,7 +15,7 @@ person's task's timer (`OnTimeout`), a split, join or subprocess node."""
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow
@@ -60,9 +60,9 @@ def start_run(node, **kwargs):
     flow_class = node.flow_class
     task_started.send(sender=flow_class, process=process, task=task)
     now = timezone.now()
-    _completed(task, process, now)
+    task.status, task.finished = STATUS.DONE, now
+    path_write(task, path, now)  # the start task written done with its path, in one INSERT
     flow_started.send(sender=flow_class, process=process, task=task)
-    path_write(task, path, now)
     return result
 
 
@@ -95,10 +95,30 @@ class _LeftToViewflow(Exception):
 
 
 def _completed(task: Task, process, now) -> None:
-    """`task` written done at `now`, as viewflow's `complete` leaves it, and said so."""
+    """`task` written done at `now`, as viewflow's `complete` leaves it, and said so: what a
+    step changes of its task (the owner it was taken by, its status, start and end) in one
+    UPDATE written out here. A full `save()` builds and sends every column of the row (0.19 ms
+    against 0.02 ms on SQLite, 0.45 against 0.22 on PostgreSQL, bench figures in the commit)."""
     task.status, task.finished = STATUS.DONE, now
-    task.save()
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TASK_DONE,
+            [
+                task.status,
+                task.owner_id,
+                ops.adapt_datetimefield_value(task.started),
+                ops.adapt_datetimefield_value(task.finished),
+                task.pk,
+            ],
+        )
     task_finished.send(sender=task.flow_task.flow_class, process=process, task=task)
+
+
+_TASK_DONE = (
+    f'UPDATE "{Task._meta.db_table}" SET "status" = %s, "owner_id" = %s, "started" = %s, '
+    '"finished" = %s WHERE "id" = %s'
+)
 
 
 def path_from(task: Task) -> list[Task] | None:
@@ -235,14 +255,20 @@ def paths_write(paths: list[tuple[Task, list[Task]]], now) -> list[Task]:
     """`path_write` for several tasks done together: all their rows in one INSERT, their links
     in another; the tasks created, in order."""
     created = [row for _, rows in paths for row in rows]
-    if not created:
+    # A task done that is not written yet (a start task) goes first in the same INSERT.
+    unsaved = [done for done, _ in paths if done.pk is None]
+    if not created and not unsaved:
         return []
+    for done in unsaved:
+        done.flow_task_type = done.flow_task_type or done.flow_task.task_type  # as save() does
     for row in created:
         if row.status == STATUS.DONE:
             row.finished = now
             if type(row.flow_task) is flow.End:
                 row.started = now
-    Task.objects.bulk_create(created)
+    Task.objects.bulk_create(unsaved + created)
+    for done in unsaved:
+        task_finished.send(sender=done.flow_task.flow_class, process=done.process, task=done)
     links = []
     for done, rows in paths:
         before = done
