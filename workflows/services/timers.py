@@ -30,7 +30,7 @@ from viewflow.workflow.status import STATUS
 from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers
 
 from ..models import CommandLease
-from .advance import timer_done
+from .advance import timer_fire
 from .notifications import deadlines_sweep
 from .tasks import task_locked
 
@@ -77,8 +77,7 @@ def timers_fire_due() -> int:
                     logger.warning("Timer task %s has no node %r", task.pk, task.flow_task)
                     continue
                 if start.can_proceed():
-                    activation.start()
-                    timer_done(activation)
+                    timer_fire(activation)
                     fired += 1
         except FlowLockFailed:
             logger.info("Timer task %s is locked by another dispatcher, skipped", task.pk)

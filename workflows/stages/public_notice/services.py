@@ -17,7 +17,7 @@ from ...flows import nodes_named
 from ...models import Application, Call, NoticePeriodChange, Objection, PublicNotice
 from ...programs import stage_key
 from ...selectors import objections_pending_for
-from ...services.advance import timer_done
+from ...services.advance import timer_fire
 from ...services.applications import pdf_check
 from ...services.audit import application_move, audit_deferred, audit_write
 from ...services.handles import handle_tasks_locked, handles_run
@@ -311,8 +311,7 @@ def notice_period_end(*, user, notice: PublicNotice, reason: str) -> PublicNotic
             task.scheduled = now
             task.save(update_fields=["scheduled"])
             with task.activation() as activation:
-                activation.start()
-                timer_done(activation)
+                timer_fire(activation)
     return notice
 
 
