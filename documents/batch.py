@@ -153,21 +153,44 @@ def issue_batch_running(call) -> bool:
 
 def _unfinished(call) -> list[tuple[int, bool]]:
     """The call's batches not finished, each with whether it is alive (`issue_batch_running`)."""
-    from .models import BatchItem, IssueBatch
+    return list(_unfinished_batches(call.pk).annotate(alive=_alive()).values_list("pk", "alive"))
+
+
+def _unfinished_batches(call_id):
+    from .models import IssueBatch
+
+    return IssueBatch.objects.filter(
+        call_id=call_id, status__in=[IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
+    )
+
+
+def _alive() -> ExpressionWrapper:
+    """Whether a batch is alive: its own lease, or one of its documents', has not expired."""
+    from .models import BatchItem
 
     now = timezone.now()
     leased_item = BatchItem.objects.filter(
         batch=OuterRef("pk"), status=BatchItem.Status.PENDING, lease_expires_at__gt=now
     )
-    alive = ExpressionWrapper(
+    return ExpressionWrapper(
         Q(lease_expires_at__gt=now) | Exists(leased_item), output_field=BooleanField()
     )
-    return list(
-        IssueBatch.objects.filter(
-            call=call, status__in=[IssueBatch.Status.PENDING, IssueBatch.Status.RUNNING]
+
+
+def _call_locked(call) -> dict:
+    """The call's row locked (one start at a time per call), read with whether it has
+    unfinished batches and whether one of them is alive: one statement."""
+    unfinished = _unfinished_batches(OuterRef("pk"))
+    return (
+        type(call)
+        .objects.select_for_update(of=("self",))
+        .filter(pk=call.pk)
+        .annotate(
+            unfinished=Exists(unfinished),
+            alive=Exists(unfinished.filter(_alive())),
         )
-        .annotate(alive=alive)
-        .values_list("pk", "alive")
+        .values("unfinished", "alive")
+        .get()
     )
 
 
@@ -186,15 +209,15 @@ def issue_batch_start(*, call, kind: str, user, at_once: bool = False) -> IssueB
 
     # At once, in the caller's transaction without a savepoint: a refusal fails it whole.
     with transaction.atomic(savepoint=not at_once):
-        type(call).objects.select_for_update().get(pk=call.pk)  # one start at a time per call
-        unfinished = _unfinished(call)
-        if any(alive for _, alive in unfinished):
+        found = _call_locked(call)
+        if found["alive"]:
             raise ValidationError(BATCH_RUNNING_MESSAGE, code="batch_running")
         now = timezone.now()
-        if unfinished:
+        if found["unfinished"]:
             # Batches nobody works on any more (their workers died): what they issued stays
-            # issued, the rest is the new batch's.
-            IssueBatch.objects.filter(pk__in=[pk for pk, _ in unfinished]).update(
+            # issued, the rest is the new batch's. (The call's lock keeps others from starting
+            # one meanwhile.)
+            _unfinished_batches(call.pk).update(
                 status=IssueBatch.Status.FAILED, finished_at=now, lease_expires_at=None
             )
         batch = IssueBatch(
