@@ -276,17 +276,19 @@ def issue_batch_prepare(
     function `handler(*, batch, application, document, data)` recording each stored document
     (application None for the lead) in the document's transaction (and, with `records_many`,
     a chunk of them at once). `lead_number_into`: the key of each request's context that
-    prints the lead's reserved number."""
+    prints the lead's number (reserved now, or its own if an earlier run issued the lead, which
+    is then not issued again)."""
     from . import services
     from .models import BatchItem, IssueBatch
 
-    pending = _not_issued(requests)
+    pending, lead_issued = _not_issued(requests, lead)
+    lead = None if lead_issued is not None else lead
     everyone = ([lead] if lead is not None else []) + pending
     # All or nothing, without a savepoint of its own inside the caller's transaction: nothing
     # here is tried again, a failure fails the caller's whole preparation.
     with transaction.atomic(savepoint=False):
         reserved = services.documents_reserve(wanted=_wanted(everyone))
-        _lead_number_into(pending, lead, reserved, lead_number_into)
+        _lead_number_into(pending, lead_issued or (lead and reserved[0].number), lead_number_into)
         BatchItem.objects.bulk_create(
             [
                 BatchItem(
@@ -335,11 +337,12 @@ def issue_batch_record(
     from . import services
     from .models import IssueBatch
 
-    pending = _not_issued(requests)
+    pending, lead_issued = _not_issued(requests, lead)
+    lead = None if lead_issued is not None else lead
     everyone = ([lead] if lead is not None else []) + pending
     with transaction.atomic(savepoint=False):
         numbered = services.documents_numbered(wanted=_wanted(everyone))
-        _lead_number_into(pending, lead, numbered, lead_number_into)
+        _lead_number_into(pending, lead_issued or (lead and numbered[0].number), lead_number_into)
         now = timezone.now()
         batch.handler = handler
         batch.total = batch.done = len(requests)
@@ -369,20 +372,32 @@ def issue_batch_record(
     _progress_tell(batch.pk)
 
 
-def _not_issued(requests: list[BatchRequest]) -> list[BatchRequest]:
-    """The requests whose document was not issued before (by an earlier run)."""
+def _not_issued(
+    requests: list[BatchRequest], lead: BatchRequest | None = None
+) -> tuple[list[BatchRequest], str | None]:
+    """The requests whose document was not issued before (by an earlier run), and the number of
+    `lead` if it was issued before (None if not); in one query."""
     from .models import Document
 
-    if not requests:
-        return []
-    issued = set(
-        Document.objects.filter(
-            kind__in={r.fields["kind"] for r in requests},
-            application_id__in=[r.fields["application"].pk for r in requests],
-            superseded_at__isnull=True,
-        ).values_list("kind", "application_id")
+    wanted = Q(
+        kind__in={r.fields["kind"] for r in requests},
+        application_id__in=[r.fields["application"].pk for r in requests],
     )
-    return [r for r in requests if (r.fields["kind"], r.fields["application"].pk) not in issued]
+    if lead is not None:
+        wanted |= Q(
+            kind=lead.fields["kind"], call_id=lead.fields["call"].pk, application__isnull=True
+        )
+    if not requests and lead is None:
+        return [], None
+    issued = {
+        (kind, application): number
+        for kind, application, number in Document.objects.filter(
+            wanted, superseded_at__isnull=True
+        ).values_list("kind", "application_id", "number")
+    }
+    pending = [r for r in requests if (r.fields["kind"], r.fields["application"].pk) not in issued]
+    lead_issued = issued.get((lead.fields["kind"], None)) if lead is not None else None
+    return pending, lead_issued
 
 
 def _wanted(requests: list[BatchRequest]) -> list[dict]:
@@ -399,11 +414,11 @@ def _wanted(requests: list[BatchRequest]) -> list[dict]:
     ]
 
 
-def _lead_number_into(pending, lead, reserved, key: str) -> None:
-    """Print the lead's number (the first reserved) into each pending request's context."""
-    if lead is not None and key:
+def _lead_number_into(pending, number: str | None, key: str) -> None:
+    """Print the lead's `number` into each pending request's context (under `key`)."""
+    if number and key:
         for request in pending:
-            request.fields["context"][key] = reserved[0].number
+            request.fields["context"][key] = number
 
 
 def _fields_encode(fields: dict) -> dict:

@@ -37,7 +37,8 @@ from workflows.models import Application, Notification
 # and the application's move, the notice's and its applications' moves; one INSERT fewer in the
 # correction, the acceptance, the notice, the award letter and the payment): 203. The start task
 # is written with the first stage's task: 202; a timer's start with its end: 201; a batch's
-# start locks its call and looks for its unfinished batches in one statement: 200.
+# start locks its call and looks for its unfinished batches in one statement: 200; and asks
+# whether its lead and its documents were issued before in one: 199.
 CEILINGS = {
     "draft (fields)": 6,
     "attachment (approval_document)": 6,
@@ -74,8 +75,9 @@ CEILINGS = {
     # in one statement, and the batch prepared without a savepoint of its own (45 before). A
     # call of at most BATCH_AT_ONCE applicants is decided in one transaction: no batch items,
     # reservations, claim or finish, each PDF rendered by a job of its own (42 before); the
-    # call locked in the statement that asks whether a batch of it is unfinished or alive (29).
-    "decision (batch doc + notice)": 28,
+    # call locked in the statement that asks whether a batch of it is unfinished or alive (29);
+    # whether the decision and the notices were issued before asked in one statement (28).
+    "decision (batch doc + notice)": 27,
     "award letter": 21,
     # One statement reads the award letter's date: a payment dated before it is refused (24
     # before).

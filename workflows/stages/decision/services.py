@@ -16,7 +16,6 @@ from documents import batch as document_batch
 from documents.amounts import amount_in_words
 from documents.models import Document
 from documents.prepared import Prepared
-from documents.services import document_issued
 
 from ... import selectors
 from ...amounts import amount_rule, award_figure, award_label_into, paid_for_many
@@ -284,9 +283,8 @@ RECORDED = f"{__name__}.decision_document_recorded"
 
 
 def _decision_issue_prepare(*, user, call, applications, stage):
-    """Award amounts and validity recorded (in bulk); (the batch request of the decision, None
-    if an earlier run issued it; the requests of the applicants' documents, which print the
-    decision's number)."""
+    """Award amounts and validity recorded (in bulk); (the batch request of the decision; the
+    requests of the applicants' documents, which print the decision's number)."""
     pays = _pays(applications[0].program)
     today = timezone.localdate()
     years = stage["validity_years"]
@@ -314,37 +312,31 @@ def _decision_issue_prepare(*, user, call, applications, stage):
             }
         )
     Application.objects.bulk_update(applications, ["award_amount", "valid_until"])
-    decision = document_issued(kind=stage["document"], call=call)
-    lead = None
-    if decision is not None:
-        decision_number = decision.number
-    else:
-        program = program_content(None, call)
-        decision_context = document_context(None, call, program=program)
-        decision_context.update(
-            rows=rows,
-            # The list's level column: the grade of a program paying by grades; none when no
-            # row has a level or a grade (a percentage of a figure).
-            tier_heading="档次"
-            if amount_rule(applications[0].program)["rule"] == "grades"
-            else "级别",
-            without_tiers=not any(r["tier_label"] for r in rows),
-            total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
-            valid_until=valid_until,
-            validity_years=stage["validity_years"],
-        )
-        fields = issue_fields(
-            kind=stage["document"],
-            application=None,
-            call=call,
-            user=user,
-            context=decision_context,
-            title=stage["title"],
-            program=program,
-        )
-        # Reserved first with the notices, which print its number (`lead_number_into`).
-        decision_number = None
-        lead = document_batch.BatchRequest(key="decision", fields=fields, label=stage["title"])
+    program = program_content(None, call)
+    decision_context = document_context(None, call, program=program)
+    decision_context.update(
+        rows=rows,
+        # The list's level column: the grade of a program paying by grades; none when no row
+        # has a level or a grade (a percentage of a figure).
+        tier_heading="档次" if amount_rule(applications[0].program)["rule"] == "grades" else "级别",
+        without_tiers=not any(r["tier_label"] for r in rows),
+        total=sum((r["amount"] for r in rows), Decimal("0.00")) if pays else None,
+        valid_until=valid_until,
+        validity_years=stage["validity_years"],
+    )
+    fields = issue_fields(
+        kind=stage["document"],
+        application=None,
+        call=call,
+        user=user,
+        context=decision_context,
+        title=stage["title"],
+        program=program,
+    )
+    # Numbered first with the notices, which print its number (`lead_number_into`); one an
+    # earlier run issued is not issued again, and the notices print its number.
+    lead = document_batch.BatchRequest(key="decision", fields=fields, label=stage["title"])
+    decision_number = None
 
     requests = []
     for application in applications:
