@@ -38,9 +38,7 @@ def stored_files(media_root) -> list:
     return sorted(path for path in media_root.rglob("*") if path.is_file())
 
 
-@pytest.fixture
-def notice(call, institution):
-    """An acceptance notice just issued: recorded, its PDF pending."""
+def acceptance_notice_issue(call, institution):
     return document_issue(
         kind="acceptance_notice",
         call=call,
@@ -49,6 +47,12 @@ def notice(call, institution):
         context=CONTEXTS["acceptance_notice"](),
         issuer_code=ISSUER_CODE,
     )
+
+
+@pytest.fixture
+def notice(call, institution):
+    """An acceptance notice just issued: recorded, its PDF pending."""
+    return acceptance_notice_issue(call, institution)
 
 
 def enqueue_lost() -> None:
@@ -68,14 +72,7 @@ def test_with_the_database_as_queue_the_job_commits_and_rolls_back_with_the_docu
     its own, and nothing left behind by a step that rolls back."""
     jobs = DBTaskResult.objects.filter(task_path=document_render_job.module_path)
     with pytest.raises(RuntimeError), transaction.atomic():
-        document_issue(
-            kind="acceptance_notice",
-            call=call,
-            institution=institution,
-            title="受理通知书",
-            context=CONTEXTS["acceptance_notice"](),
-            issuer_code=ISSUER_CODE,
-        )
+        acceptance_notice_issue(call, institution)
         assert jobs.count() == 1  # before any commit
         raise RuntimeError("the step failed after issuing")
     assert not jobs.exists()

@@ -168,15 +168,13 @@ def decision_issue_start(*, user, call: Call, dispatch: bool = True):
     batch = document_batch.issue_batch_start(call=call, kind=stage["per_applicant"], user=user)
     try:
         with transaction.atomic():
-            lead, requests = _decision_issue_prepare(
-                user=user, call=call, applications=applications, stage=stage
-            )
-            document_batch.issue_batch_prepare(
+            _decision_batch_fill(
+                document_batch.issue_batch_prepare,
                 batch=batch,
-                requests=requests,
-                lead=lead,
-                handler=RECORDED,
-                lead_number_into="decision_number",
+                user=user,
+                call=call,
+                applications=applications,
+                stage=stage,
             )
             if dispatch:
                 document_batch.issue_batch_dispatch(batch)
@@ -204,21 +202,35 @@ def _decision_issue_at_once(*, user, call: Call):
             stage = applications[0].program_version.stage("decision")
             batch.kind = stage["per_applicant"]
             recording = True
-            lead, requests = _decision_issue_prepare(
-                user=user, call=call, applications=applications, stage=stage
-            )
-            document_batch.issue_batch_record(
+            _decision_batch_fill(
+                document_batch.issue_batch_record,
                 batch=batch,
-                requests=requests,
-                lead=lead,
-                handler=RECORDED,
-                lead_number_into="decision_number",
+                user=user,
+                call=call,
+                applications=applications,
+                stage=stage,
             )
     except BaseException as error:
         if recording:
             document_batch.issue_batch_fail(batch=batch, error=error, at_once=True)
         raise
     return batch
+
+
+def _decision_batch_fill(fill, *, batch, user, call, applications, stage) -> None:
+    """The decision's and the applicants' requests made (`_decision_issue_prepare`) and given to
+    `fill`: documents.batch's `issue_batch_prepare` (fanned out) or `issue_batch_record` (at
+    once); the notices print the decision's number."""
+    lead, requests = _decision_issue_prepare(
+        user=user, call=call, applications=applications, stage=stage
+    )
+    fill(
+        batch=batch,
+        requests=requests,
+        lead=lead,
+        handler=RECORDED,
+        lead_number_into="decision_number",
+    )
 
 
 def decision_issue(*, user, call: Call) -> Document:
