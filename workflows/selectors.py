@@ -158,43 +158,65 @@ def recipients_seeing(
 ) -> list[tuple[int, str]]:
     """(pk, email) of the users `rule` names who may see `application` under
     `applications_visible_to`'s rule and, with `untold_under`, hold no message under that
-    dedupe key yet. One statement for the staff and the institution's members; anyone else (a
-    city office, an expert) is checked one by one with the whole rule.
+    dedupe key yet: one statement (`recipients_where`)."""
+    where = recipients_where(rule, application, untold_under=untold_under)
+    if where is None:
+        return []
+    sql, params = where
+    return statement_rows(f"SELECT u.id, u.email {sql}", params)
+
+
+def recipients_where(
+    rule: HoldersOf | MembersOf | Among, application: Application, *, untold_under: str = ""
+) -> tuple[str, list] | None:
+    """`FROM auth_user u WHERE …` (and its parameters) naming the users of `recipients_seeing`,
+    for a statement that reads them or writes a message to each (notifications.notify); None
+    when `rule` names nobody.
 
     Hand-written SQL, because this runs for every message of every transition and Django spends
-    longer building the equivalent query (five correlated subqueries) than the database spends
-    answering it."""
-    view_all = VIEW_ALL.split(".")
-    params = [*view_all, *view_all, *APPLICANT_PERMISSION.split("."), application.institution_id]
+    longer building the equivalent query (a dozen correlated subqueries) than the database
+    spends answering it. It states `applications_visible_to` for every role at once: staff
+    holding VIEW_ALL, the institution's members, a city office of the institution's region, an
+    expert seated on the application's panel (tests.workflows.test_notifications compares the
+    two rules user by user)."""
     if isinstance(rule, HoldersOf):
-        params += [*rule.permission.split("."), *rule.permission.split(".")]
-        candidates = "holders"
+        candidates, among = "holders", _permission_params(rule.permission) * 2
     elif isinstance(rule, MembersOf):
-        params.append(rule.institution_id)
-        candidates = "members"
+        candidates, among = "members", [rule.institution_id]
     else:
         if not rule.pks:
-            return []
-        params += rule.pks
-        candidates = len(rule.pks)
-    if untold_under:
-        params.append(untold_under)
-    rows = statement_rows(_recipients_statement(candidates, bool(untold_under)), params)
-    seeing = [(pk, email) for pk, email, sees in rows if sees]
-    others = [pk for pk, _email, sees in rows if not sees]
-    if others:
-        for user in get_user_model().objects.filter(pk__in=others):
-            if applications_visible_to(user).filter(pk=application.pk).exists():
-                seeing.append((user.pk, user.email))
-    return seeing
+            return None
+        candidates, among = len(rule.pks), list(rule.pks)
+    draft = application.status == Application.Status.DRAFT
+    view_all = _permission_params(VIEW_ALL) * 2
+    member = [*_permission_params(APPLICANT_PERMISSION), application.institution_id]
+    seated = [*_permission_params(EXPERT_REVIEW) * 2, application.pk, *_SEATED]
+    if draft:
+        sees = [*member, *view_all, *seated]
+    else:
+        region = [*_permission_params(RECOMMEND) * 2, application.institution_id]
+        sees = [*view_all, *member, *seated, *region]
+    untold = [untold_under] if untold_under else []
+    return _recipients_sql(candidates, bool(untold_under), draft), [*among, *sees, *untold]
+
+
+_SEATED = [PanelSeat.Status.DECLARED, PanelSeat.Status.SCORED]
+
+
+def _permission_params(permission: str) -> list[str]:
+    return permission.split(".")
 
 
 @functools.cache
-def _recipients_statement(candidates: str | int, untold: bool) -> str:
-    """The statement of `recipients_seeing`. Its parameters, in order: VIEW_ALL's app label and
-    codename twice, APPLICANT_PERMISSION's and the application's institution; then the
-    candidates' (the permission held, twice, for "holders"; the institution for "members"; the
-    users' pks when `candidates` is their number); then the dedupe key (`untold`)."""
+def _recipients_sql(candidates: str | int, untold: bool, draft: bool) -> str:
+    """The SQL of `recipients_where`. Its parameters, in order: the candidates' (the permission
+    held, as app label and codename, twice for "holders"; the institution for "members"; the
+    users' pks when `candidates` is their number); then, for `draft`, APPLICANT_PERMISSION's
+    and the application's institution, VIEW_ALL's twice, and EXPERT_REVIEW's twice with the
+    application and the seat statuses; otherwise VIEW_ALL's twice, APPLICANT_PERMISSION's and
+    the institution, EXPERT_REVIEW's twice with the application and the seat statuses, and
+    RECOMMEND's twice with the institution; last, the dedupe key (`untold`). A permission is
+    its app label and codename."""
     user = get_user_model()
     user_permissions = user.user_permissions.through._meta.db_table
     user_groups = user.groups.through._meta.db_table
@@ -209,23 +231,19 @@ def _recipients_statement(candidates: str | int, untold: bool) -> str:
         )
 
     def held(alias: str) -> str:
-        """The model permission held directly or through a group."""
+        """`user.has_perm` of a model permission: a superuser, or the permission held directly
+        or through a group."""
         return (
-            f"EXISTS (SELECT 1 FROM {user_permissions} {alias}_u WHERE {alias}_u.user_id = u.id"
-            f" AND {alias}_u.permission_id IN ({permission(alias + '_up')}))"
+            f"(u.is_superuser OR EXISTS (SELECT 1 FROM {user_permissions} {alias}_u"
+            f" WHERE {alias}_u.user_id = u.id AND {alias}_u.permission_id IN"
+            f" ({permission(alias + '_up')}))"
             f" OR EXISTS (SELECT 1 FROM {user_groups} {alias}_g JOIN {group_permissions} {alias}_gp"
             f" ON {alias}_gp.group_id = {alias}_g.group_id WHERE {alias}_g.user_id = u.id"
-            f" AND {alias}_gp.permission_id IN ({permission(alias + '_gp')}))"
+            f" AND {alias}_gp.permission_id IN ({permission(alias + '_gp')})))"
         )
 
-    member = (
-        f"EXISTS (SELECT 1 FROM {InstitutionUserObjectPermission._meta.db_table} m"
-        f" WHERE m.user_id = u.id AND m.permission_id IN ({permission('m_p')})"
-        " AND m.content_object_id = %s)"
-    )
-    sees = f"u.is_superuser OR {held('va')} OR {member}"
     if candidates == "holders":
-        among = f"(u.is_superuser OR {held('h')})"
+        among = held("h")
     elif candidates == "members":
         among = (
             f"EXISTS (SELECT 1 FROM {Institution.members.through._meta.db_table} im"
@@ -233,10 +251,30 @@ def _recipients_statement(candidates: str | int, untold: bool) -> str:
         )
     else:
         among = f"u.id IN ({', '.join(['%s'] * candidates)})"
-    statement = (
-        f"SELECT u.id, u.email, CASE WHEN {sees} THEN 1 ELSE 0 END"
-        f" FROM {user._meta.db_table} u WHERE u.is_active AND {among}"
+    view_all = held("va")
+    member = (
+        f"EXISTS (SELECT 1 FROM {InstitutionUserObjectPermission._meta.db_table} m"
+        f" WHERE m.user_id = u.id AND m.permission_id IN ({permission('m_p')})"
+        " AND m.content_object_id = %s)"
     )
+    seated = (
+        f"{held('ex')} AND EXISTS (SELECT 1 FROM {PanelSeat._meta.db_table} ps"
+        f" JOIN {Expert._meta.db_table} e ON e.id = ps.expert_id"
+        " WHERE ps.application_id = %s AND e.user_id = u.id AND ps.status IN (%s, %s))"
+    )
+    if draft:
+        # A draft is its institution's alone: VIEW_ALL settles a user's rule without the
+        # office's or the expert's part, and an office never sees a draft.
+        sees = f"{member} OR (NOT {view_all} AND {seated})"
+    else:
+        region = (
+            f"{held('rc')} AND EXISTS (SELECT 1 FROM {OfficeRegion._meta.db_table} r"
+            f" JOIN {Institution._meta.db_table} i ON i.region_code LIKE"
+            " (SUBSTR(r.region_code, 1, 4) || '%%')"
+            " WHERE r.user_id = u.id AND i.id = %s)"
+        )
+        sees = f"{view_all} OR {member} OR ({seated}) OR ({region})"
+    statement = f"FROM {user._meta.db_table} u WHERE u.is_active AND {among} AND ({sees})"
     if untold:
         statement += (
             f" AND NOT EXISTS (SELECT 1 FROM {Notification._meta.db_table} n"

@@ -228,6 +228,89 @@ def test_the_notice_officers_are_told_of_a_list_to_publish_and_of_an_objection(
     assert messages_of(finance_officer, Kind.WORK_ARRIVED) == []
 
 
+def test_who_is_told_of_an_application_is_who_may_see_it_role_by_role(
+    applicant, institution, other_applicant, formal_reviewer, city_office, other_city_office
+):
+    """The messages' one-statement rule of who may see an application (written in SQL, in the
+    INSERT that writes them) agrees with the pages' rule (`applications_visible_to`) for every
+    kind of user: staff, members, a member through a group only, city offices of the region and
+    of another, experts seated and declared, drawn only, or on no panel, a superuser, an
+    inactive member, someone with no role; on a draft and on submitted applications."""
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    from tests.factories import ApplicationFactory
+    from workflows import selectors
+    from workflows.models import Expert
+    from workflows.permissions import APPLICANT_PERMISSION
+
+    def expert(name):
+        return Expert.objects.create(
+            user=UserFactory(username=name, role="expert"), name=name, specialty="知识产权"
+        )
+
+    declared, drawn, unseated = expert("declared"), expert("drawn"), expert("unseated")
+    superuser = UserFactory(username="root")
+    superuser.is_superuser = True
+    superuser.save()
+    inactive = UserFactory(username="gone", role="applicant")
+    services.institution_member_add(institution=institution, user=inactive, actor=applicant)
+    inactive.is_active = False
+    inactive.save()
+    nobody = UserFactory(username="nobody")
+    group_member = UserFactory(username="through_group")
+    group = Group.objects.create(name="某机构经办人")
+    group_member.groups.add(group)
+    assign_perm(APPLICANT_PERMISSION, group, institution)
+    zunyi = institution_for(other_applicant, region_code="520300")
+    applications = [
+        ApplicationFactory(created_by=user, institution=where, status=status)
+        for user, where, status in (
+            (applicant, institution, Application.Status.DRAFT),
+            (applicant, institution, Application.Status.SUBMITTED),
+            (other_applicant, zunyi, Application.Status.ACCEPTED),
+        )
+    ]
+    for application in applications:
+        PanelSeat.objects.create(application=application, expert=declared, status="declared")
+        PanelSeat.objects.create(application=application, expert=drawn, status="drawn")
+    users = [
+        applicant,
+        other_applicant,
+        formal_reviewer,
+        city_office,
+        other_city_office,
+        declared.user,
+        drawn.user,
+        unseated.user,
+        superuser,
+        inactive,
+        nobody,
+        group_member,
+    ]
+    everyone = selectors.Among(tuple(user.pk for user in users))
+    for application in applications:
+        told = {pk for pk, _email in selectors.recipients_seeing(everyone, application)}
+        seeing = {
+            user.pk
+            for user in users
+            if user.is_active
+            and selectors.applications_visible_to(user).filter(pk=application.pk).exists()
+        }
+        assert told == seeing, application.status
+    # Each part of the rule answers somewhere, so the comparison above is not of empty sets.
+    by_status = {
+        a.status: {pk for pk, _ in selectors.recipients_seeing(everyone, a)} for a in applications
+    }
+    assert applicant.pk in by_status["draft"] and formal_reviewer.pk not in by_status["draft"]
+    assert {formal_reviewer.pk, city_office.pk, declared.user.pk, superuser.pk} <= by_status[
+        "submitted"
+    ]
+    assert other_city_office.pk in by_status["accepted"]
+    assert city_office.pk not in by_status["accepted"]
+    assert drawn.user.pk not in by_status["submitted"] | by_status["accepted"]
+
+
 # --- reminders and escalation -------------------------------------------------------------------
 
 

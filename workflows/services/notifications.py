@@ -17,13 +17,14 @@ arguments): the messages page reads it to each person in the language they chose
 is written in the language its recipient chose while signed in (the site's if they never did).
 """
 
+import functools
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,6 +33,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from documents.models import Document
+from documents.prepared import statement_rows
 
 from .. import calendar, selectors
 from ..models import Application, Notification, PanelSeat, PublicNotice
@@ -82,34 +84,35 @@ def notify(
     `dedupe_key` yet; the emails go to a background job after the transaction commits.
     `recipients` is a list of users, or a rule (`selectors.HoldersOf`, `selectors.MembersOf`)
     read together with who may see the application in one statement. The title and the body's
-    lines are written in the active language and kept as wording (`message_parts`)."""
+    lines are written in the active language and kept as wording (`message_parts`).
+
+    With `application`, the messages are written by one statement that also picks who gets
+    them (`messages_inserted`)."""
+    if application is not None:
+        if not isinstance(recipients, (selectors.HoldersOf, selectors.MembersOf)):
+            people = [user for user in recipients if user is not None and user.is_active]
+            recipients = selectors.Among(tuple(user.pk for user in people))
+        return messages_inserted(
+            recipients,
+            application,
+            kind=kind,
+            link=link,
+            dedupe_key=dedupe_key,
+            **message_parts(title, body),
+        )
     if isinstance(recipients, (selectors.HoldersOf, selectors.MembersOf)):
-        if application is None:
-            raise ValueError("A recipient rule needs the application the message is about.")
-        emails = dict(selectors.recipients_seeing(recipients, application, untold_under=dedupe_key))
-    else:
-        people = [user for user in recipients if user is not None and user.is_active]
-        if application is not None:
-            among = selectors.Among(tuple(user.pk for user in people))
-            emails = dict(selectors.recipients_seeing(among, application, untold_under=dedupe_key))
-        else:
-            emails = {user.pk: user.email for user in people}
-            if dedupe_key and emails:
-                told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=emails)
-                for pk in told.values_list("recipient_id", flat=True):
-                    emails.pop(pk, None)
+        raise ValueError("A recipient rule needs the application the message is about.")
+    people = [user for user in recipients if user is not None and user.is_active]
+    emails = {user.pk: user.email for user in people}
+    if dedupe_key and emails:
+        told = Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=emails)
+        for pk in told.values_list("recipient_id", flat=True):
+            emails.pop(pk, None)
     if not emails:
         return []
     parts = message_parts(title, body)
     rows = [
-        Notification(
-            recipient_id=pk,
-            kind=kind,
-            link=link,
-            application=application,
-            dedupe_key=dedupe_key,
-            **parts,
-        )
+        Notification(recipient_id=pk, kind=kind, link=link, dedupe_key=dedupe_key, **parts)
         for pk in emails
     ]
     if not dedupe_key:
@@ -127,6 +130,59 @@ def notify(
         if emailed:
             transaction.on_commit(lambda: emails_enqueue(emailed))
     return created
+
+
+def messages_inserted(
+    rule, application: Application, *, dedupe_key: str = "", **values
+) -> list[Notification]:
+    """A message (`values`: its columns) to each user `rule` names who may see `application`
+    and, with `dedupe_key`, holds none under that key yet, in one INSERT … SELECT over
+    `selectors.recipients_where`: no read of the recipients before. A row someone else's sweep
+    saved for the same person and key meanwhile is skipped by the unique constraint (ON
+    CONFLICT DO NOTHING, no savepoint). The statement returns the rows written and whether
+    each recipient has an email address; the emails go to a background job after the commit."""
+    where = selectors.recipients_where(rule, application, untold_under=dedupe_key)
+    if where is None:
+        return []
+    recipients_sql, recipients_params = where
+    sample = Notification(application=application, dedupe_key=dedupe_key, **values)
+    statement, fields = _messages_insert_sql(bool(dedupe_key))
+    connection = connections[router.db_for_write(Notification)]
+    params = [f.get_db_prep_save(getattr(sample, f.attname), connection) for f in fields]
+    statement = statement.format(recipients=recipients_sql)
+    rows = statement_rows(statement, [*params, *recipients_params])
+    emailed = [pk for pk, _recipient, has_email in rows if has_email]
+    if emailed:
+        transaction.on_commit(lambda: emails_enqueue(emailed))
+    created = []
+    for pk, recipient_id, _has_email in rows:
+        row = Notification(pk=pk, recipient_id=recipient_id, application=application, **values)
+        row.dedupe_key = dedupe_key
+        row._state.adding = False
+        created.append(row)
+    return created
+
+
+@functools.cache
+def _messages_insert_sql(deduplicated: bool) -> tuple[str, list]:
+    """`messages_inserted`'s statement, with `{recipients}` left for the FROM … WHERE of
+    `selectors.recipients_where`, and the fields whose values come first in its parameters."""
+    meta = Notification._meta
+    quote = connections[router.db_for_write(Notification)].ops.quote_name
+    recipient = meta.get_field("recipient")
+    fields = [f for f in meta.concrete_fields if not f.primary_key and f is not recipient]
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(f.column) for f in [recipient, *fields])
+    user_table = quote(get_user_model()._meta.db_table)
+    statement = (
+        f"INSERT INTO {table} ({columns}) SELECT u.id, {', '.join(['%s'] * len(fields))}"
+        " {recipients}"
+        + (" ON CONFLICT DO NOTHING" if deduplicated else "")
+        + f" RETURNING {table}.{quote(meta.pk.column)}, {table}.{quote(recipient.column)},"
+        f" (SELECT e.email <> '' FROM {user_table} e"
+        f" WHERE e.id = {table}.{quote(recipient.column)})"
+    )
+    return statement, fields
 
 
 def message_parts(title: Phrase | str, body: Phrase | list[Phrase] | str = ()) -> dict:

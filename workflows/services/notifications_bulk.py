@@ -1,8 +1,8 @@
 """Telling people of many things at once (a batch's chunk of documents, and the tasks it
 created): the same recipients, messages and dedupe keys as `notifications` sends them one at a
-time, in a few statements whatever their number. It goes through `notifications`' public
-functions and `selectors.recipients_seeing`, and writes the messages itself only where one INSERT
-for many is the point (`documents_issued_notify`)."""
+time; the documents' messages in one statement per application, the tasks' in a few whatever
+their number. It goes through `notifications`' public functions and `selectors`' rules of who
+is told."""
 
 from django.urls import reverse
 from viewflow.workflow.models import Task
@@ -18,28 +18,23 @@ Kind = Notification.Kind
 
 def documents_issued_notify(*, issued: list[tuple[Document, Application]]) -> list[Notification]:
     """`notifications.document_issued_notify` for many documents: each applicant's members
-    who may see the application told that the document was issued (one query each), all in one
-    INSERT; the emails go to a background job after the commit."""
-    rows, emails = [], {}
+    who may see the application told that the document was issued, one INSERT per application
+    that also picks who is told (`notifications.messages_inserted`); the emails go to a
+    background job after the commit."""
+    created = []
     with notifications.site_language():
         for document, application in issued:
             kind, title, body = notifications.document_issued_message(
                 document=document, application=application
             )
-            parts = notifications.message_parts(title, body)
-            members = selectors.MembersOf(application.institution_id)
-            for pk, email in selectors.recipients_seeing(members, application):
-                emails[pk] = email
-                rows.append(
-                    Notification(
-                        recipient_id=pk,
-                        kind=kind,
-                        link=reverse("application_detail", args=[application.pk]),
-                        application=application,
-                        **parts,
-                    )
-                )
-    return notifications.messages_write(rows, emails) if rows else []
+            created += notifications.messages_inserted(
+                selectors.MembersOf(application.institution_id),
+                application,
+                kind=kind,
+                link=reverse("application_detail", args=[application.pk]),
+                **notifications.message_parts(title, body),
+            )
+    return created
 
 
 def tasks_created_notify(tasks: list[Task]) -> None:
