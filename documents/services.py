@@ -502,8 +502,51 @@ class RenderEnqueue:
         if self.done:
             return
         self.done = True
+        backend = document_render_job.get_backend()
+        if len(self.document_ids) > 1 and isinstance(backend, _database_backend()):
+            calls = [{"document_id": document_id} for document_id in self.document_ids]
+            jobs_written(backend, document_render_job, calls)
+            return
         for document_id in self.document_ids:
             document_render_job.enqueue(document_id=document_id)
+
+
+def _database_backend():
+    from django_tasks_db.backend import DatabaseBackend
+
+    return DatabaseBackend
+
+
+def jobs_written(backend, task, calls: list[dict]) -> None:
+    """`task.enqueue(**kwargs)` for each of `calls` on the database backend (django-tasks-db),
+    in one INSERT: the rows its `enqueue` writes one by one (`_task_to_db_task`), and the
+    `task_enqueued` signal of each. tests/documents test that they are the rows `enqueue`
+    writes."""
+    from django.db.models.signals import pre_save
+    from django_tasks_db.compat import normalize_json, task_enqueued
+    from django_tasks_db.models import DBTaskResult
+
+    backend.validate_task(task)
+    rows = [
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=normalize_json({"args": (), "kwargs": kwargs}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after,
+            backend_name=backend.alias,
+        )
+        for kwargs in calls
+    ]
+    for row in rows:
+        # What `save()` sends first and bulk_create does not: the backend fills defaults so.
+        pre_save.send(
+            sender=DBTaskResult, instance=row, raw=False, using="default", update_fields=None
+        )
+    DBTaskResult.objects.bulk_create(rows)
+    for row in rows:
+        task_enqueued.send(type(backend), task_result=row.task_result)
 
 
 def render_enqueue(document_ids: list[int]) -> None:
@@ -511,12 +554,10 @@ def render_enqueue(document_ids: list[int]) -> None:
     (`django-tasks-db`), in the recording transaction: the jobs commit with the documents, or
     roll back with them, and none is lost between a commit and its enqueue (one commit fewer).
     Otherwise (Redis) once it commits, so that a worker elsewhere finds them recorded."""
-    from django_tasks_db.backend import DatabaseBackend
-
     from .tasks import document_render_job
 
     enqueue = RenderEnqueue(document_ids)
-    if isinstance(document_render_job.get_backend(), DatabaseBackend):
+    if isinstance(document_render_job.get_backend(), _database_backend()):
         enqueue()
     else:
         transaction.on_commit(enqueue)

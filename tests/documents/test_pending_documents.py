@@ -79,6 +79,41 @@ def test_with_the_database_as_queue_the_job_commits_and_rolls_back_with_the_docu
     assert not Document.objects.filter(kind="acceptance_notice").exists()
 
 
+def test_the_jobs_of_documents_recorded_together_are_the_rows_enqueue_writes_and_run(
+    call, institution, other_institution, tasks_run
+):
+    """Documents recorded together (a call decided at once) have their render jobs written in
+    one INSERT: each the row the backend's own `enqueue` writes, and each run by the worker."""
+    from documents.services import jobs_written
+
+    one = acceptance_notice_issue(call, institution)
+    two = acceptance_notice_issue(call, other_institution)
+    jobs = DBTaskResult.objects.filter(task_path=document_render_job.module_path)
+    jobs.delete()
+    document_render_job.enqueue(document_id=one.pk)
+    (alone,) = jobs
+    jobs.delete()
+    jobs_written(
+        document_render_job.get_backend(),
+        document_render_job,
+        [{"document_id": one.pk}, {"document_id": two.pk}],
+    )
+    together = list(jobs.order_by("enqueued_at", "id"))
+    assert len(together) == 2 and len({job.id for job in together}) == 2
+    same = ["status", "priority", "task_path", "queue_name", "backend_name", "run_after"]
+    for job in together:
+        assert [getattr(job, f) for f in same] == [getattr(alone, f) for f in same]
+    assert [job.args_kwargs for job in together] == [
+        alone.args_kwargs,
+        {"args": [], "kwargs": {"document_id": two.pk}},
+    ]
+
+    assert {job.status for job in tasks_run()} == {"SUCCESSFUL"}
+    for document in (one, two):
+        document.refresh_from_db()
+        assert not document.is_pending
+
+
 # --- the job ------------------------------------------------------------------------------------
 
 
