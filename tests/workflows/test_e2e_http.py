@@ -616,6 +616,41 @@ def test_non_pdf_attachment_on_create_saves_the_draft_and_says_why(clients, call
     assert "approval-scan.pdf" in shown and "不是PDF" in shown
 
 
+def test_a_file_the_storage_cannot_write_is_refused_and_the_draft_and_other_file_kept(
+    clients, call, settings, tmp_path
+):
+    """The draft and its files are recorded in one transaction, their files stored before it: a
+    file the storage refuses (a full disk) is reported on its field, and the draft is saved with
+    what was typed and with the file that was stored; nothing answers 500."""
+    from tests.storage_support import DiskFullStorage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": f"{DiskFullStorage.__module__}.{DiskFullStorage.__name__}",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    application, response = steps.draft_create(
+        clients.applicant,
+        call,
+        uploads={
+            "approval_document": steps.pdf_file("approval-disk-full.pdf"),
+            "business_licence": steps.pdf_file("licence.pdf"),
+        },
+        approval_number="国科火字〔2025〕78号",
+    )
+    assert application is not None and application.status == Status.DRAFT
+    assert application.approval_number == "国科火字〔2025〕78号"
+    assert "草稿已保存，但有材料未能上传，请更正后重新上传。" in steps.messages_shown(response)
+    shown = steps.messages_shown(response)
+    assert any("approval-disk-full.pdf" in m and "未能保存" in m for m in shown), shown
+    (stored,) = application.attachments.all()
+    assert stored.kind == "business_licence"
+    assert (tmp_path / stored.file.name).read_bytes() == steps.MINIMAL_PDF
+    assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == [stored.file.name.rsplit("/", 1)[1]]
+
+
 def test_attachment_over_20_mb_is_refused(clients, call):
     """A PDF of 20 MB + 1 byte is refused with 超过20 MB; the draft keeps its earlier file."""
     application, _page = steps.draft_create(clients.applicant, call)

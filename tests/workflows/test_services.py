@@ -328,3 +328,45 @@ def test_staff_reissue_from_the_application_page_is_audited(db, client_for, task
     assert "已被新版本替代" in text and versions[1].number in text
     record = AuditRecord.objects.get(application=application, action="document_reissue")
     assert record.reason == "受理日期填写有误。" and record.actor == cast.notice_officer
+
+
+def test_a_draft_refused_whole_leaves_none_of_its_files_stored(
+    db, applicant, institution, call, settings, tmp_path
+):
+    """The draft's files are stored before the transaction that records them with it; when
+    the draft is refused (a second one of the same tier in the call), its stored files are
+    deleted again: nothing is left on the disk that no attachment names."""
+    from workflows.demo import pdf_upload
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    data = {"tier": "provincial", "approval_date": call.designation_from}
+    first, refused = services.draft_create(
+        user=applicant,
+        call=call,
+        institution=institution,
+        data=data,
+        uploads={"approval_document": pdf_upload("first.pdf")},
+    )
+    assert not refused
+    stored = sorted(p.name for p in tmp_path.rglob("*.pdf"))
+    assert stored == [first.attachments.get().file.name.rsplit("/", 1)[1]]
+
+    with pytest.raises(ValidationError, match="已有同一级别的申报"):
+        services.draft_create(
+            user=applicant,
+            call=call,
+            institution=institution,
+            data=data,
+            uploads={
+                "approval_document": pdf_upload("second.pdf"),
+                "business_licence": pdf_upload("licence.pdf"),
+            },
+        )
+    assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == stored
+    assert Application.objects.filter(institution=institution).count() == 1

@@ -18,6 +18,8 @@ from .applications import (
     application_submit,
     application_update,
     attachment_add,
+    attachments_add,
+    draft_create,
     program_version_current,
 )
 from .audit import IllegalTransition, application_move, audit_write, official_text
@@ -27,10 +29,12 @@ __all__ = [
     "IllegalTransition",
     "TaskAlreadyDone",
     "application_create",
+    "draft_create",
     "application_move",
     "application_submit",
     "application_update",
     "attachment_add",
+    "attachments_add",
     "audit_write",
     "institution_member_add",
     "institution_register",

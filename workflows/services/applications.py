@@ -21,7 +21,7 @@ from ..programs import COLUMN_FIELDS, program_get, program_stage
 from ..stages.base import application_attach
 from .accounts import require_member
 from .advance import start_run, task_done
-from .audit import application_move, audit_write
+from .audit import application_move, audit_deferred, audit_write
 from .tasks import open_task_locked, task_started
 
 Status = Application.Status
@@ -50,23 +50,41 @@ def _fields_apply(application: Application, data: dict) -> None:
             application.extra[name] = field_value_stored(data[name])
 
 
-@transaction.atomic
 def application_create(*, user, call: Call, institution: Institution, data: dict) -> Application:
     """Save a new draft. Drafts may be saved at any time while the call is open."""
+    application, _refused = draft_create(user=user, call=call, institution=institution, data=data)
+    return application
+
+
+def draft_create(
+    *, user, call: Call, institution: Institution, data: dict, uploads: dict | None = None
+) -> tuple[Application, dict[str, ValidationError]]:
+    """Save a new draft with its uploaded files (`uploads`: attachment kind -> upload), as the
+    application form sends them, in one transaction; the uploads refused (by kind, why) are
+    left out and the draft is saved without them, so the applicant fixes only the file."""
     require_member(user, institution)
     if not call.is_open():
         raise ValidationError(_("该申报批次不在申报期内。"), code="call_closed")
-    application = Application(
-        call=call,
-        institution=institution,
-        program_version=program_version_current(slug=call.program_slug),
-        created_by=user,
-        extra={},
-    )
-    _fields_apply(application, data)
-    _draft_save(application)
-    audit_write(actor=user, action="application_create", application=application, to_status="draft")
-    return application
+    kept, refused = _uploads_stored(user, program_get(call.program_slug).content, uploads or {})
+    try:
+        with transaction.atomic(), audit_deferred():
+            application = Application(
+                call=call,
+                institution=institution,
+                program_version=program_version_current(slug=call.program_slug),
+                created_by=user,
+                extra={},
+            )
+            _fields_apply(application, data)
+            _draft_save(application)
+            audit_write(
+                actor=user, action="application_create", application=application, to_status="draft"
+            )
+            _attachments_write(user, application, kept, replacing=False)
+    except BaseException:
+        _files_dropped(kept)
+        raise
+    return application, refused
 
 
 @transaction.atomic
@@ -158,33 +176,105 @@ def pdf_check(upload) -> str:
     return digest.hexdigest()
 
 
-@transaction.atomic
 def attachment_add(*, user, application: Application, kind: str, upload) -> Attachment:
-    """Store an uploaded PDF; an earlier file of the same kind is kept, marked superseded."""
+    """Store an uploaded PDF; an earlier file of the same kind is kept, marked superseded. A
+    refused file raises its ValidationError."""
+    kept, refused = _attachments_added(user, application, {kind: upload})
+    if refused:
+        raise refused[kind]
+    return kept[0]
+
+
+def attachments_add(*, user, application: Application, uploads: dict) -> dict[str, ValidationError]:
+    """Store uploaded PDFs (`uploads`: attachment kind -> upload) in one transaction, as the
+    application form sends them; the earlier file of each kind is kept, marked superseded. The
+    uploads refused, by kind (why); the others are stored."""
+    _kept, refused = _attachments_added(user, application, uploads)
+    return refused
+
+
+def _attachments_added(user, application: Application, uploads: dict):
     require_member(user, application.institution)
     if not application.is_editable:
         raise ValidationError(_("申报已提交，当前不能更换材料。"), code="not_editable")
-    kinds = {a["key"] for a in application.program["attachments"]}
-    if kind not in kinds:
-        raise ValidationError(_("未知的材料类型。"), code="unknown_kind")
-    sha256 = pdf_check(upload)
-    application.attachments.filter(kind=kind, superseded=False).update(superseded=True)
-    attachment = Attachment.objects.create(
-        application=application,
-        kind=kind,
-        file=upload,
-        original_name=_name_kept(upload.name),
-        sha256=sha256,
-        size=upload.size,
-        uploaded_by=user,
-    )
-    audit_write(
-        actor=user,
-        action="attachment_add",
-        application=application,
-        data={"kind": kind, "sha256": sha256, "name": attachment.original_name},
-    )
-    return attachment
+    kept, refused = _uploads_stored(user, application.program, uploads)
+    try:
+        with transaction.atomic(), audit_deferred():
+            _attachments_write(user, application, kept, replacing=True)
+    except BaseException:
+        _files_dropped(kept)
+        raise
+    return kept, refused
+
+
+def _uploads_stored(
+    user, program: dict, uploads: dict
+) -> tuple[list[Attachment], dict[str, ValidationError]]:
+    """The unsaved attachments of the uploads that pass `pdf_check`, their files stored (before
+    the transaction that records them: a file the storage refuses leaves the draft saved); and
+    the uploads refused, by kind."""
+    kinds = {a["key"] for a in program["attachments"]}
+    kept, refused = [], {}
+    for kind, upload in uploads.items():
+        if kind not in kinds:
+            refused[kind] = ValidationError(_("未知的材料类型。"), code="unknown_kind")
+            continue
+        try:
+            sha256 = pdf_check(upload)
+        except ValidationError as error:
+            refused[kind] = error
+            continue
+        attachment = Attachment(
+            kind=kind,
+            original_name=_name_kept(upload.name),
+            sha256=sha256,
+            size=upload.size,
+            uploaded_by=user,
+        )
+        try:
+            attachment.file.save(upload.name, upload, save=False)
+        except OSError:
+            refused[kind] = ValidationError(
+                _("文件“%(name)s”未能保存，请重新上传。") % {"name": attachment.original_name},
+                code="not_stored",
+            )
+            continue
+        kept.append(attachment)
+    return kept, refused
+
+
+def _attachments_write(
+    user, application: Application, attachments: list[Attachment], *, replacing: bool
+) -> None:
+    """Record `attachments` (files stored) for `application` in one INSERT, each with its
+    audit record; with `replacing`, the current files of the same kinds marked superseded
+    first (a new draft has none)."""
+    if not attachments:
+        return
+    if replacing:
+        application.attachments.filter(
+            kind__in=[a.kind for a in attachments], superseded=False
+        ).update(superseded=True)
+    for attachment in attachments:
+        attachment.application = application
+    Attachment.objects.bulk_create(attachments)
+    for attachment in attachments:
+        audit_write(
+            actor=user,
+            action="attachment_add",
+            application=application,
+            data={
+                "kind": attachment.kind,
+                "sha256": attachment.sha256,
+                "name": attachment.original_name,
+            },
+        )
+
+
+def _files_dropped(attachments: list[Attachment]) -> None:
+    """The stored files of attachments whose recording failed: deleted, none left unrecorded."""
+    for attachment in attachments:
+        attachment.file.delete(save=False)
 
 
 def _kinds_attached(application: Application) -> set[str]:

@@ -105,15 +105,18 @@ def call_list(request):
     return render(request, "workflows/call_list.html", {"calls": selectors.calls_open()})
 
 
-def _save_uploads(request, application, form) -> bool:
-    for kind, upload in form.uploads().items():
-        try:
-            services.attachment_add(
-                user=request.user, application=application, kind=kind, upload=upload
-            )
-        except ValidationError as error:
-            form.add_error(f"attachment_{kind}", error)
+def _uploads_refused(form, refused: dict) -> bool:
+    """Put each refused upload's reason on its field; whether all were stored."""
+    for kind, error in refused.items():
+        form.add_error(f"attachment_{kind}", error)
     return not form.errors
+
+
+def _save_uploads(request, application, form) -> bool:
+    refused = services.attachments_add(
+        user=request.user, application=application, uploads=form.uploads()
+    )
+    return _uploads_refused(form, refused)
 
 
 @login_required
@@ -131,14 +134,18 @@ def application_create(request, call_pk):
     form = ApplicationForm(request.POST or None, request.FILES or None, program=program, call=call)
     if request.method == "POST" and form.is_valid():
         try:
-            application = services.application_create(
-                user=request.user, call=call, institution=institution, data=form.data_fields()
+            application, refused = services.draft_create(
+                user=request.user,
+                call=call,
+                institution=institution,
+                data=form.data_fields(),
+                uploads=form.uploads(),
             )
         except ValidationError as error:
             form_errors(form, error)
         else:
             # The draft is saved even when an upload is refused: the user fixes only the file.
-            if _save_uploads(request, application, form):
+            if _uploads_refused(form, refused):
                 messages.success(request, _("草稿已保存。"))
                 return redirect("application_detail", pk=application.pk)
             messages.warning(request, _("草稿已保存，但有材料未能上传，请更正后重新上传。"))
