@@ -477,6 +477,32 @@ def test_a_payment_dated_before_its_award_letter_is_refused_and_nothing_is_recor
     assert "拨付已登记。" in steps.messages_shown(response)
 
 
+def test_a_voucher_number_used_before_in_the_program_is_refused_and_nothing_recorded(
+    clients, call, client_for, other_applicant, other_institution
+):
+    """A voucher number identifies one payment of the program: typed again for another
+    applicant, the payment is refused with 该凭证号已被使用, the number typed stays in the form,
+    and neither the payment nor the budget changes."""
+    steps.run_to_paid(clients, call, tier="provincial", voucher="PZ2026-0010")
+    other = client_for(other_applicant)
+    application = steps.application_submitted(other, call, tier="national")
+    steps.accepted_and_approved(clients, call, [application])
+    steps.through_notice(clients, call)
+    steps.award_letter(clients.finance, application)
+    call.refresh_from_db()
+    paid_before = call.budget_paid
+
+    response = steps.payment(clients.finance, application, voucher="PZ2026-0010")
+    errors = steps.form_errors(response)
+    assert any("该凭证号已被使用" in e for e in errors), errors
+    assert steps.input_value(response, "voucher_number") == "PZ2026-0010"
+    assert Payment.objects.count() == 1
+    call.refresh_from_db()
+    assert call.budget_paid == paid_before
+    application.refresh_from_db()
+    assert application.status == Status.LETTER_ISSUED
+
+
 def test_same_designation_is_not_paid_twice(clients, call):
     """Paid as a provincial agency in one call, the unit applies as provincial again in the next:
     submitting is refused with 同一认定不重复资助 on the page and the draft stays a draft."""

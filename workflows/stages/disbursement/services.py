@@ -5,11 +5,13 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from documents.amounts import amount_in_words
 from documents.models import Document
+from documents.prepared import Prepared
 
 from ... import selectors
 from ...amounts import award_figure, award_label_into
@@ -58,6 +60,31 @@ def award_letter_issue(*, user, application: Application) -> Document:
     return letter
 
 
+def _call_for_payment(call_id: int, application_id: int, program_slug: str, voucher_number: str):
+    """The call's row locked for its budget, read with the date and title of the application's
+    current award letter and whether the voucher number was used before in the program."""
+    letter = Document.objects.filter(
+        application_id=application_id,
+        kind=Document.Kind.AWARD_LETTER,
+        superseded_at__isnull=True,
+        voided_at__isnull=True,
+    ).order_by("-issued_at")
+    return (
+        Call.objects.select_for_update(of=("self",))
+        .filter(pk=call_id)
+        .annotate(
+            letter_issued_at=Subquery(letter.values("issued_at")[:1]),
+            letter_title=Subquery(letter.values("title")[:1]),
+            voucher_taken=Exists(
+                Payment.objects.filter(program_slug=program_slug, voucher_number=voucher_number)
+            ),
+        )
+    )
+
+
+_CALL_FOR_PAYMENT = Prepared(Call, _call_for_payment)
+
+
 def payment_record(
     *, user, application: Application, voucher_number: str, paid_on: date
 ) -> Payment:
@@ -68,21 +95,21 @@ def payment_record(
             raise ValidationError(_("请填写凭证号。"), code="voucher")
         if paid_on > timezone.localdate():
             raise ValidationError(_("拨付日期不能晚于今天。"), code="future")
-        letter = (
-            application.documents.filter(
-                kind=Document.Kind.AWARD_LETTER, superseded_at__isnull=True, voided_at__isnull=True
-            )
-            .values_list("title", "issued_at")
-            .first()
+        call = _CALL_FOR_PAYMENT.first(
+            call_id=application.call_id,
+            application_id=application.pk,
+            program_slug=application.call.program_slug,
+            voucher_number=voucher_number,
         )
-        if letter is not None and paid_on < timezone.localtime(letter[1]).date():
-            # Money follows the letter that announces it: an earlier date is a typing error.
-            raise ValidationError(
-                _("拨付日期不能早于%(title)s的印发日期（%(date)s）。")
-                % {"title": letter[0], "date": timezone.localtime(letter[1]).date().isoformat()},
-                code="before_letter",
-            )
-        call = Call.objects.select_for_update().get(pk=application.call_id)
+        if call.letter_issued_at is not None:
+            letter_day = timezone.localtime(call.letter_issued_at).date()
+            if paid_on < letter_day:
+                # Money follows the letter that announces it: an earlier date is a typing error.
+                raise ValidationError(
+                    _("拨付日期不能早于%(title)s的印发日期（%(date)s）。")
+                    % {"title": call.letter_title, "date": letter_day.isoformat()},
+                    code="before_letter",
+                )
         award = award_figure(application=application)
         amount = award.amount
         if amount > call.budget_left:
@@ -91,9 +118,7 @@ def payment_record(
                 % {"left": f"{call.budget_left:,.2f}", "amount": f"{amount:,.2f}"},
                 code="overdraft",
             )
-        if Payment.objects.filter(
-            program_slug=call.program_slug, voucher_number=voucher_number
-        ).exists():
+        if call.voucher_taken:
             raise ValidationError(_("该凭证号已被使用。"), code="voucher_taken")
         try:
             # No savepoint: the error is raised on, rolling the whole step back.
