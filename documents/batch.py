@@ -179,7 +179,10 @@ def _alive() -> ExpressionWrapper:
 
 def _call_locked(call) -> dict:
     """The call's row locked (one start at a time per call), read with whether it has
-    unfinished batches and whether one of them is alive: one statement."""
+    unfinished batches, whether one of them is alive, and whether an earlier run reserved
+    numbers for its documents: one statement."""
+    from .models import DocumentReservation
+
     unfinished = _unfinished_batches(OuterRef("pk"))
     return (
         type(call)
@@ -188,8 +191,9 @@ def _call_locked(call) -> dict:
         .annotate(
             unfinished=Exists(unfinished),
             alive=Exists(unfinished.filter(_alive())),
+            reserved=Exists(DocumentReservation.objects.filter(call_id=OuterRef("pk"))),
         )
-        .values("unfinished", "alive")
+        .values("unfinished", "alive", "reserved")
         .get()
     )
 
@@ -229,6 +233,8 @@ def issue_batch_start(*, call, kind: str, user, at_once: bool = False) -> IssueB
             updated_at=now,
             lease_expires_at=now + _lease(),
         )
+        # Whether `issue_batch_record` must look for numbers an earlier run reserved.
+        batch.reservations_exist = found["reserved"]
         if not at_once:
             batch.save(force_insert=True)
         return batch
@@ -341,7 +347,9 @@ def issue_batch_record(
     lead = None if lead_issued is not None else lead
     everyone = ([lead] if lead is not None else []) + pending
     with transaction.atomic(savepoint=False):
-        numbered = services.documents_numbered(wanted=_wanted(everyone))
+        numbered = services.documents_numbered(
+            wanted=_wanted(everyone), reserved=getattr(batch, "reservations_exist", True)
+        )
         _lead_number_into(pending, lead_issued or (lead and numbered[0].number), lead_number_into)
         now = timezone.now()
         batch.handler = handler

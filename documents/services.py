@@ -269,16 +269,18 @@ def documents_reserve(*, wanted: list[dict]) -> list[DocumentReservation]:
     return reservations
 
 
-def documents_numbered(*, wanted: list[dict]) -> list[DocumentReservation]:
+def documents_numbered(*, wanted: list[dict], reserved: bool = True) -> list[DocumentReservation]:
     """The numbers and verification codes of `wanted` (as `documents_reserve`): the reservation
     an earlier run made, else a new one not saved, for documents recorded in this transaction
-    (`documents_record`); new numbers are consecutive in the order given."""
+    (`documents_record`); new numbers are consecutive in the order given. `reserved`: False
+    when the caller knows that no run reserved any (the reservations are not read)."""
     if not wanted:
         return []
     existing = {}
     kinds = {w["kind"] for w in wanted}
     calls = {w["call"].pk for w in wanted}
-    for reservation in DocumentReservation.objects.filter(kind__in=kinds, call_id__in=calls):
+    reservations = DocumentReservation.objects.filter(kind__in=kinds, call_id__in=calls)
+    for reservation in reservations if reserved else ():
         existing[(reservation.kind, reservation.call_id, reservation.application_id)] = reservation
 
     def key(w):

@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db.models import Case, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -131,6 +132,17 @@ def application_move(
     return application
 
 
+def _each_own(applications: list[Application], name: str):
+    """An UPDATE's value of field `name` that gives each of `applications` its own (what
+    `bulk_update` writes)."""
+    field = Application._meta.get_field(name)
+    values = [Value(getattr(a, field.attname), output_field=field) for a in applications]
+    if len(set(getattr(a, field.attname) for a in applications)) == 1:
+        return values[0]
+    whens = [When(pk=a.pk, then=value) for a, value in zip(applications, values, strict=True)]
+    return Case(*whens, output_field=field)
+
+
 def applications_move(
     *,
     applications: list[Application],
@@ -138,10 +150,13 @@ def applications_move(
     actor,
     action: str,
     audited: list[AuditRecord] = (),
+    also_saved: tuple[str, ...] = (),
 ) -> list[Application]:
     """`application_move` for many applications at once (a batch's chunk), each allowed the
     move as one alone: their status in one UPDATE, their audit records in one INSERT after
-    `audited` (other records of the same step), and whoever is told of the move told."""
+    `audited` (other records of the same step), and whoever is told of the move told.
+    `also_saved`: other fields the step set on each, saved in the same UPDATE (each row its
+    own value)."""
     if not applications:
         return applications
     moves = []
@@ -158,8 +173,9 @@ def applications_move(
             )
         )
     now = timezone.now()
+    values = {name: _each_own(applications, name) for name in also_saved}
     updated = Application.objects.filter(pk__in=[a.pk for a in applications]).update(
-        status=to, updated_at=now
+        status=to, updated_at=now, **values
     )
     if updated != len(applications):
         raise IllegalTransition(f"{len(applications) - updated} of the applications are gone")

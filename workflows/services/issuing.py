@@ -93,6 +93,13 @@ def default_title(kind: str, program: dict) -> str:
     return wording.format(title=program_title)
 
 
+def first_submitted_version(call_id):
+    """The program version of the call's first submitted application, as a subquery (`call_id`
+    may be an OuterRef)."""
+    first = Application.objects.filter(call_id=call_id).exclude(status=Status.DRAFT)
+    return first.order_by("pk").values("program_version_id")[:1]
+
+
 _FIRST_SUBMITTED = Prepared(
     Application,
     lambda call_id: (

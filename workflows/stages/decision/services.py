@@ -104,11 +104,17 @@ def _counted(applications):
 
 
 _DECISION_FACTS = Prepared(Call, _decision_facts_read)
-# The decision's list: best panel score first, then in the order the applications came.
+# The decision's list: best panel score first, then in the order the applications came; each
+# read with the program version of the call's first submitted application (the rules the
+# decision is written under: services.issuing.program_content).
 _AWAITING_IN_ORDER = Prepared(
     Application,
-    lambda call_id, nodes: selectors.applications_at(call_id, nodes).order_by(
-        F("panel_score").desc(nulls_last=True), "pk"
+    lambda call_id, nodes: (
+        selectors.applications_at(call_id, nodes)
+        .annotate(
+            call_program_version=Subquery(issuing.first_submitted_version(OuterRef("call_id")))
+        )
+        .order_by(F("panel_score").desc(nulls_last=True), "pk")
     ),
 )
 
@@ -220,9 +226,11 @@ def _decision_issue_at_once(*, user, call: Call):
 def _decision_batch_fill(fill, *, batch, user, call, applications, stage) -> None:
     """The decision's and the applicants' requests made (`_decision_issue_prepare`) and given to
     `fill`: documents.batch's `issue_batch_prepare` (fanned out) or `issue_batch_record` (at
-    once); the notices print the decision's number."""
+    once, where the awards are recorded with the applications' moves to DECIDED); the notices
+    print the decision's number."""
+    at_once = fill is document_batch.issue_batch_record
     lead, requests = _decision_issue_prepare(
-        user=user, call=call, applications=applications, stage=stage
+        user=user, call=call, applications=applications, stage=stage, awards_saved=not at_once
     )
     fill(
         batch=batch,
@@ -271,6 +279,9 @@ def decision_documents_recorded(*, batch, stored: list[document_batch.Stored]) -
         actor=batch.created_by,
         action="decide",
         audited=issued,
+        # Recorded here when the call is decided at once (`_decision_issue_prepare`); the same
+        # values again for a fanned-out batch, which recorded them when it was prepared.
+        also_saved=AWARD_FIELDS,
     )
     documents_issued_notify(issued=[(s.document, s.application) for s in stored])
     handles_run(tasks)
@@ -285,18 +296,25 @@ def decision_document_recorded(*, batch, application, document, data) -> None:
     if application is None:
         return
     application_move(
-        application=application, to=Status.DECIDED, actor=batch.created_by, action="decide"
+        application=application,
+        to=Status.DECIDED,
+        actor=batch.created_by,
+        action="decide",
+        also_saved=AWARD_FIELDS,
     )
     task = open_task(application, NODE)
     task.flow_task.run(task)
 
 
 RECORDED = f"{__name__}.decision_document_recorded"
+AWARD_FIELDS = ("award_amount", "valid_until")
 
 
-def _decision_issue_prepare(*, user, call, applications, stage):
-    """Award amounts and validity recorded (in bulk); (the batch request of the decision; the
-    requests of the applicants' documents, which print the decision's number)."""
+def _decision_issue_prepare(*, user, call, applications, stage, awards_saved: bool = True):
+    """Award amounts and validity set on `applications` and, with `awards_saved`, recorded (in
+    bulk; else the applications' moves to DECIDED record them: `AWARD_FIELDS`); (the batch
+    request of the decision; the requests of the applicants' documents, which print the
+    decision's number)."""
     pays = _pays(applications[0].program)
     today = timezone.localdate()
     years = stage["validity_years"]
@@ -323,8 +341,11 @@ def _decision_issue_prepare(*, user, call, applications, stage):
                 "amount_words": amount_in_words(amount) if pays else "",
             }
         )
-    Application.objects.bulk_update(applications, ["award_amount", "valid_until"])
-    program = program_content(None, call)
+    if awards_saved:
+        Application.objects.bulk_update(applications, list(AWARD_FIELDS))
+    version = getattr(applications[0], "call_program_version", None)
+    listed = [a.program_version for a in applications if a.program_version_id == version]
+    program = listed[0].content if listed else program_content(None, call)
     decision_context = document_context(None, call, program=program)
     decision_context.update(
         rows=rows,
