@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,9 +14,9 @@ from forms.fields import field_value_stored, program_field
 from forms.pdf_safety import PdfProblem, pdf_inspect
 from forms.validators import localised
 
-from ..amounts import amount_rule, award_figure, field_value
+from ..amounts import amount_rule, award_figure, designation_of, field_value
 from ..flows import flow_for, local_name
-from ..models import Application, Attachment, Call, Institution, ProgramVersion
+from ..models import Application, Attachment, Call, Institution, Payment, ProgramVersion
 from ..permissions import APPLICANT_PERMISSION
 from ..programs import COLUMN_FIELDS, program_get, program_stage
 from ..stages.base import application_attach
@@ -285,6 +286,47 @@ def _kinds_attached(application: Application) -> set[str]:
     return {row["kind"] for row in _KINDS_ATTACHED(application_id=application.pk)}
 
 
+def _attached_and_paid(application: Application) -> tuple[set[str], dict]:
+    """What a submission checks of the database, in one statement: the kinds of the
+    application's current attachments, and what its institution was paid before for the same
+    designation (`award_figure`'s `paid_before`)."""
+    designation = designation_of(application)
+    key = (application.institution_id, application.call.program_slug, designation)
+    if "attachments" in getattr(application, "_prefetched_objects_cache", {}):
+        return _kinds_attached(application), {}
+    rows = _ATTACHED_AND_PAID(
+        application_id=application.pk,
+        institution_id=application.institution_id,
+        program_slug=application.call.program_slug,
+        designation=designation,
+    )
+    kinds = {name for what, name, _amount in rows if what == "attached"}
+    paid = {name: amount for what, name, amount in rows if what == "paid"}
+    return kinds, {key: paid}
+
+
+_ATTACHED_AND_PAID = Prepared(
+    Payment,
+    lambda application_id, institution_id, program_slug, designation: (
+        Payment.objects.filter(
+            institution_id=institution_id, program_slug=program_slug, designation=designation
+        )
+        .order_by()
+        .values_list(Value("paid", output_field=CharField()), "tier", "amount")
+        .union(
+            Attachment.objects.filter(application_id=application_id, superseded=False)
+            .order_by()
+            .values_list(
+                Value("attached", output_field=CharField()),
+                "kind",
+                Value(None, output_field=Payment._meta.get_field("amount")),
+            ),
+            all=True,
+        )
+    ),
+)
+
+
 _KINDS_ATTACHED = Prepared(
     Attachment,
     lambda application_id: (
@@ -312,7 +354,7 @@ def _eligibility_errors(application: Application) -> list[str]:
     prefix = rules.get("region_prefix")
     if prefix and not application.institution.region_code.startswith(prefix):
         errors.append(_("申报单位须在本省登记注册。"))
-    current = _kinds_attached(application)
+    current, paid_before = _attached_and_paid(application)
     for attachment in program["attachments"]:
         if attachment.get("required", True) and attachment["key"] not in current:
             errors.append(_("缺少必需的申报材料：%(name)s。") % {"name": localised(attachment)})
@@ -347,7 +389,7 @@ def _eligibility_errors(application: Application) -> list[str]:
         or (rule != "tier" and not errors)
     ):
         try:
-            award_figure(application=application)
+            award_figure(application=application, paid_before=paid_before)
         except ValidationError as error:
             errors.extend(error.messages)
     return errors
