@@ -278,22 +278,16 @@ def _files_dropped(attachments: list[Attachment]) -> None:
         attachment.file.delete(save=False)
 
 
-def _kinds_attached(application: Application) -> set[str]:
-    """The kinds of the application's current attachments (from its prefetched attachments
-    when a page read them)."""
-    if "attachments" in getattr(application, "_prefetched_objects_cache", {}):
-        return {a.kind for a in application.attachments.all() if not a.superseded}
-    return {row["kind"] for row in _KINDS_ATTACHED(application_id=application.pk)}
-
-
 def _attached_and_paid(application: Application) -> tuple[set[str], dict]:
     """What a submission checks of the database, in one statement: the kinds of the
     application's current attachments, and what its institution was paid before for the same
-    designation (`award_figure`'s `paid_before`)."""
+    designation (`award_figure`'s `paid_before`). The kinds come from the application's
+    prefetched attachments when a page read them (the payments are then read by
+    `award_figure`)."""
+    if "attachments" in getattr(application, "_prefetched_objects_cache", {}):
+        return {a.kind for a in application.attachments.all() if not a.superseded}, {}
     designation = designation_of(application)
     key = (application.institution_id, application.call.program_slug, designation)
-    if "attachments" in getattr(application, "_prefetched_objects_cache", {}):
-        return _kinds_attached(application), {}
     rows = _ATTACHED_AND_PAID(
         application_id=application.pk,
         institution_id=application.institution_id,

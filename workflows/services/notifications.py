@@ -156,8 +156,13 @@ def messages_inserted(
         transaction.on_commit(lambda: emails_enqueue(emailed))
     created = []
     for pk, recipient_id, _has_email in rows:
-        row = Notification(pk=pk, recipient_id=recipient_id, application=application, **values)
-        row.dedupe_key = dedupe_key
+        row = Notification(
+            pk=pk,
+            recipient_id=recipient_id,
+            application=application,
+            dedupe_key=dedupe_key,
+            **values,
+        )
         row._state.adding = False
         created.append(row)
     return created
