@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import math
 import os
@@ -164,11 +165,12 @@ def _unfinished_batches(call_id):
     )
 
 
-def _alive() -> ExpressionWrapper:
-    """Whether a batch is alive: its own lease, or one of its documents', has not expired."""
+def _alive(now=None) -> ExpressionWrapper:
+    """Whether a batch is alive at `now` (the present when not given): its own lease, or one of
+    its documents', has not expired."""
     from .models import BatchItem
 
-    now = timezone.now()
+    now = now or timezone.now()
     leased_item = BatchItem.objects.filter(
         batch=OuterRef("pk"), status=BatchItem.Status.PENDING, lease_expires_at__gt=now
     )
@@ -180,21 +182,30 @@ def _alive() -> ExpressionWrapper:
 def _call_locked(call) -> dict:
     """The call's row locked (one start at a time per call), read with whether it has
     unfinished batches, whether one of them is alive, and whether an earlier run reserved
-    numbers for its documents: one statement."""
+    numbers for its documents: one statement, compiled once per model of call."""
+    model = type(call)
+    read = _CALL_LOCKED.get(model)
+    if read is None:
+        read = _CALL_LOCKED[model] = Prepared(model, functools.partial(_call_locked_read, model))
+    return read.first(call_id=call.pk, now=timezone.now())
+
+
+_CALL_LOCKED: dict = {}
+
+
+def _call_locked_read(model, call_id, now):
     from .models import DocumentReservation
 
     unfinished = _unfinished_batches(OuterRef("pk"))
     return (
-        type(call)
-        .objects.select_for_update(of=("self",))
-        .filter(pk=call.pk)
+        model.objects.select_for_update(of=("self",))
+        .filter(pk=call_id)
         .annotate(
             unfinished=Exists(unfinished),
-            alive=Exists(unfinished.filter(_alive())),
+            alive=Exists(unfinished.filter(_alive(now))),
             reserved=Exists(DocumentReservation.objects.filter(call_id=OuterRef("pk"))),
         )
         .values("unfinished", "alive", "reserved")
-        .get()
     )
 
 

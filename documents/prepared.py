@@ -7,13 +7,15 @@ takes about a millisecond of Python, ten times what the database takes to answer
 values that change, and then runs the kept SQL with each call's values: the rows come back as
 the same objects (or dicts, for a `.values()` read) the queryset would give.
 
-Only values that the compiled SQL carries as parameters unchanged can vary: whole numbers and
-strings, alone or in a list (a list's length is part of the compiled shape). Anything else is
-written into the queryset where it is built.
+Only values that the compiled SQL carries as parameters can vary: whole numbers and strings,
+alone or in a list (a list's length is part of the compiled shape), and aware datetimes compared
+with a datetime column (carried as the database takes them). Anything else is written into the
+queryset where it is built.
 """
 
 import functools
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from django.apps import apps
@@ -23,6 +25,7 @@ from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
 
 _STAND_IN_INT = -(2**52)  # no row's key or count is near it
+_STAND_IN_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # no lease or deadline is near it
 # A list's length is part of the compiled shape: longer lists are compiled each time (their
 # rows outweigh the compiling), so that the kept SQL stays a handful per read.
 LIST_KEPT_UP_TO = 8
@@ -73,6 +76,10 @@ def _shape_of(name: str, value):
 
 
 def _kind_of(name: str, value) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError(f"prepared value {name!r} must be an aware datetime")
+        return "datetime"
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"prepared value {name!r} must be an int or a str, not {value!r}")
     return "int" if isinstance(value, int) else "str"
@@ -90,9 +97,14 @@ class _Compiled:
         self.compiler = self.queryset.query.get_compiler(using=alias)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
+        # A datetime is carried as the database takes it (SQLite: text in UTC).
+        adapt = connections[alias].ops.adapt_datetimefield_value
+        self.adapted = {name for name, (kind, _length) in shape if kind == "datetime"}
+        self.adapt = adapt
         for name, made in stand_ins.items():
             for index, stand_in in enumerate(made if isinstance(made, list) else [made]):
-                found = [i for i, param in enumerate(self.params) if param == stand_in]
+                carried = adapt(stand_in) if name in self.adapted else stand_in
+                found = [i for i, param in enumerate(self.params) if param == carried]
                 if not found:
                     raise TypeError(f"prepared value {name!r} is not a parameter of the SQL")
                 self.positions.setdefault(name, []).append((index, found))
@@ -113,8 +125,11 @@ class _Compiled:
         for name, places in self.positions.items():
             value = values[name]
             for index, found in places:
+                one = value[index] if name in self.lists else value
+                if name in self.adapted:
+                    one = self.adapt(one)
                 for i in found:
-                    params[i] = value[index] if name in self.lists else value
+                    params[i] = one
         self._params = params
         return list(self.queryset._iterable_class(self.queryset))
 
@@ -169,4 +184,6 @@ def _preparing_cursor_class():
 
 def _stand_in(kind: str):
     number = next(_serial)
+    if kind == "datetime":
+        return _STAND_IN_TIME + timedelta(microseconds=number + 1)
     return _STAND_IN_INT - number if kind == "int" else f"\x1fprepared-{number}\x1f"

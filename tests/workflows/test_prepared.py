@@ -2,14 +2,17 @@
 values: a step that read another application's task or the wrong member would act on it."""
 
 from contextlib import nullcontext
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from documents.prepared import Prepared
-from tests.factories import UserFactory, institution_for
-from workflows.models import Institution
+from tests.factories import CallFactory, UserFactory, institution_for
+from workflows.models import Call, Institution
 from workflows.selectors import member_of
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +51,29 @@ def test_a_kept_read_is_one_statement_and_its_rows_are_whole_objects():
     found.name = "改名后的单位"
     found.save(update_fields=["name"])  # a row read so is saved as any other
     assert Institution.objects.get(pk=institution.pk).name == "改名后的单位"
+
+
+OPEN_AT = Prepared(
+    Call, lambda now: Call.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("pk")
+)
+
+
+def test_a_datetime_value_is_compared_as_the_database_keeps_it():
+    """A moment is carried as the database takes it (SQLite: text in UTC), so each call is
+    answered for its own moment, in any time zone, to the microsecond."""
+    start = timezone.now().replace(microsecond=500)
+    first = CallFactory(opens_at=start, closes_at=start + timedelta(days=10))
+    second = CallFactory(opens_at=start + timedelta(days=5), closes_at=start + timedelta(days=20))
+
+    assert OPEN_AT(now=start - timedelta(microseconds=1)) == []
+    assert OPEN_AT(now=start) == [first]
+    assert OPEN_AT(now=(start + timedelta(days=6)).astimezone(ZoneInfo("Asia/Shanghai"))) == [
+        first,
+        second,
+    ]
+    assert OPEN_AT(now=start + timedelta(days=10)) == [second]
+    with pytest.raises(TypeError):
+        OPEN_AT(now=datetime(2026, 12, 5, 12, 0))  # naive: which moment is it?
 
 
 def test_values_it_cannot_keep_are_refused():
