@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -541,11 +541,10 @@ def jobs_written(backend, task, calls: list[dict]) -> None:
         )
         for kwargs in calls
     ]
+    using = router.db_for_write(DBTaskResult)
     for row in rows:
         # What `save()` sends first and bulk_create does not: the backend fills defaults so.
-        pre_save.send(
-            sender=DBTaskResult, instance=row, raw=False, using="default", update_fields=None
-        )
+        pre_save.send(sender=DBTaskResult, instance=row, raw=False, using=using, update_fields=None)
     DBTaskResult.objects.bulk_create(rows)
     for row in rows:
         task_enqueued.send(type(backend), task_result=row.task_result)
