@@ -67,12 +67,17 @@ def paid_for(
     return {row["tier"]: row["amount"] for row in rows}
 
 
+def payments_for(institution_id, program_slug, designation):
+    """The payments made to an institution under a program for one designation."""
+    return Payment.objects.filter(
+        institution_id=institution_id, program_slug=program_slug, designation=designation
+    )
+
+
 _PAID = Prepared(
     Payment,
     lambda institution_id, program_slug, designation: (
-        Payment.objects.filter(
-            institution_id=institution_id, program_slug=program_slug, designation=designation
-        )
+        payments_for(institution_id, program_slug, designation)
         .order_by("pk")
         .values("tier", "amount")
     ),

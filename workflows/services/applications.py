@@ -14,7 +14,7 @@ from forms.fields import field_value_stored, program_field
 from forms.pdf_safety import PdfProblem, pdf_inspect
 from forms.validators import localised
 
-from ..amounts import amount_rule, award_figure, designation_of, field_value
+from ..amounts import amount_rule, award_figure, designation_of, field_value, payments_for
 from ..flows import flow_for, local_name
 from ..models import Application, Attachment, Call, Institution, Payment, ProgramVersion
 from ..permissions import APPLICANT_PERMISSION
@@ -302,9 +302,7 @@ def _attached_and_paid(application: Application) -> tuple[set[str], dict]:
 _ATTACHED_AND_PAID = Prepared(
     Payment,
     lambda application_id, institution_id, program_slug, designation: (
-        Payment.objects.filter(
-            institution_id=institution_id, program_slug=program_slug, designation=designation
-        )
+        payments_for(institution_id, program_slug, designation)
         .order_by()
         .values_list(Value("paid", output_field=CharField()), "tier", "amount")
         .union(

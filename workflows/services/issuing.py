@@ -93,21 +93,19 @@ def default_title(kind: str, program: dict) -> str:
     return wording.format(title=program_title)
 
 
+def _submitted_in_order(call_id):
+    """The call's submitted applications, first first (`call_id` may be an OuterRef)."""
+    return Application.objects.filter(call_id=call_id).exclude(status=Status.DRAFT).order_by("pk")
+
+
 def first_submitted_version(call_id):
-    """The program version of the call's first submitted application, as a subquery (`call_id`
-    may be an OuterRef)."""
-    first = Application.objects.filter(call_id=call_id).exclude(status=Status.DRAFT)
-    return first.order_by("pk").values("program_version_id")[:1]
+    """The program version of the call's first submitted application, as a subquery."""
+    return _submitted_in_order(call_id).values("program_version_id")[:1]
 
 
 _FIRST_SUBMITTED = Prepared(
     Application,
-    lambda call_id: (
-        Application.objects.filter(call_id=call_id)
-        .exclude(status=Status.DRAFT)
-        .select_related("program_version")
-        .order_by("pk")[:1]
-    ),
+    lambda call_id: _submitted_in_order(call_id).select_related("program_version")[:1],
 )
 
 
